@@ -1,0 +1,164 @@
+package org.ttrec.dlrm.data;
+
+import java.util.Arrays;
+
+/**
+ * Maps the raw 32-bit values of one categorical feature to dense table indices in order of first
+ * appearance (as facebookresearch/dlrm numbers them), counting how often each value was seen.
+ *
+ * <p>An open-addressing hash map of ints (two parallel arrays, linear probing) rather than a
+ * {@code HashMap<Integer,Integer>}: a Terabyte feature can hold tens of millions of values, and
+ * boxed entries would cost ~10x the memory. Not thread-safe; one feature is only ever mapped by
+ * one thread at a time.
+ */
+public final class CategoryDictionary {
+    private int[] keys;
+    private int[] slots; // index + 1, 0 = empty
+    private int mask;
+    private int size;
+    private int[] byIndex = new int[16];
+    private int[] counts = new int[16];
+
+    /** Creates an empty dictionary. */
+    public CategoryDictionary() {
+        alloc(64);
+    }
+
+    private void alloc(int capacity) {
+        keys = new int[capacity];
+        slots = new int[capacity];
+        mask = capacity - 1;
+    }
+
+    private static int mix(int x) {
+        x ^= x >>> 16;
+        x *= 0x85ebca6b;
+        x ^= x >>> 13;
+        x *= 0xc2b2ae35;
+        x ^= x >>> 16;
+        return x;
+    }
+
+    /**
+     * Returns the index of {@code raw}, adding it with the next free index if new, and counts one
+     * occurrence.
+     *
+     * @param raw the raw value (after any modulo)
+     * @return its index
+     */
+    public int add(int raw) {
+        int i = mix(raw) & mask;
+        while (true) {
+            int s = slots[i];
+            if (s == 0) {
+                break;
+            }
+            if (keys[i] == raw) {
+                int idx = s - 1;
+                if (counts[idx] != Integer.MAX_VALUE) {
+                    counts[idx]++;
+                }
+                return idx;
+            }
+            i = (i + 1) & mask;
+        }
+        int idx = size;
+        if (idx == Integer.MAX_VALUE - 1) {
+            throw new IllegalStateException("more than 2^31 distinct values in one feature");
+        }
+        keys[i] = raw;
+        slots[i] = idx + 1;
+        if (idx == byIndex.length) {
+            byIndex = Arrays.copyOf(byIndex, idx * 2);
+            counts = Arrays.copyOf(counts, idx * 2);
+        }
+        byIndex[idx] = raw;
+        counts[idx] = 1;
+        size++;
+        // Load factor 0.5 keeps probe sequences short on the skewed Criteo distributions.
+        if (size * 2 > keys.length) {
+            rehash();
+        }
+        return idx;
+    }
+
+    /**
+     * @param raw a raw value
+     * @return its index, or -1 if it was never added
+     */
+    public int get(int raw) {
+        int i = mix(raw) & mask;
+        while (true) {
+            int s = slots[i];
+            if (s == 0) {
+                return -1;
+            }
+            if (keys[i] == raw) {
+                return s - 1;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    private void rehash() {
+        int[] ok = keys;
+        int[] os = slots;
+        alloc(ok.length * 2);
+        for (int j = 0; j < ok.length; j++) {
+            if (os[j] != 0) {
+                int i = mix(ok[j]) & mask;
+                while (slots[i] != 0) {
+                    i = (i + 1) & mask;
+                }
+                keys[i] = ok[j];
+                slots[i] = os[j];
+            }
+        }
+    }
+
+    /** @return number of distinct values */
+    public int size() {
+        return size;
+    }
+
+    /** @return the raw value with index {@code index} */
+    public int rawValue(int index) {
+        Checks0.index(index, size, "dictionary index");
+        return byIndex[index];
+    }
+
+    /** @return how often the value with index {@code index} was added (saturates at 2^31-1) */
+    public int count(int index) {
+        Checks0.index(index, size, "dictionary index");
+        return counts[index];
+    }
+
+    /**
+     * Builds the index remapping of a frequency threshold: values seen at least {@code minCount}
+     * times keep their order of first appearance and get indices 1, 2, ...; all rarer values share
+     * index 0. (dlrm calls the same idea a "frequency threshold"; index 0 is the shared bucket so
+     * that the frequent values' indices do not depend on how many rare values there are.)
+     *
+     * @param minCount the threshold, >= 2
+     * @return old index -> new index, of length {@link #size()}
+     */
+    public int[] minCountRemap(int minCount) {
+        int[] remap = new int[size];
+        int next = 1;
+        for (int i = 0; i < size; i++) {
+            remap[i] = counts[i] >= minCount ? next++ : 0;
+        }
+        return remap;
+    }
+
+    /** Tiny argument checks shared by the data classes. */
+    static final class Checks0 {
+        private Checks0() {}
+
+        static void index(long i, long n, String what) {
+            if (i < 0 || i >= n) {
+                throw new IndexOutOfBoundsException(what + " " + i + " out of range [0, " + n + ")");
+            }
+        }
+    }
+}
