@@ -43,7 +43,14 @@ public final class AtomicFiles {
     static Path tempFor(Path target) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        return Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+        try {
+            // createTempFile makes owner-only files; data sets are meant to be shared like any output.
+            Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: keep the default
+        }
+        return tmp;
     }
 
     /** Syncs {@code tmp} to disk and renames it onto {@code target}. */
