@@ -1,0 +1,103 @@
+package org.ttrec.dlrm.data;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SyntheticTest {
+    @TempDir
+    Path tmp;
+
+    private static SyntheticConfig small(long seed) {
+        return SyntheticConfig.kaggleScaled(14_000, 2000, seed);
+    }
+
+    @Test
+    void sameSeedSameBytesOtherSeedOtherBytes() throws IOException {
+        Path a = tmp.resolve("a.tsv");
+        Path b = tmp.resolve("b.tsv");
+        Path c = tmp.resolve("c.tsv");
+        new SyntheticCriteo(small(11)).writeTsv(a, false);
+        new SyntheticCriteo(small(11)).writeTsv(b, false);
+        new SyntheticCriteo(small(12)).writeTsv(c, false);
+        assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b));
+        assertFalse(java.util.Arrays.equals(Files.readAllBytes(a), Files.readAllBytes(c)));
+        // The TSV is valid raw Criteo: every row parses strictly.
+        try (CriteoTextReader r = new CriteoTextReader(a, 2, BadRowPolicy.FAIL, null)) {
+            assertEquals(14_000, TestData.readAll(r).size());
+        }
+    }
+
+    @Test
+    void teacherAucAndCtrAreInTheIntendedRange() {
+        SyntheticCriteo g = new SyntheticCriteo(SyntheticConfig.kaggleScaled(140_000, 1000, 5));
+        double auc = g.teacherAuc(Split.VALIDATION, 10_000);
+        double ctr = g.ctr(Split.TRAIN, 20_000);
+        System.out.printf("synthetic teacher AUC %.4f, CTR %.4f%n", auc, ctr);
+        assertTrue(auc > 0.75 && auc < 0.85, "teacher AUC " + auc);
+        assertTrue(Math.abs(ctr - 0.25) < 0.02, "CTR " + ctr);
+        SyntheticCriteo sharp = new SyntheticCriteo(SyntheticConfig.kaggleScaled(140_000, 1000, 5).withTeacher(0.9, 0.25));
+        assertTrue(sharp.teacherAuc(Split.VALIDATION, 10_000) > auc + 0.05);
+    }
+
+    @Test
+    void valuesAreSkewedAndInRange() throws IOException {
+        SyntheticConfig cfg = small(3);
+        try (Dataset d = Datasets.synthetic(cfg)) {
+            assertEquals(12_000, d.size(Split.TRAIN));
+            assertEquals(1000, d.size(Split.TEST));
+            assertEquals(1000, d.size(Split.VALIDATION));
+            int[] card = d.cardinalities();
+            int big = 2; // table 3 (Kaggle 10M / 2000 = 5066 rows)
+            assertTrue(card[big] > 5000);
+            int[] hist = new int[card[big]];
+            int n = 0;
+            for (Batch b : TestData.batches(d, Split.TRAIN, 1000, false, 0)) {
+                for (int i = 0; i < b.size(); i++) {
+                    hist[b.indices()[big][i]]++; // RowDataset checks the range itself
+                    n++;
+                }
+            }
+            // Zipf 1.05: the first 1% of values take far more than 1% of the lookups.
+            int top = 0;
+            for (int k = 0; k < card[big] / 100; k++) {
+                top += hist[k];
+            }
+            assertTrue(top > 0.3 * n, "top 1% share " + top + "/" + n);
+        }
+    }
+
+    @Test
+    void datasetIsDeterministicAndShardsMatchIt() throws IOException {
+        SyntheticConfig cfg = small(9);
+        Path dir = tmp.resolve("shards");
+        new SyntheticCriteo(cfg).writeShards(dir, 5000, false);
+        try (Dataset gen = Datasets.synthetic(cfg); Dataset gen2 = Datasets.synthetic(cfg);
+             Dataset shards = Datasets.open(dir.toString(), DatasetOptions.defaults())) {
+            assertArrayEquals(gen.cardinalities(), shards.cardinalities());
+            for (Split s : Split.values()) {
+                List<String> a = TestData.rowKeys(TestData.batches(gen, s, 512, true, 4));
+                assertEquals(a, TestData.rowKeys(TestData.batches(gen2, s, 512, true, 4)));
+                assertEquals(a, TestData.rowKeys(TestData.batches(shards, s, 512, true, 4)));
+            }
+        }
+    }
+
+    @Test
+    void rejectsImpossibleConfigs() {
+        assertThrows(IllegalArgumentException.class, () -> new SyntheticConfig(100, new int[] {1, 5}, 1, 1, 0.8, 0.25, 0));
+        assertThrows(IllegalArgumentException.class, () -> SyntheticConfig.kaggleScaled(100, 0.5, 1));
+        assertThrows(IllegalArgumentException.class, () -> small(1).withTeacher(0.99, 0.25));
+        assertThrows(IllegalArgumentException.class, () -> small(1).withZipf(-1));
+    }
+}
