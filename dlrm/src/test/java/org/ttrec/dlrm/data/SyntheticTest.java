@@ -50,6 +50,65 @@ class SyntheticTest {
         assertTrue(sharp.teacherAuc(Split.VALIDATION, 10_000) > auc + 0.05);
     }
 
+    /** A plain logistic regression on one-hot values must get well above chance: the labels are learnable. */
+    @Test
+    void labelsAreLearnableBelowTheTeacherCeiling() throws IOException {
+        SyntheticConfig cfg = SyntheticConfig.kaggleScaled(70_000, 1000, 21);
+        SyntheticCriteo g = new SyntheticCriteo(cfg);
+        try (Dataset d = g.dataset()) {
+            int[] card = d.cardinalities();
+            float[][] w = new float[card.length][];
+            for (int t = 0; t < card.length; t++) {
+                w[t] = new float[card[t]];
+            }
+            float[] wd = new float[13];
+            float[] bias = {0};
+            for (int epoch = 0; epoch < 2; epoch++) {
+                for (Batch b : TestData.batches(d, Split.TRAIN, 1, true, epoch)) {
+                    double z = bias[0];
+                    for (int j = 0; j < 13; j++) {
+                        z += wd[j] * b.dense()[j];
+                    }
+                    for (int t = 0; t < card.length; t++) {
+                        z += w[t][b.indices()[t][0]];
+                    }
+                    float grad = (float) (1 / (1 + Math.exp(-z)) - b.labels()[0]);
+                    float lr = 0.05f;
+                    bias[0] -= lr * grad;
+                    for (int j = 0; j < 13; j++) {
+                        wd[j] -= 0.2f * lr * grad * b.dense()[j];
+                    }
+                    for (int t = 0; t < card.length; t++) {
+                        w[t][b.indices()[t][0]] -= lr * grad;
+                    }
+                }
+            }
+            List<Batch> val = TestData.batches(d, Split.VALIDATION, 5000, false, 0);
+            int n = val.stream().mapToInt(Batch::size).sum();
+            double[] scores = new double[n];
+            int[] labels = new int[n];
+            int k = 0;
+            for (Batch b : val) {
+                for (int i = 0; i < b.size(); i++, k++) {
+                    double z = bias[0];
+                    for (int j = 0; j < 13; j++) {
+                        z += wd[j] * b.dense()[i * 13 + j];
+                    }
+                    for (int t = 0; t < card.length; t++) {
+                        z += w[t][b.indices()[t][i]];
+                    }
+                    scores[k] = z;
+                    labels[k] = (int) b.labels()[i];
+                }
+            }
+            double auc = Auc.of(scores, labels);
+            double ceiling = g.teacherAuc(Split.VALIDATION, Long.MAX_VALUE);
+            System.out.printf("logistic regression AUC %.4f, teacher ceiling %.4f%n", auc, ceiling);
+            assertTrue(auc > 0.68, "learned AUC " + auc);
+            assertTrue(auc < ceiling + 0.01, "learned " + auc + " above the ceiling " + ceiling);
+        }
+    }
+
     @Test
     void valuesAreSkewedAndInRange() throws IOException {
         SyntheticConfig cfg = small(3);
