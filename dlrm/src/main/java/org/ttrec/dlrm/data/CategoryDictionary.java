@@ -12,22 +12,27 @@ import java.util.Arrays;
  * one thread at a time.
  */
 public final class CategoryDictionary {
-    private int[] keys;
-    private int[] slots; // index + 1, 0 = empty
+    // One long per slot, key in the high half and index + 1 in the low half (0 = empty): a probe
+    // touches one cache line instead of two parallel arrays.
+    private long[] table;
     private int mask;
     private int size;
     private int[] byIndex = new int[16];
-    private int[] counts = new int[16];
+    private int[] counts;
 
-    /** Creates an empty dictionary. */
+    /** Creates an empty dictionary that counts occurrences. */
     public CategoryDictionary() {
-        alloc(64);
+        this(true);
     }
 
-    private void alloc(int capacity) {
-        keys = new int[capacity];
-        slots = new int[capacity];
-        mask = capacity - 1;
+    /**
+     * @param counting whether to count occurrences (needed for a frequency threshold; costs one
+     *                 more random memory write per value)
+     */
+    public CategoryDictionary(boolean counting) {
+        table = new long[64];
+        mask = 63;
+        counts = counting ? new int[16] : null;
     }
 
     private static int mix(int x) {
@@ -47,36 +52,41 @@ public final class CategoryDictionary {
      * @return its index
      */
     public int add(int raw) {
-        int i = mix(raw) & mask;
+        final long[] tab = table;
+        final int m = mask;
+        int i = mix(raw) & m;
         while (true) {
-            int s = slots[i];
-            if (s == 0) {
+            long e = tab[i];
+            if (e == 0) {
                 break;
             }
-            if (keys[i] == raw) {
-                int idx = s - 1;
-                if (counts[idx] != Integer.MAX_VALUE) {
+            if ((int) (e >>> 32) == raw) {
+                int idx = (int) e - 1;
+                if (counts != null && counts[idx] != Integer.MAX_VALUE) {
                     counts[idx]++;
                 }
                 return idx;
             }
-            i = (i + 1) & mask;
+            i = (i + 1) & m;
         }
         int idx = size;
         if (idx == Integer.MAX_VALUE - 1) {
             throw new IllegalStateException("more than 2^31 distinct values in one feature");
         }
-        keys[i] = raw;
-        slots[i] = idx + 1;
+        tab[i] = ((long) raw << 32) | (idx + 1L);
         if (idx == byIndex.length) {
             byIndex = Arrays.copyOf(byIndex, idx * 2);
-            counts = Arrays.copyOf(counts, idx * 2);
+            if (counts != null) {
+                counts = Arrays.copyOf(counts, idx * 2);
+            }
         }
         byIndex[idx] = raw;
-        counts[idx] = 1;
+        if (counts != null) {
+            counts[idx] = 1;
+        }
         size++;
         // Load factor 0.5 keeps probe sequences short on the skewed Criteo distributions.
-        if (size * 2 > keys.length) {
+        if (size * 2L > tab.length) {
             rehash();
         }
         return idx;
@@ -89,29 +99,31 @@ public final class CategoryDictionary {
     public int get(int raw) {
         int i = mix(raw) & mask;
         while (true) {
-            int s = slots[i];
-            if (s == 0) {
+            long e = table[i];
+            if (e == 0) {
                 return -1;
             }
-            if (keys[i] == raw) {
-                return s - 1;
+            if ((int) (e >>> 32) == raw) {
+                return (int) e - 1;
             }
             i = (i + 1) & mask;
         }
     }
 
     private void rehash() {
-        int[] ok = keys;
-        int[] os = slots;
-        alloc(ok.length * 2);
-        for (int j = 0; j < ok.length; j++) {
-            if (os[j] != 0) {
-                int i = mix(ok[j]) & mask;
-                while (slots[i] != 0) {
+        long[] old = table;
+        if (old.length >= 1 << 30) {
+            throw new IllegalStateException("dictionary too large");
+        }
+        table = new long[old.length * 2];
+        mask = table.length - 1;
+        for (long e : old) {
+            if (e != 0) {
+                int i = mix((int) (e >>> 32)) & mask;
+                while (table[i] != 0) {
                     i = (i + 1) & mask;
                 }
-                keys[i] = ok[j];
-                slots[i] = os[j];
+                table[i] = e;
             }
         }
     }
@@ -127,10 +139,10 @@ public final class CategoryDictionary {
         return byIndex[index];
     }
 
-    /** @return how often the value with index {@code index} was added (saturates at 2^31-1) */
+    /** @return how often the value with index {@code index} was added (saturates at 2^31-1; 0 if not counting) */
     public int count(int index) {
         Checks0.index(index, size, "dictionary index");
-        return counts[index];
+        return counts == null ? 0 : counts[index];
     }
 
     /**
@@ -143,6 +155,9 @@ public final class CategoryDictionary {
      * @return old index -> new index, of length {@link #size()}
      */
     public int[] minCountRemap(int minCount) {
+        if (counts == null) {
+            throw new IllegalStateException("this dictionary does not count occurrences");
+        }
         int[] remap = new int[size];
         int next = 1;
         for (int i = 0; i < size; i++) {

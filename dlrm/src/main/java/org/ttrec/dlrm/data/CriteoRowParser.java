@@ -133,6 +133,23 @@ public final class CriteoRowParser {
             }
             p++;
             fs = p;
+            // Fast path: Criteo hashes are exactly 8 hex digits; decode them unrolled, without
+            // per-byte separator tests. Anything else (or an invalid digit) takes the careful loop.
+            if (p + 8 <= to && (p + 8 == to || buf[p + 8] == sep)) {
+                int d0 = HEX[buf[p] & 0xff];
+                int d1 = HEX[buf[p + 1] & 0xff];
+                int d2 = HEX[buf[p + 2] & 0xff];
+                int d3 = HEX[buf[p + 3] & 0xff];
+                int d4 = HEX[buf[p + 4] & 0xff];
+                int d5 = HEX[buf[p + 5] & 0xff];
+                int d6 = HEX[buf[p + 6] & 0xff];
+                int d7 = HEX[buf[p + 7] & 0xff];
+                if ((d0 | d1 | d2 | d3 | d4 | d5 | d6 | d7) >= 0) {
+                    out[outOff + f] = d0 << 28 | d1 << 24 | d2 << 20 | d3 << 16 | d4 << 12 | d5 << 8 | d6 << 4 | d7;
+                    p += 8;
+                    continue;
+                }
+            }
             int v = 0;
             int sig = 0;
             while (p < to) {

@@ -230,15 +230,37 @@ public final class CriteoTextReader implements AutoCloseable {
         return 0;
     }
 
-    private RowBlock parseChunk(byte[] buf, int from, int to, long firstByte) {
-        int lines = 0;
-        for (int i = from; i < to; i++) {
-            if (buf[i] == '\n') {
-                lines++;
+    private static final java.lang.invoke.VarHandle LONGS =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
+    /** @return the index of the first '\n' in buf[from, to), or to; eight bytes per step (SWAR). */
+    static int findNewline(byte[] buf, int from, int to) {
+        int i = from;
+        for (; i + 8 <= to; i += 8) {
+            long x = (long) LONGS.get(buf, i) ^ 0x0A0A0A0A0A0A0A0AL;
+            long z = (x - 0x0101010101010101L) & ~x & 0x8080808080808080L;
+            if (z != 0) {
+                return i + (Long.numberOfTrailingZeros(z) >>> 3);
             }
         }
-        if (to > from && buf[to - 1] != '\n') {
-            lines++; // last line of the file without a trailing newline
+        while (i < to && buf[i] != '\n') {
+            i++;
+        }
+        return i;
+    }
+
+    private RowBlock parseChunk(byte[] buf, int from, int to, long firstByte) {
+        // One pass finds the line ends; rows are then parsed straight into the block.
+        int[] ends = new int[Math.max(16, (to - from) / 128)];
+        int lines = 0;
+        int p = from;
+        while (p < to) {
+            int e = findNewline(buf, p, to);
+            if (lines == ends.length) {
+                ends = java.util.Arrays.copyOf(ends, lines * 2);
+            }
+            ends[lines++] = e;
+            p = e + 1;
         }
         RowBlock b = new RowBlock(lines);
         b.lines = lines;
@@ -246,12 +268,9 @@ public final class CriteoTextReader implements AutoCloseable {
         CriteoRowParser parser = parsers.get();
         int[] out = b.data;
         int rows = 0;
-        int p = from;
+        p = from;
         for (int line = 0; line < lines; line++) {
-            int e = p;
-            while (e < to && buf[e] != '\n') {
-                e++;
-            }
+            int e = ends[line];
             if (parser.parse(buf, p, e, out, rows * CriteoRowParser.ROW_INTS)) {
                 rows++;
             } else if (policy == BadRowPolicy.SKIP) {

@@ -23,7 +23,7 @@ import java.util.zip.CRC32C;
  * <p>File format ({@code dictionaries.ttrd}, all little-endian): magic {@code "TTRECDC1"}, int32
  * version (1), int32 features F, int32 maxIndRange (0 = none), int32 minCount (1 = none); then per
  * feature: int32 cardinality, int32 kept values K, int32 rare bucket (1 if index 0 is the shared
- * bucket of rare values, else 0), then K pairs (int32 raw value, int32 count) in index order
+ * bucket of rare values, else 0), then K pairs (int32 raw value, int32 count, 0 when not counted, i.e. minCount = 1) in index order
  * (indices start at 1 with a rare bucket, else 0); finally int32 CRC32C of all preceding bytes.
  */
 public final class Dictionaries {
@@ -50,7 +50,7 @@ public final class Dictionaries {
         }
         this.dicts = new CategoryDictionary[features];
         for (int t = 0; t < features; t++) {
-            dicts[t] = new CategoryDictionary();
+            dicts[t] = new CategoryDictionary(minCount > 1);
         }
         this.maxIndRange = maxIndRange;
         this.minCount = minCount;
@@ -146,7 +146,7 @@ public final class Dictionaries {
         finalLookup = new CategoryDictionary[n];
         for (int t = 0; t < n; t++) {
             CategoryDictionary d = dicts[t];
-            CategoryDictionary f = new CategoryDictionary();
+            CategoryDictionary f = new CategoryDictionary(false);
             if (minCount > 1) {
                 remaps[t] = d.minCountRemap(minCount);
                 rareBucket[t] = true;
@@ -287,7 +287,7 @@ public final class Dictionaries {
                 }
                 d.cardinalities[t] = card;
                 d.rareBucket[t] = rare == 1;
-                CategoryDictionary f = new CategoryDictionary();
+                CategoryDictionary f = new CategoryDictionary(false);
                 for (int i = 0; i < kept; i++) {
                     int v = le(in.readInt());
                     int c = le(in.readInt());
