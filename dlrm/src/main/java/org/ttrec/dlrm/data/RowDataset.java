@@ -9,6 +9,9 @@ import java.util.SplittableRandom;
  * transform, one lookup per sample per table) and checks every label and index it hands out, so
  * a corrupt file is reported with its position instead of failing inside an embedding kernel.
  *
+ * <p>Batches hold one lookup per sample per table; the offsets array {@code 0..B} is one
+ * instance shared by all tables of a batch (treat batches as read-only).
+ *
  * <p>Shuffling is two-level so that it works for billions of rows with bounded memory: the split
  * is cut into blocks of {@code blockRows} consecutive rows, the blocks are put in a seeded random
  * order, and rows are shuffled within windows of {@value #WINDOW_BLOCKS} consecutive blocks of
@@ -121,37 +124,75 @@ class RowDataset implements Dataset {
             }
         }
 
+        private int[] perm = new int[0];
+        private int[] windowData = new int[0];
+        private int rowInts;
+
         /** @return the next row, or -1 at the end */
         long next() {
             if (pos == windowLen) {
                 if (nextBlock >= blockOrder.length) {
                     return -1;
                 }
-                fill();
+                try {
+                    fill(null);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
             }
-            return window[pos++];
+            return window[perm[pos++]];
         }
 
-        private void fill() {
+        /**
+         * Copies the next row into {@code dst[off..]}: whole blocks are read into a window buffer
+         * in runs (cheap sequential copies), and rows are picked from it in shuffled order.
+         *
+         * @return the row number, or -1 at the end
+         */
+        long nextInto(RowStore store, int[] dst, int off) throws IOException {
+            if (pos == windowLen) {
+                if (nextBlock >= blockOrder.length) {
+                    return -1;
+                }
+                fill(store);
+            }
+            int local = perm[pos++];
+            System.arraycopy(windowData, local * rowInts, dst, off, rowInts);
+            return window[local];
+        }
+
+        private void fill(RowStore store) throws IOException {
             int w = nextBlock / WINDOW_BLOCKS;
             int last = Math.min(blockOrder.length, nextBlock + WINDOW_BLOCKS);
-            int len = 0;
-            if (window.length < WINDOW_BLOCKS * blockRows) {
-                window = new long[(int) Math.min(n, (long) WINDOW_BLOCKS * blockRows)];
+            int cap = (int) Math.min(n, (long) WINDOW_BLOCKS * blockRows);
+            if (window.length < cap) {
+                window = new long[cap];
+                perm = new int[cap];
             }
+            if (store != null && windowData.length < cap * store.rowInts()) {
+                rowInts = store.rowInts();
+                windowData = new int[cap * rowInts];
+            }
+            int len = 0;
             for (int b = nextBlock; b < last; b++) {
                 long first = (long) blockOrder[b] * blockRows;
                 long stop = Math.min(n, first + blockRows);
+                if (store != null) {
+                    store.read(start + first, (int) (stop - first), windowData, len * rowInts);
+                }
                 for (long x = first; x < stop; x++) {
                     window[len++] = start + x;
                 }
             }
+            for (int i = 0; i < len; i++) {
+                perm[i] = i;
+            }
             SplittableRandom rnd = new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (w + 1)));
             for (int i = len - 1; i > 0; i--) {
                 int j = rnd.nextInt(i + 1);
-                long t = window[i];
-                window[i] = window[j];
-                window[j] = t;
+                int t = perm[i];
+                perm[i] = perm[j];
+                perm[j] = t;
             }
             nextBlock = last;
             windowLen = len;
@@ -189,9 +230,7 @@ class RowDataset implements Dataset {
                 store.read(next, b, rows, 0);
             } else {
                 for (int i = 0; i < b; i++) {
-                    long r = order.next();
-                    rowIds[i] = r;
-                    store.read(r, 1, rows, i * rowInts);
+                    rowIds[i] = order.nextInto(store, rows, i * rowInts);
                 }
             }
             Batch batch = assemble(b);
@@ -205,43 +244,55 @@ class RowDataset implements Dataset {
 
         private Batch assemble(int b) throws CriteoFormatException {
             final int tables = cardinalities.length;
+            final int[] card = cardinalities;
             final int[] rs = rows;
-            float[] d = new float[b * dense];
+            final int dn = dense;
+            float[] d = new float[b * dn];
             float[] labels = new float[b];
             int[][] idx = new int[tables][b];
-            int[][] off = new int[tables][];
             int[] identity = new int[b + 1];
             for (int i = 0; i <= b; i++) {
                 identity[i] = i;
             }
+            int bad = 0; // OR of all labels' high bits: one branch per batch instead of per row
             for (int i = 0; i < b; i++) {
                 int p = i * rowInts;
                 int label = rs[p];
-                if ((label & ~1) != 0) {
-                    long row = rowOf(i);
-                    throw new CriteoFormatException(BadRowReason.BAD_LABEL, store.fileOf(row), -1,
-                            store.byteOffsetOf(row), 0, String.valueOf(label), "row " + row + ": expected 0 or 1");
-                }
+                bad |= label & ~1;
                 labels[i] = label;
-                for (int j = 0; j < dense; j++) {
-                    d[i * dense + j] = DenseTransform.apply(rs[p + 1 + j]);
+                for (int j = 0; j < dn; j++) {
+                    d[i * dn + j] = DenseTransform.apply(rs[p + 1 + j]);
                 }
-                int q = p + 1 + dense;
-                for (int t = 0; t < tables; t++) {
-                    int v = rs[q + t];
-                    if (v < 0 || v >= cardinalities[t]) {
+            }
+            if (bad != 0) {
+                for (int i = 0; i < b; i++) {
+                    int label = rs[i * rowInts];
+                    if ((label & ~1) != 0) {
+                        long row = rowOf(i);
+                        throw new CriteoFormatException(BadRowReason.BAD_LABEL, store.fileOf(row), -1,
+                                store.byteOffsetOf(row), 0, String.valueOf(label), "row " + row + ": expected 0 or 1");
+                    }
+                }
+            }
+            // Table by table: sequential writes, and the unsigned compare checks v < 0 and v >= card at once.
+            for (int t = 0; t < tables; t++) {
+                final int[] it = idx[t];
+                final int c = card[t];
+                int q = 1 + dn + t;
+                for (int i = 0; i < b; i++, q += rowInts) {
+                    int v = rs[q];
+                    if (Integer.compareUnsigned(v, c) >= 0) {
                         long row = rowOf(i);
                         throw new CriteoFormatException(BadRowReason.INDEX_OUT_OF_RANGE, store.fileOf(row), -1,
-                                store.byteOffsetOf(row), 1 + dense + t, String.valueOf(v),
-                                "row " + row + ": table " + t + " has " + cardinalities[t] + " rows");
+                                store.byteOffsetOf(row), 1 + dn + t, String.valueOf(v),
+                                "row " + row + ": table " + t + " has " + c + " rows");
                     }
-                    idx[t][i] = v;
+                    it[i] = v;
                 }
             }
-            for (int t = 0; t < tables; t++) {
-                // Separate arrays per table: the trainer may keep or modify them.
-                off[t] = t == 0 ? identity : identity.clone();
-            }
+            // One lookup per sample in every table, so all tables share one read-only offsets array.
+            int[][] off = new int[tables][];
+            java.util.Arrays.fill(off, identity);
             return new Batch(b, d, labels, idx, off);
         }
 

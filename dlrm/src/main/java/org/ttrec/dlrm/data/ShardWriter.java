@@ -22,7 +22,7 @@ public final class ShardWriter implements AutoCloseable {
     private final int sparse;
     private final int rowInts;
     private final int headerBytes;
-    private final ByteBuffer buf;
+    private ByteBuffer buf; // released by seal(): a Terabyte run holds ~1000 sealed writers
     private final CRC32C crc = new CRC32C();
     private long rows;
     private boolean done;
@@ -61,6 +61,9 @@ public final class ShardWriter implements AutoCloseable {
      * @throws IOException if writing fails
      */
     public void write(int[] data, int from, int count) throws IOException {
+        if (buf == null) {
+            throw new IllegalStateException("shard " + target + " is already sealed");
+        }
         int p = from * rowInts;
         int end = (from + count) * rowInts;
         while (p < end) {
@@ -95,6 +98,7 @@ public final class ShardWriter implements AutoCloseable {
         if (ch.isOpen()) {
             drain();
             ch.close();
+            buf = null;
         }
     }
 

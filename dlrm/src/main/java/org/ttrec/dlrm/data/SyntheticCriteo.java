@@ -139,23 +139,7 @@ public final class SyntheticCriteo {
      * @param off offset in dst
      */
     public void row(long r, int[] dst, int off) {
-        long base = mix(valueSeed + r * G);
-        for (int j = 0; j < DENSE; j++) {
-            long h = mix(base + (j + 1) * 0xD1B54A32D192ED03L);
-            int v;
-            if (u01(h) < denseMissing[j]) {
-                v = 0;
-            } else {
-                double x = Math.exp(denseMu[j] + denseSigma[j] * gauss(mix(h ^ 0x5DEECE66DL)));
-                v = (int) Math.min(1e7, x);
-            }
-            dst[off + 1 + j] = v;
-        }
-        int q = off + 1 + DENSE;
-        for (int t = 0; t < tables; t++) {
-            long h = mix(base + (t + 101) * 0xD1B54A32D192ED03L);
-            dst[q + t] = zipf(t, u01(h));
-        }
+        features(r, dst, off);
         double p = 1 / (1 + Math.exp(-(alpha * rawLogit(dst, off) + beta)));
         dst[off] = u01(mix(labelSeed + r * G)) < p ? 1 : 0;
     }
@@ -189,7 +173,7 @@ public final class SyntheticCriteo {
         int[] row = new int[1 + DENSE + tables];
         // Labels are not needed here; features do not depend on alpha/beta.
         for (int i = 0; i < n; i++) {
-            rowFeatures(i, row);
+            features(i, row, 0);
             z[i] = rawLogit(row, 0);
         }
         Arrays.sort(z);
@@ -209,16 +193,17 @@ public final class SyntheticCriteo {
         return new double[] {a, solveBeta(z, a)};
     }
 
-    private void rowFeatures(long r, int[] dst) {
-        // Same as row() without the label (which would need alpha/beta).
+    /** Dense values and categorical indices of row r (everything but the label). */
+    private void features(long r, int[] dst, int off) {
         long base = mix(valueSeed + r * G);
         for (int j = 0; j < DENSE; j++) {
             long h = mix(base + (j + 1) * 0xD1B54A32D192ED03L);
-            dst[1 + j] = u01(h) < denseMissing[j] ? 0
+            dst[off + 1 + j] = u01(h) < denseMissing[j] ? 0
                     : (int) Math.min(1e7, Math.exp(denseMu[j] + denseSigma[j] * gauss(mix(h ^ 0x5DEECE66DL))));
         }
+        int q = off + 1 + DENSE;
         for (int t = 0; t < tables; t++) {
-            dst[1 + DENSE + t] = zipf(t, u01(mix(base + (t + 101) * 0xD1B54A32D192ED03L)));
+            dst[q + t] = zipf(t, u01(mix(base + (t + 101) * 0xD1B54A32D192ED03L)));
         }
     }
 
