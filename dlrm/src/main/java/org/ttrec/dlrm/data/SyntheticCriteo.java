@@ -278,8 +278,46 @@ public final class SyntheticCriteo {
         return n == 0 ? 0 : (double) pos / n;
     }
 
-    /** @return a Dataset that generates rows on the fly */
+    /** Data sets up to this many rows are generated into memory up front by {@link #dataset()}. */
+    public static final long IN_MEMORY_ROWS = 1 << 21;
+
+    /**
+     * @return the data set: up to {@link #IN_MEMORY_ROWS} rows are generated into memory in
+     *         parallel (identical rows, since each is a pure function of the seed and its number),
+     *         so batches cost an array copy; larger ones are generated on the fly
+     */
     public Dataset dataset() {
+        return cfg.rows() <= IN_MEMORY_ROWS ? inMemoryDataset() : onTheFlyDataset();
+    }
+
+    /** @return the rows generated into one array (at most ~53M rows) */
+    public Dataset inMemoryDataset() {
+        final int w = 1 + DENSE + tables;
+        if (cfg.rows() > Datasets.MAX_IN_MEMORY_ROWS) {
+            throw new IllegalArgumentException(cfg.rows() + " synthetic rows do not fit one array; use onTheFlyDataset()");
+        }
+        int n = (int) cfg.rows();
+        int[] data = new int[n * w];
+        final int chunk = 4096;
+        java.util.stream.IntStream.range(0, (n + chunk - 1) / chunk).parallel().forEach(c -> {
+            int end = Math.min(n, (c + 1) * chunk);
+            for (int r = c * chunk; r < end; r++) {
+                row(r, data, r * w);
+            }
+        });
+        return new RowDataset(new ArrayRowStore(data, n, w, "synthetic(seed " + cfg.seed() + ")"), DENSE, card,
+                ranges(), describe("in memory"));
+    }
+
+    private String describe(String how) {
+        return String.format(
+                "synthetic Criteo-shaped (%,d rows %s, %d tables, %,d embedding rows, zipf %.2f, seed %d, teacher AUC target %.3f)",
+                cfg.rows(), how, tables, Arrays.stream(card).asLongStream().sum(), cfg.zipfExponent(), cfg.seed(),
+                cfg.targetAuc());
+    }
+
+    /** @return a Dataset that generates rows on the fly (no memory, ~0.4M rows/s per stream) */
+    public Dataset onTheFlyDataset() {
         final SyntheticCriteo gen = this;
         RowStore store = new RowStore() {
             @Override
@@ -315,10 +353,7 @@ public final class SyntheticCriteo {
                 return -1;
             }
         };
-        return new RowDataset(store, DENSE, card, ranges(), String.format(
-                "synthetic Criteo-shaped (%,d rows, %d tables, %,d embedding rows, zipf %.2f, seed %d, teacher AUC target %.3f)",
-                cfg.rows(), tables, Arrays.stream(card).asLongStream().sum(), cfg.zipfExponent(), cfg.seed(),
-                cfg.targetAuc()));
+        return new RowDataset(store, DENSE, card, ranges(), describe("generated on the fly"));
     }
 
     /**
