@@ -48,7 +48,8 @@ import java.util.stream.Stream;
  *       1 and 2 threads (MB/s = rows/s x the bytes per row printed at setup);</li>
  *   <li>{@code iterateShards} / {@code iterateShardsShuffled}: batches of 2048 from binary shards,
  *       dense transform included;</li>
- *   <li>{@code iterateSynthetic}: batches of 2048 generated on the fly (train split of 700k rows).</li>
+ *   <li>{@code iterateSyntheticInMemory} / {@code iterateSyntheticOnTheFly}: shuffled batches of 2048 from
+ *       the synthetic source (train split of 600k rows), pre-generated or generated per batch.</li>
  * </ul>
  * The input is a synthetic Criteo-shaped TSV of {@code rows} rows written once per trial to a temp folder.
  */
@@ -161,29 +162,43 @@ public class DataBenchmark {
         return iterate(f, false);
     }
 
-    /** Synthetic state: generator only (rows are made on the fly). */
+    /** Synthetic sources: pre-generated in memory (the default up to 2M rows) and on the fly. */
     @State(Scope.Benchmark)
     public static class Synth {
-        Dataset data;
+        Dataset inMemory;
+        Dataset onTheFly;
 
         @Setup(Level.Trial)
         public void setup() {
-            data = Datasets.synthetic(SyntheticConfig.kaggleScaled(7 * 100_000, 100, 1));
+            SyntheticCriteo g = new SyntheticCriteo(SyntheticConfig.kaggleScaled(7 * 100_000, 100, 1));
+            inMemory = g.inMemoryDataset();
+            onTheFly = g.onTheFlyDataset();
         }
     }
 
-    /** Batches of 2048 generated on the fly by the synthetic source (what the trainer's default run reads). */
-    @Benchmark
-    @OperationsPerInvocation(600_000)
-    public long iterateSynthetic(Synth s) throws IOException {
+    private static long iterate(Dataset d) throws IOException {
         long sum = 0;
-        try (BatchStream st = s.data.batches(Split.TRAIN, 2048, true, 1)) {
+        try (BatchStream st = d.batches(Split.TRAIN, 2048, true, 1)) {
             Batch b;
             while ((b = st.next()) != null) {
                 sum += b.indices()[0][0] + b.size();
             }
         }
         return sum;
+    }
+
+    /** Shuffled batches of 2048 from the synthetic source pre-generated in memory (trainer default). */
+    @Benchmark
+    @OperationsPerInvocation(600_000)
+    public long iterateSyntheticInMemory(Synth s) throws IOException {
+        return iterate(s.inMemory);
+    }
+
+    /** Shuffled batches of 2048 generated on the fly (larger synthetic sets). */
+    @Benchmark
+    @OperationsPerInvocation(600_000)
+    public long iterateSyntheticOnTheFly(Synth s) throws IOException {
+        return iterate(s.onTheFly);
     }
 
     /** The same with the seeded two-level shuffle. */

@@ -21,8 +21,8 @@ import java.util.zip.GZIPInputStream;
  * chunks are parsed concurrently, and blocks are handed out strictly in file order, so the output
  * does not depend on the thread count. Memory is bounded by {@code 2 * threads} chunks, whatever
  * the file size. The format is detected from the first line: tabs mean raw TSV; commas mean CSV,
- * with a leading id column if the line has 41 fields; a first line starting with a letter is a
- * header and skipped.
+ * with a leading id column if the line has 41 fields; a first line whose first column is named
+ * {@code Id} or {@code Label} is a header and skipped.
  */
 public final class CriteoTextReader implements AutoCloseable {
     /** Bytes read per chunk. */
@@ -220,8 +220,14 @@ public final class CriteoTextReader implements AutoCloseable {
             hasId = commas == CriteoRowParser.FIELDS; // 41 columns: Id,Label,I1..,C26
         }
         if (eol > 0) {
-            int c = buf[0];
-            boolean header = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+            // A header names its first column (Kaggle CSV: "Id,Label,I1,..."); a corrupt first data
+            // row must not be mistaken for one and silently dropped.
+            int fe = 0;
+            while (fe < eol && buf[fe] != sep) {
+                fe++;
+            }
+            String first = new String(buf, 0, fe, java.nio.charset.StandardCharsets.ISO_8859_1).trim();
+            boolean header = first.equalsIgnoreCase("id") || first.equalsIgnoreCase("label");
             if (header) {
                 nextLine = 2;
                 return Math.min(len, eol + 1);

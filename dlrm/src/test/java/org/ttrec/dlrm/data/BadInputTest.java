@@ -90,6 +90,17 @@ class BadInputTest {
     }
 
     @Test
+    void corruptFirstLineIsNotTakenForAHeader() throws IOException {
+        CriteoFormatException e = fail(file("x" + GOOD.substring(1), GOOD));
+        assertEquals(1, e.line());
+        assertEquals(BadRowReason.BAD_LABEL, e.reason());
+        // A real header is skipped, and line numbers still count it.
+        Path p = file(String.join("\t", java.util.Collections.nCopies(40, "Label")), GOOD, with(5, "q"));
+        e = fail(p);
+        assertEquals(3, e.line());
+    }
+
+    @Test
     void lineNumbersAreRightAcrossChunksAndThreads() throws IOException {
         List<String> lines = new ArrayList<>();
         for (int i = 0; i < 500; i++) {
