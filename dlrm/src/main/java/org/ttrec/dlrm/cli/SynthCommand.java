@@ -59,7 +59,7 @@ final class SynthCommand implements Callable<Integer> {
         long n = 200_000;
         System.out.printf("wrote %s (%s): %,d rows, cardinalities %s%n", output, format, rows,
                 java.util.Arrays.toString(c.cardinalities()));
-        System.out.printf("teacher AUC (ceiling): validation %.4f, test %.4f; CTR %.3f (first %,d rows of each split)%n",
+        System.out.printf("teacher AUC (ceiling): validation %.4f, test %.4f; CTR %.3f (up to %,d rows of each split)%n",
                 gen.teacherAuc(Split.VALIDATION, n), gen.teacherAuc(Split.TEST, n), gen.ctr(Split.VALIDATION, n), n);
         return 0;
     }

@@ -22,7 +22,8 @@ import java.util.Map;
  *       separated by commas: raw Criteo text, parsed and mapped in memory (small files only; use
  *       {@code ttrec preprocess} for Kaggle/Terabyte) with dlrm's split.</li>
  * </ul>
- * and {@link #synthetic(SyntheticConfig)} makes a generated one.
+ * and {@code synthetic[:rows=..,scale=..,zipf=..,seed=..,auc=..,ctr=..]} or
+ * {@link #synthetic(SyntheticConfig)} makes a generated one.
  */
 public final class Datasets {
     private Datasets() {}
@@ -39,6 +40,9 @@ public final class Datasets {
     public static Dataset open(String spec, DatasetOptions options) throws IOException {
         if (spec == null || spec.isBlank()) {
             throw new IllegalArgumentException("empty data set path");
+        }
+        if (spec.equals("synthetic") || spec.startsWith("synthetic:")) {
+            return synthetic(parseSynthetic(spec));
         }
         String[] parts = spec.split(",");
         if (parts.length > 1) {
@@ -77,8 +81,51 @@ public final class Datasets {
     }
 
     /**
+     * Parses {@code synthetic[:key=value,...]} with keys rows (default 1,000,000), scale (divide
+     * Kaggle's table sizes, default 1000), zipf (1.05), seed (1), auc (0.8), ctr (0.25).
+     *
+     * @param spec e.g. {@code synthetic:rows=700000,scale=100,seed=7}
+     * @return the config
+     */
+    public static SyntheticConfig parseSynthetic(String spec) {
+        long rows = 1_000_000;
+        double scale = 1000;
+        double zipf = 1.05;
+        long seed = 1;
+        double auc = 0.8;
+        double ctr = 0.25;
+        String rest = spec.equals("synthetic") ? "" : spec.startsWith("synthetic:") ? spec.substring(10) : null;
+        if (rest == null) {
+            throw new IllegalArgumentException("synthetic spec must be 'synthetic' or 'synthetic:key=value,...', got '" + spec + "'");
+        }
+        for (String kv : rest.isEmpty() ? new String[0] : rest.split(",")) {
+            String[] p = kv.split("=", 2);
+            if (p.length != 2) {
+                throw new IllegalArgumentException("synthetic spec: expected key=value, got '" + kv + "'");
+            }
+            String v = p[1].trim().replace("_", "");
+            try {
+                switch (p[0].trim()) {
+                    case "rows" -> rows = Long.parseLong(v);
+                    case "scale" -> scale = Double.parseDouble(v);
+                    case "zipf" -> zipf = Double.parseDouble(v);
+                    case "seed" -> seed = Long.parseLong(v);
+                    case "auc" -> auc = Double.parseDouble(v);
+                    case "ctr" -> ctr = Double.parseDouble(v);
+                    default -> throw new IllegalArgumentException("synthetic spec: unknown key '" + p[0]
+                            + "' (rows, scale, zipf, seed, auc, ctr)");
+                }
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("synthetic spec: bad number '" + p[1] + "' for " + p[0]);
+            }
+        }
+        return SyntheticConfig.kaggleScaled(rows, scale, seed).withZipf(zipf).withTeacher(auc, ctr);
+    }
+
+    /**
      * @param config generator settings
-     * @return the synthetic data set (rows generated on the fly)
+     * @return the synthetic data set (in memory up to {@link SyntheticCriteo#IN_MEMORY_ROWS} rows,
+     *         else generated on the fly)
      */
     public static Dataset synthetic(SyntheticConfig config) {
         return new SyntheticCriteo(config).dataset();

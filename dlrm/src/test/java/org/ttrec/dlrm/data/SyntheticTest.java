@@ -153,6 +153,26 @@ class SyntheticTest {
     }
 
     @Test
+    void syntheticSpecString() throws IOException {
+        SyntheticConfig c = Datasets.parseSynthetic("synthetic:rows=7_000,scale=500,seed=4,zipf=1.2,auc=0.75,ctr=0.3");
+        assertEquals(7000, c.rows());
+        assertEquals(4, c.seed());
+        assertEquals(1.2, c.zipfExponent());
+        assertEquals(Math.round(10131227 / 500.0), c.cardinalities()[2]);
+        assertEquals(0.3, c.baseCtr());
+        try (Dataset d = Datasets.open("synthetic:rows=7000,seed=4", DatasetOptions.defaults())) {
+            assertEquals(6000, d.size(Split.TRAIN));
+        }
+        assertThrows(IllegalArgumentException.class, () -> Datasets.parseSynthetic("synthetic:rows=x"));
+        assertThrows(IllegalArgumentException.class, () -> Datasets.parseSynthetic("synthetic:colour=red"));
+        assertThrows(IllegalArgumentException.class, () -> Datasets.parseSynthetic("synthetics"));
+        // A file that merely starts with the word is a file.
+        assertThrows(java.nio.file.NoSuchFileException.class,
+                () -> Datasets.open(tmp.resolve("synthetic.tsv").toString(), DatasetOptions.defaults()));
+        assertThrows(java.nio.file.NoSuchFileException.class, () -> Datasets.open("synthetic.tsv", DatasetOptions.defaults()));
+    }
+
+    @Test
     void rejectsImpossibleConfigs() {
         assertThrows(IllegalArgumentException.class, () -> new SyntheticConfig(100, new int[] {1, 5}, 1, 1, 0.8, 0.25, 0));
         assertThrows(IllegalArgumentException.class, () -> SyntheticConfig.kaggleScaled(100, 0.5, 1));
