@@ -24,6 +24,11 @@ import java.util.Map;
  * </ul>
  * and {@code synthetic[:rows=..,scale=..,zipf=..,seed=..,auc=..,ctr=..]} or
  * {@link #synthetic(SyntheticConfig)} makes a generated one.
+ *
+ * <p>All of them hand out {@link Batch}es with dense values already transformed
+ * ({@code log(1 + max(x, 0))}), one lookup per sample per table, and one offsets array
+ * {@code 0..B} shared by all tables of a batch: treat batches as read-only. Every label and
+ * index is range-checked as batches are built. See {@code docs/data-format.md}.
  */
 public final class Datasets {
     private Datasets() {}

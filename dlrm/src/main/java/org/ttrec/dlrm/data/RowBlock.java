@@ -31,11 +31,6 @@ public final class RowBlock {
         this.data = new int[capacityRows * CriteoRowParser.ROW_INTS];
     }
 
-    RowBlock(int[] data, int rows) {
-        this.data = data;
-        this.rows = rows;
-    }
-
     /** @return the label of row r */
     public int label(int r) {
         return data[r * CriteoRowParser.ROW_INTS];

@@ -2,7 +2,6 @@ package org.ttrec.dlrm.data;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -104,9 +103,5 @@ public record ShardFile(Path path, int headerBytes, long rows, int dense, int sp
                     String.format("payload CRC32C stored %08x, computed %08x: the shard is corrupt, preprocess again",
                             payloadCrc, (int) c.getValue()));
         }
-    }
-
-    static int intAt(MemorySegment s, long byteOffset) {
-        return s.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), byteOffset);
     }
 }

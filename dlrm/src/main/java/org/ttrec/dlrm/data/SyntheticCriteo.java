@@ -478,9 +478,4 @@ public final class SyntheticCriteo {
         m.write(dir.resolve(ShardFormat.METADATA));
         return m;
     }
-
-    /** Copy-free check used by tests: the raw logit scale found by calibration. */
-    double alpha() {
-        return alpha;
-    }
 }
