@@ -380,6 +380,10 @@ public final class SyntheticCriteo {
      * @throws IOException if writing fails
      */
     public void writeTsv(Path file, boolean progress) throws IOException {
+        if (tables != CriteoRowParser.SPARSE) {
+            throw new IllegalArgumentException("raw Criteo TSV has " + CriteoRowParser.SPARSE + " categorical columns; this config has "
+                    + tables + " tables (write shards instead)");
+        }
         AtomicFiles.write(file, out -> {
             int w = 1 + DENSE + tables;
             int[] row = new int[w];

@@ -178,5 +178,7 @@ class SyntheticTest {
         assertThrows(IllegalArgumentException.class, () -> SyntheticConfig.kaggleScaled(100, 0.5, 1));
         assertThrows(IllegalArgumentException.class, () -> small(1).withTeacher(0.99, 0.25));
         assertThrows(IllegalArgumentException.class, () -> small(1).withZipf(-1));
+        SyntheticCriteo threeTables = new SyntheticCriteo(new SyntheticConfig(700, new int[] {5, 6, 7}, 1, 1, 0.8, 0.25, 1));
+        assertThrows(IllegalArgumentException.class, () -> threeTables.writeTsv(tmp.resolve("x.tsv"), false));
     }
 }
