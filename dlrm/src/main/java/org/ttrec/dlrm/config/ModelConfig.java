@@ -121,12 +121,7 @@ public final class ModelConfig {
         if (maxIndRange < 0) {
             throw new IllegalArgumentException("model.maxIndRange must be >= 0, got " + maxIndRange);
         }
-        int[] top = parse("topMlp", topMlp);
         int[] tw = topWidths();
-        if (top.length >= 2 && top[0] != tw[0] && top.length == tw.length) {
-            throw new IllegalArgumentException("model.topMlp starts with " + top[0] + " but the " + interaction
-                    + " interaction of " + interactionVectors() + " vectors of " + embeddingDim + " gives " + tw[0]);
-        }
         if (tw[tw.length - 1] != 1) {
             throw new IllegalArgumentException("model.topMlp must end with 1 (one logit), got '" + topMlp + "'");
         }
