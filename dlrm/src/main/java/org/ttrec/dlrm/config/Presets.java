@@ -47,11 +47,11 @@ public final class Presets {
                 t.lr = 0.2;
                 t.batchSize = 128;
                 t.testBatchSize = 2048;
-                t.evalEvery = 400;
-                t.logEvery = 20;
-                c.data.trainSamples = 160_000;
-                c.data.validationSamples = 20_000;
-                c.data.testSamples = 20_000;
+                t.evalEvery = 2000;
+                t.logEvery = 50;
+                c.data.trainSamples = 1_500_000;
+                c.data.validationSamples = 100_000;
+                c.data.testSamples = 100_000;
             }
             case "kaggle" -> {
                 m.embeddingDim = 16;

@@ -132,6 +132,16 @@ public final class Trainer {
 
     /** @return the steps this configuration runs in total, or -1 if the training split's size is unknown */
     public long plannedSteps() {
+        return plannedSteps(config, data);
+    }
+
+    /**
+     * @param config the run configuration
+     * @param data   the data set
+     * @return the steps the configuration runs in total, or -1 if the training split's size is unknown
+     */
+    public static long plannedSteps(RunConfig config, Dataset data) {
+        TrainConfig tc = config.train;
         long size = data.size(Split.TRAIN);
         long perEpoch = size < 0 ? -1 : (size + tc.batchSize - 1) / tc.batchSize;
         long total = perEpoch < 0 ? -1 : perEpoch * tc.epochs;
