@@ -27,6 +27,7 @@ public final class DenseOptimizer {
     private final float eps;
     private final int n;
     private final FloatBuf state;
+    private SparseOptimizer lastSparse;
 
     /**
      * @param be   backend
@@ -52,7 +53,11 @@ public final class DenseOptimizer {
      * @return the fused update for the embedding tables
      */
     public SparseOptimizer sparse(float lr) {
-        return kind == Kind.SGD ? SparseOptimizer.sgd(lr) : SparseOptimizer.adagrad(lr, eps);
+        // reused while the rate is unchanged: the common case allocates nothing per step
+        if (lastSparse == null || lastSparse.lr() != lr) {
+            lastSparse = kind == Kind.SGD ? SparseOptimizer.sgd(lr) : SparseOptimizer.adagrad(lr, eps);
+        }
+        return lastSparse;
     }
 
     /**
