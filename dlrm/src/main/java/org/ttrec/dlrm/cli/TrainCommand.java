@@ -126,6 +126,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "No progress bar.")
     boolean noProgress;
 
+    private Checkpoint.Header resumedHeader;
+
     /** Completion candidates of --preset. */
     static final class PresetNames extends ArrayList<String> {
         private static final long serialVersionUID = 1L;
@@ -162,7 +164,8 @@ public final class TrainCommand implements Callable<Integer> {
     RunConfig buildConfig() throws IOException {
         RunConfig c;
         if (resume != null) {
-            c = Checkpoint.readHeader(resume).config();
+            resumedHeader = Checkpoint.readHeader(resume);
+            c = resumedHeader.config();
         } else {
             c = Presets.get(preset == null ? "tiny" : preset);
         }
@@ -212,7 +215,7 @@ public final class TrainCommand implements Callable<Integer> {
         PrintStream err = System.err;
         RunConfig c = buildConfig();
         c.validate();
-        Checkpoint.Header resumed = resume == null ? null : Checkpoint.readHeader(resume);
+        Checkpoint.Header resumed = resumedHeader;
         try (Dataset ds = TrainingSetup.openDataset(c)) {
             TrainingSetup.adopt(c, ds);
             List<EmbeddingTableSpec> specs = TrainingSetup.plan(c, MemoryPlan.availableHeap());

@@ -14,8 +14,9 @@ import org.ttrec.engine.IntBuf;
  *       width D + F(F-1)/2, i.e. 16 + 351 = 367 for Criteo at D = 16.</li>
  *   <li>{@code CAT}: the top MLP reads T itself, width F * D.</li>
  * </ul>
- * Backward of DOT: the gathered gradient is scattered into a zeroed dZ, then
- * dT = dZ T + dZ^T T (two batched GEMMs; Z is symmetric in T).
+ * Backward of DOT: the gathered gradient G is scattered into a zeroed dZ at (i, j) and again at
+ * (j, i), which gives G + G^T, so dT = (G + G^T) T is one batched GEMM (Z = T T^T is symmetric
+ * in T; a diagonal entry receives 2 G_ii, the derivative of |T_i|^2).
  */
 public final class Interaction {
     /** The interaction kinds. */
@@ -32,6 +33,7 @@ public final class Interaction {
     private final int pairs;
     private final int outWidth;
     private final IntBuf pairCols;
+    private final IntBuf mirroredCols;
     private final IntBuf firstCols;
     private FloatBuf t;
     private FloatBuf dt;
@@ -55,17 +57,21 @@ public final class Interaction {
         if (kind == Kind.DOT) {
             pairs = selfInteraction ? vectors * (vectors + 1) / 2 : vectors * (vectors - 1) / 2;
             int[] cols = new int[pairs];
+            int[] mirrored = new int[pairs];
             int n = 0;
             for (int i = 0; i < vectors; i++) {
                 for (int j = 0; j < (selfInteraction ? i + 1 : i); j++) {
-                    cols[n++] = i * vectors + j;
+                    cols[n] = i * vectors + j;
+                    mirrored[n++] = j * vectors + i;
                 }
             }
             pairCols = be.wrap(cols);
+            mirroredCols = be.wrap(mirrored);
             outWidth = dim + pairs;
         } else {
             pairs = 0;
             pairCols = null;
+            mirroredCols = null;
             outWidth = vectors * dim;
         }
         int[] first = new int[dim];
@@ -165,10 +171,9 @@ public final class Interaction {
         int ff = vectors * vectors;
         be.fill(rows * ff, 0f, dz, 0);
         be.scatterAddColumns(rows, pairs, pairCols, dr, dim, outWidth, dz, 0, ff);
+        be.scatterAddColumns(rows, pairs, mirroredCols, dr, dim, outWidth, dz, 0, ff);
         be.gemmStridedBatched(false, false, vectors, dim, vectors, 1f, dz, 0, vectors, ff, t, 0, dim, fd,
                 0f, dt, 0, dim, fd, rows);
-        be.gemmStridedBatched(true, false, vectors, dim, vectors, 1f, dz, 0, vectors, ff, t, 0, dim, fd,
-                1f, dt, 0, dim, fd, rows);
         // dBottom = dR[:, :D] (the pass-through) + dT[:, 0, :] (its share of the dot products)
         be.copy2d(rows, dim, dr, 0, outWidth, dBottom, 0, dim);
         be.scatterAddColumns(rows, dim, firstCols, dt, 0, fd, dBottom, 0, dim);
