@@ -123,6 +123,9 @@ public final class TrainCommand implements Callable<Integer> {
     Long valSamples;
     @Option(names = "--test-samples", description = "Synthetic data: test samples.")
     Long testSamples;
+    @Option(names = "--set", description = "Set any config field: path=value, e.g. --set train.adagradEps=1e-8 "
+            + "--set model.tt.perTable='{\"2\":{\"rank\":16}}' (applied after all other flags).")
+    List<String> sets;
     @Option(names = "--no-progress", description = "No progress bar.")
     boolean noProgress;
 
@@ -207,6 +210,11 @@ public final class TrainCommand implements Callable<Integer> {
         if (trainSamples != null) c.data.trainSamples = trainSamples;
         if (valSamples != null) c.data.validationSamples = valSamples;
         if (testSamples != null) c.data.testSamples = testSamples;
+        if (sets != null) {
+            for (String a : sets) {
+                c.set(a);
+            }
+        }
         return c;
     }
 

@@ -1,5 +1,8 @@
 package org.ttrec.dlrm.config;
 
+import com.fasterxml.jackson.annotation.JsonMerge;
+import com.fasterxml.jackson.annotation.OptBoolean;
+
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 
 import java.util.Arrays;
@@ -31,6 +34,7 @@ public final class ModelConfig {
      * Rows of each embedding table. A data set with its own cardinalities overrides these; the
      * presets carry the published cardinalities so memory can be planned without data.
      */
+    @JsonMerge(OptBoolean.FALSE)
     public int[] tableRows = new int[0];
     /** dlrm's --max-ind-range: table rows are capped at this (0 = no cap). */
     public long maxIndRange = 0;

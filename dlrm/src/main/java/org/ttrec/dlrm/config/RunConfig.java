@@ -21,10 +21,16 @@ public final class RunConfig {
     /** The data. */
     public DataConfig data = new DataConfig();
 
-    /** @return a mapper that rejects unknown fields (a typo in a config file is an error) */
+    /**
+     * @return a mapper that rejects unknown fields (a typo in a config file is an error) and
+     *         merges nested sections, so a file that sets one field of "model" keeps the rest
+     *         (arrays are replaced, not appended to)
+     */
     public static ObjectMapper mapper() {
-        return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+        ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+        m.setDefaultMergeable(Boolean.TRUE);
+        return m;
     }
 
     /**
@@ -38,6 +44,45 @@ public final class RunConfig {
             mapper().readerForUpdating(this).readValue(file.toFile());
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new IOException("config " + file + ": " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /**
+     * Sets one field by its path, e.g. {@code train.lr=0.05}, {@code model.tableRows=[10,20]} or
+     * {@code model.tt.perTable={"2":{"rank":16}}}: the value is read as JSON when it parses as
+     * JSON, else as a string. Unknown paths are errors.
+     *
+     * @param assignment "path=value"
+     * @throws IllegalArgumentException if it is malformed or names an unknown field
+     */
+    public void set(String assignment) {
+        int eq = assignment.indexOf('=');
+        if (eq <= 0) {
+            throw new IllegalArgumentException("--set '" + assignment + "': expected path=value, e.g. train.lr=0.05");
+        }
+        String[] path = assignment.substring(0, eq).trim().split("\\.");
+        String raw = assignment.substring(eq + 1).trim();
+        ObjectMapper m = mapper();
+        com.fasterxml.jackson.databind.JsonNode value;
+        try {
+            value = m.readTree(raw);
+            if (value == null || value.isMissingNode()) {
+                value = m.getNodeFactory().textNode(raw);
+            }
+        } catch (IOException e) {
+            value = m.getNodeFactory().textNode(raw);
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode root = m.createObjectNode();
+        com.fasterxml.jackson.databind.node.ObjectNode cur = root;
+        for (int i = 0; i < path.length - 1; i++) {
+            cur = cur.putObject(path[i]);
+        }
+        cur.set(path[path.length - 1], value);
+        try {
+            m.readerForUpdating(this).readValue(m.writeValueAsString(root));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--set '" + assignment + "': " + (e instanceof com.fasterxml.jackson.core.JacksonException je
+                    ? je.getOriginalMessage() : e.getMessage()), e);
         }
     }
 

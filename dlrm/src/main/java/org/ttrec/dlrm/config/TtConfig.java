@@ -1,5 +1,8 @@
 package org.ttrec.dlrm.config;
 
+import com.fasterxml.jackson.annotation.JsonMerge;
+import com.fasterxml.jackson.annotation.OptBoolean;
+
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -14,6 +17,7 @@ public final class TtConfig {
     /** Tables with more rows than this are TT (negative: none by threshold). */
     public long threshold = 100_000;
     /** Explicit list of TT table indices; overrides {@link #threshold} when not null. */
+    @JsonMerge(OptBoolean.FALSE)
     public int[] tables = null;
     /** Number of cores d of suggested shapes. */
     public int cores = 3;
@@ -33,10 +37,13 @@ public final class TtConfig {
     /** An explicit TT shape for one table. */
     public static final class TableShape {
         /** Row factors (prod >= N); null: suggested. */
+        @JsonMerge(OptBoolean.FALSE)
         public int[] p;
         /** Column factors (prod == D); null: suggested. */
+        @JsonMerge(OptBoolean.FALSE)
         public int[] q;
         /** Ranks R_0..R_d with R_0 = R_d = 1; null: uniform {@link TtConfig#rank}. */
+        @JsonMerge(OptBoolean.FALSE)
         public int[] ranks;
         /** Uniform inner rank if {@link #ranks} is null (0: the global rank). */
         public int rank;

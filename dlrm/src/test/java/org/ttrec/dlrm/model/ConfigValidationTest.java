@@ -93,6 +93,23 @@ class ConfigValidationTest {
     }
 
     @Test
+    void anyFieldCanBeSetByPath() {
+        RunConfig c = Presets.get("tiny");
+        c.set("train.lr=0.05");
+        c.set("model.tableRows=[10, 20]");
+        c.set("model.interaction=cat");
+        c.set("model.tt.perTable={\"1\": {\"rank\": 16}}");
+        assertEquals(0.05, c.train.lr);
+        assertEquals("[10, 20]", java.util.Arrays.toString(c.model.tableRows), "arrays are replaced");
+        assertEquals("13-32-8", c.model.bottomMlp, "the rest of the section is kept");
+        assertEquals("cat", c.model.interaction);
+        assertEquals(16, c.model.tt.perTable.get("1").rank);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.set("train.lrr=1"));
+        assertTrue(e.getMessage().contains("lrr"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> c.set("train.lr"));
+    }
+
+    @Test
     void jsonConfigOverridesAndRejectsTypos() throws Exception {
         Path f = Files.createTempFile("cfg", ".json");
         try {
@@ -102,6 +119,9 @@ class ConfigValidationTest {
             assertEquals(4, c.model.embeddingDim);
             assertEquals(0.5, c.train.lr);
             assertEquals(128, c.train.batchSize, "fields not named keep the preset's value");
+            assertEquals(8, c.model.tableRows.length, "fields not named keep the preset's value");
+            assertEquals("32-1", c.model.topMlp);
+            assertEquals(2000, c.train.evalEvery);
             Files.writeString(f, "{\"train\": {\"learningRate\": 0.5}}");
             java.io.IOException e = assertThrows(java.io.IOException.class, () -> Presets.get("tiny").apply(f));
             assertTrue(e.getMessage().contains("learningRate"), e.getMessage());
