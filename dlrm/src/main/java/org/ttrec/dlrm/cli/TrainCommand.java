@@ -304,19 +304,31 @@ public final class TrainCommand implements Callable<Integer> {
         o.println("run folder: " + dir.toAbsolutePath());
     }
 
-    /** Progress bar (samples, samples/s, ETA, loss) plus the run folder's logging. */
+    /**
+     * Progress bar (samples, samples/s, ETA, loss) on an interactive stderr; without a terminal
+     * (logs, CI) a plain line every 10% instead of carriage-return redraws. Also feeds the run
+     * folder.
+     */
     static final class Progress implements Trainer.Listener {
         private final RunFolder run;
         private final PrintStream err;
         private final ProgressBar bar;
         private final int batch;
+        private final long steps;
+        private final long t0 = System.nanoTime();
+        private final long startStep;
+        private long nextPlain;
         private double ema = Double.NaN;
 
         Progress(RunConfig c, long steps, long done, RunFolder run, PrintStream err) {
             this.run = run;
             this.err = err;
             this.batch = c.train.batchSize;
-            if (c.train.progress && steps > 0) {
+            this.steps = steps;
+            this.startStep = done;
+            java.io.Console con = System.console();
+            boolean terminal = con != null && con.isTerminal();
+            if (c.train.progress && steps > 0 && terminal) {
                 bar = new ProgressBarBuilder().setTaskName("train").setInitialMax(steps * batch)
                         .setStyle(ProgressBarStyle.ASCII).setUnit(" samples", 1).showSpeed()
                         .setConsumer(new ConsoleProgressBarConsumer(err, 120)).setUpdateIntervalMillis(500)
@@ -324,6 +336,7 @@ public final class TrainCommand implements Callable<Integer> {
             } else {
                 bar = null;
             }
+            nextPlain = c.train.progress && bar == null && steps > 0 ? done + Math.max(1, steps / 10) : Long.MAX_VALUE;
         }
 
         @Override
@@ -332,6 +345,13 @@ public final class TrainCommand implements Callable<Integer> {
             if (bar != null) {
                 bar.stepTo(Math.min(bar.getMax(), s.step() * batch));
                 bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f", ema));
+            } else if (s.step() >= nextPlain) {
+                nextPlain += Math.max(1, steps / 10);
+                double sec = (System.nanoTime() - t0) * 1e-9;
+                double rate = (s.step() - startStep) * batch / sec;
+                double eta = rate > 0 ? (steps - s.step()) * batch / rate : 0;
+                err.printf(Locale.ROOT, "[ttrec] step %d/%d (%.0f%%), %,.0f samples/s, loss %.4f, ETA %.0f s%n",
+                        s.step(), steps, 100.0 * s.step() / steps, rate, ema, eta);
             }
         }
 
