@@ -23,7 +23,14 @@ public final class BinaryMetrics {
     private long correct;
     private double logLoss;
 
-    /** The final values. @param auc ROC AUC (NaN if one class is absent) @param accuracy fraction right at 0.5 @param logLoss mean log loss @param count samples */
+    /**
+     * The final values.
+     *
+     * @param auc      ROC AUC (NaN if one class is absent)
+     * @param accuracy fraction classified right at threshold 0.5
+     * @param logLoss  mean log loss
+     * @param count    samples
+     */
     public record Result(double auc, double accuracy, double logLoss, long count) {
         @Override
         public String toString() {
