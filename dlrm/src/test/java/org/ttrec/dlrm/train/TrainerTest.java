@@ -98,8 +98,11 @@ class TrainerTest {
             c.train.lrWarmupSteps = 10;
             c.train.lrDecayStartStep = 25;
             c.train.lrDecaySteps = 10;
-            Run full = setup(c.copy());
-            Trainer tf = new Trainer(c, full.model, full.opt, full.specs, full.data, null, null, null);
+            RunConfig withEval = c.copy();
+            withEval.train.evalEvery = 7; // evaluations in between must not disturb training
+            withEval.train.testBatchSize = 300;
+            Run full = setup(withEval.copy());
+            Trainer tf = new Trainer(withEval, full.model, full.opt, full.specs, full.data, null, null, null);
             tf.setRunTest(false);
             tf.run();
 
