@@ -40,6 +40,9 @@ public final class RunConfig {
      * @throws IOException if it cannot be read or names unknown fields
      */
     public void apply(Path file) throws IOException {
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            throw new IOException("config file " + file + " does not exist");
+        }
         try {
             mapper().readerForUpdating(this).readValue(file.toFile());
         } catch (com.fasterxml.jackson.core.JacksonException e) {
