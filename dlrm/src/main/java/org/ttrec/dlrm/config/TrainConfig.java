@@ -1,0 +1,75 @@
+package org.ttrec.dlrm.config;
+
+/** How to train: optimiser, learning-rate schedule, batch sizes, length, evaluation, backend. */
+public final class TrainConfig {
+    /** "sgd" or "adagrad". */
+    public String optimizer = "sgd";
+    /** Base learning rate. */
+    public double lr = 0.1;
+    /** Adagrad's epsilon (PyTorch's default 1e-10). */
+    public double adagradEps = 1e-10;
+    /** dlrm's --lr-num-warmup-steps: linear warm-up length. */
+    public long lrWarmupSteps = 0;
+    /** dlrm's --lr-decay-start-step. */
+    public long lrDecayStartStep = 0;
+    /** dlrm's --lr-num-decay-steps: length of the polynomial (power 2) decay; 0 = no decay. */
+    public long lrDecaySteps = 0;
+    /** Training mini-batch size. */
+    public int batchSize = 128;
+    /** Evaluation mini-batch size. */
+    public int testBatchSize = 4096;
+    /** Passes over the training split. */
+    public int epochs = 1;
+    /** Stop after this many steps (-1: no limit). */
+    public long maxSteps = -1;
+    /** Evaluate on the validation split every this many steps (0: only at the end). */
+    public long evalEvery = 0;
+    /** Append a training-loss line to metrics.jsonl every this many steps. */
+    public long logEvery = 50;
+    /** Write a checkpoint every this many steps (0: at each evaluation and at the end). */
+    public long checkpointEvery = 0;
+    /** Stop once the validation AUC reaches this (0: never). */
+    public double targetAuc = 0;
+    /** Seed of initialisation and data order. */
+    public long seed = 1;
+    /** Backend name ("auto", "cpu", "scalar", ...). */
+    public String backend = "auto";
+    /** Kernel threads (0: all cores). */
+    public int threads = 0;
+    /** Show a progress bar on stderr. */
+    public boolean progress = true;
+
+    /**
+     * @throws IllegalArgumentException naming the wrong field
+     */
+    public void validate() {
+        if (!optimizer.equals("sgd") && !optimizer.equals("adagrad")) {
+            throw new IllegalArgumentException("train.optimizer must be 'sgd' or 'adagrad', got '" + optimizer + "'");
+        }
+        if (!(lr >= 0) || Double.isInfinite(lr)) {
+            throw new IllegalArgumentException("train.lr must be finite and >= 0, got " + lr);
+        }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("train.batchSize must be >= 1, got " + batchSize);
+        }
+        if (testBatchSize < 1) {
+            throw new IllegalArgumentException("train.testBatchSize must be >= 1, got " + testBatchSize);
+        }
+        if (epochs < 0) {
+            throw new IllegalArgumentException("train.epochs must be >= 0, got " + epochs);
+        }
+        if (lrWarmupSteps < 0 || lrDecayStartStep < 0 || lrDecaySteps < 0) {
+            throw new IllegalArgumentException("train: LR schedule steps must be >= 0");
+        }
+        if (lrDecaySteps > 0 && lrDecayStartStep < lrWarmupSteps) {
+            throw new IllegalArgumentException("train: the LR warm-up (" + lrWarmupSteps
+                    + " steps) must finish before the decay starts (step " + lrDecayStartStep + ")");
+        }
+        if (threads < 0) {
+            throw new IllegalArgumentException("train.threads must be >= 0, got " + threads);
+        }
+        if (evalEvery < 0 || logEvery < 1 || checkpointEvery < 0) {
+            throw new IllegalArgumentException("train: evalEvery and checkpointEvery must be >= 0, logEvery >= 1");
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package org.ttrec.dlrm.config;
+
+import com.fasterxml.jackson.annotation.JsonMerge;
+import com.fasterxml.jackson.annotation.OptBoolean;
+
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Which embedding tables are Tensor-Train compressed, and their shapes.
+ * A table is TT when it is listed in {@link #tables}, or, when that list is null, when it has
+ * more than {@link #threshold} rows. Its shape comes from {@link #perTable} if given there,
+ * else it is suggested from {@link #cores} and {@link #rank}; with {@link #memoryBudgetBytes}
+ * set, the uniform rank is instead the largest that keeps the whole model within the budget.
+ */
+public final class TtConfig {
+    /** Tables with more rows than this are TT (negative: none by threshold). */
+    public long threshold = 100_000;
+    /** Explicit list of TT table indices; overrides {@link #threshold} when not null. */
+    @JsonMerge(OptBoolean.FALSE)
+    public int[] tables = null;
+    /** Number of cores d of suggested shapes. */
+    public int cores = 3;
+    /** Uniform inner rank R of suggested shapes. */
+    public int rank = 32;
+    /** Per-table shapes, keyed by table index ("2"). */
+    public Map<String, TableShape> perTable = new TreeMap<>();
+    /** If > 0: pick the uniform rank so that model parameters + optimiser state fit in this many bytes. */
+    public long memoryBudgetBytes = 0;
+    /** Core initialisation: "sampled-gaussian" (spec 5), "uniform" or "normal". */
+    public String init = "sampled-gaussian";
+    /** Hot-row cache rows as a fraction of N (0 = no cache). */
+    public double cacheFraction = 0;
+    /** Lookups counted before the cache is first populated. */
+    public long cacheWarmupSteps = 0;
+
+    /** An explicit TT shape for one table. */
+    public static final class TableShape {
+        /** Row factors (prod >= N); null: suggested. */
+        @JsonMerge(OptBoolean.FALSE)
+        public int[] p;
+        /** Column factors (prod == D); null: suggested. */
+        @JsonMerge(OptBoolean.FALSE)
+        public int[] q;
+        /** Ranks R_0..R_d with R_0 = R_d = 1; null: uniform {@link TtConfig#rank}. */
+        @JsonMerge(OptBoolean.FALSE)
+        public int[] ranks;
+        /** Uniform inner rank if {@link #ranks} is null (0: the global rank). */
+        public int rank;
+    }
+
+    /**
+     * @param tableCount number of tables
+     * @throws IllegalArgumentException naming the wrong field
+     */
+    public void validate(int tableCount) {
+        if (cores < 2) {
+            throw new IllegalArgumentException("model.tt.cores must be >= 2, got " + cores);
+        }
+        if (rank < 1) {
+            throw new IllegalArgumentException("model.tt.rank must be >= 1, got " + rank);
+        }
+        if (tables != null) {
+            for (int t : tables) {
+                if (t < 0 || t >= tableCount) {
+                    throw new IllegalArgumentException("model.tt.tables: table " + t + " does not exist (there are "
+                            + tableCount + ")");
+                }
+            }
+        }
+        for (String k : perTable.keySet()) {
+            int t;
+            try {
+                t = Integer.parseInt(k);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("model.tt.perTable key '" + k + "' is not a table index");
+            }
+            if (t < 0 || t >= tableCount) {
+                throw new IllegalArgumentException("model.tt.perTable: table " + t + " does not exist (there are "
+                        + tableCount + ")");
+            }
+        }
+        if (!(cacheFraction >= 0 && cacheFraction <= 1)) {
+            throw new IllegalArgumentException("model.tt.cacheFraction must lie in [0, 1], got " + cacheFraction);
+        }
+        if (memoryBudgetBytes < 0) {
+            throw new IllegalArgumentException("model.tt.memoryBudgetBytes must be >= 0, got " + memoryBudgetBytes);
+        }
+    }
+
+    /**
+     * @param table index
+     * @param rows  its rows
+     * @return whether the table is TT compressed
+     */
+    public boolean isTt(int table, long rows) {
+        if (tables != null) {
+            for (int t : tables) {
+                if (t == table) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        return threshold >= 0 && rows > threshold;
+    }
+}

@@ -1,0 +1,261 @@
+package org.ttrec.dlrm.train;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.ttrec.dlrm.checkpoint.Checkpoint;
+import org.ttrec.dlrm.config.RunConfig;
+import org.ttrec.dlrm.config.TrainConfig;
+import org.ttrec.dlrm.data.Batch;
+import org.ttrec.dlrm.data.BatchStream;
+import org.ttrec.dlrm.data.Dataset;
+import org.ttrec.dlrm.data.Split;
+import org.ttrec.dlrm.metrics.BinaryMetrics;
+import org.ttrec.dlrm.model.DlrmModel;
+import org.ttrec.dlrm.model.EmbeddingTableSpec;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The training loop: mini-batch SGD/Adagrad with dlrm's LR schedule, periodic validation,
+ * checkpoints and a final test evaluation. Deterministic: the data order of epoch e depends
+ * only on (seed, e), so a run resumed from a checkpoint (weights, optimiser states, step and
+ * stream position) continues exactly as the uninterrupted run would have.
+ */
+public final class Trainer {
+
+    /** Receives progress; every method has an empty default. */
+    public interface Listener {
+        /** After every step. @param s state after the step @param loss its loss @param lr its learning rate */
+        default void onStep(TrainState s, double loss, double lr) {}
+
+        /**
+         * Every {@code logEvery} steps.
+         *
+         * @param s             state
+         * @param meanLoss      mean training loss since the last log
+         * @param lr            current learning rate
+         * @param samplesPerSec training throughput since the start of this run (evaluation excluded)
+         */
+        default void onLog(TrainState s, double meanLoss, double lr, double samplesPerSec) {}
+
+        /** After an evaluation. @param s state @param split the split @param r metrics */
+        default void onEval(TrainState s, Split split, BinaryMetrics.Result r) {}
+
+        /** After a checkpoint was written. @param file the file @param s state it holds */
+        default void onCheckpoint(Path file, TrainState s) {}
+    }
+
+    /**
+     * The outcome of {@link #run()}.
+     *
+     * @param state         final state
+     * @param validation    last validation metrics (null if none ran)
+     * @param test          test metrics (null if skipped)
+     * @param samplesPerSec training throughput of this run (evaluation excluded)
+     * @param stoppedEarly  whether the target AUC ended the run
+     */
+    public record Summary(TrainState state, BinaryMetrics.Result validation, BinaryMetrics.Result test,
+                          double samplesPerSec, boolean stoppedEarly) {}
+
+    private final RunConfig config;
+    private final TrainConfig tc;
+    private final DlrmModel model;
+    private final DenseOptimizer opt;
+    private final List<EmbeddingTableSpec> specs;
+    private final Dataset data;
+    private final Path checkpoint;
+    private final ObjectNode provenance;
+    private final Listener listener;
+    private final LrSchedule schedule;
+    private TrainState state = TrainState.start();
+    private TrainState lastCheckpointed;
+    private boolean runTest = true;
+
+    /**
+     * @param config     the run configuration
+     * @param model      the model
+     * @param opt        its optimiser
+     * @param specs      the table plan (recorded in checkpoints)
+     * @param data       the data set
+     * @param checkpoint checkpoint file to (over)write, or null for none
+     * @param provenance extra checkpoint header fields, or null
+     * @param listener   progress receiver, or null
+     */
+    public Trainer(RunConfig config, DlrmModel model, DenseOptimizer opt, List<EmbeddingTableSpec> specs, Dataset data,
+                   Path checkpoint, ObjectNode provenance, Listener listener) {
+        this.config = config;
+        this.tc = config.train;
+        this.model = model;
+        this.opt = opt;
+        this.specs = specs;
+        this.data = data;
+        this.checkpoint = checkpoint;
+        this.provenance = provenance;
+        this.listener = listener == null ? new Listener() {} : listener;
+        this.schedule = new LrSchedule(tc.lr, tc.lrWarmupSteps, tc.lrDecayStartStep, tc.lrDecaySteps);
+    }
+
+    /**
+     * Builds the optimiser a config asks for.
+     *
+     * @param config the run configuration
+     * @param model  the model
+     * @return the optimiser
+     */
+    public static DenseOptimizer optimizerFor(RunConfig config, DlrmModel model) {
+        return new DenseOptimizer(model.backend(), config.train.optimizer.equals("adagrad")
+                ? DenseOptimizer.Kind.ADAGRAD : DenseOptimizer.Kind.SGD, (float) config.train.adagradEps,
+                model.denseParameterCount());
+    }
+
+    /** @param s the position to continue from (after loading a checkpoint) */
+    public void resumeFrom(TrainState s) {
+        this.state = s;
+        this.lastCheckpointed = s;
+    }
+
+    /** @param run whether {@link #run()} ends with a test evaluation (default true) */
+    public void setRunTest(boolean run) {
+        this.runTest = run;
+    }
+
+    /** @return the current position */
+    public TrainState state() {
+        return state;
+    }
+
+    /** @return the LR schedule */
+    public LrSchedule schedule() {
+        return schedule;
+    }
+
+    /** @return the steps this configuration runs in total, or -1 if the training split's size is unknown */
+    public long plannedSteps() {
+        return plannedSteps(config, data);
+    }
+
+    /**
+     * @param config the run configuration
+     * @param data   the data set
+     * @return the steps the configuration runs in total, or -1 if the training split's size is unknown
+     */
+    public static long plannedSteps(RunConfig config, Dataset data) {
+        TrainConfig tc = config.train;
+        long size = data.size(Split.TRAIN);
+        long perEpoch = size < 0 ? -1 : (size + tc.batchSize - 1) / tc.batchSize;
+        long total = perEpoch < 0 ? -1 : perEpoch * tc.epochs;
+        if (tc.maxSteps >= 0) {
+            return total < 0 ? tc.maxSteps : Math.min(total, tc.maxSteps);
+        }
+        return total;
+    }
+
+    /**
+     * Trains until the configured epochs or steps are done (or the target AUC is reached).
+     *
+     * @return the summary
+     * @throws IOException               if data or checkpoints cannot be read or written
+     * @throws TrainingDivergedException if the loss becomes NaN or infinite
+     */
+    public Summary run() throws IOException {
+        long nanos = 0;
+        long samplesThisRun = 0;
+        double lossSum = 0;
+        long lossCount = 0;
+        BinaryMetrics.Result val = null;
+        boolean early = false;
+        boolean evaluatedAtLastStep = false;
+        outer:
+        for (int epoch = state.epoch(); epoch < tc.epochs; epoch++) {
+            try (BatchStream s = data.batches(Split.TRAIN, tc.batchSize, true, epochSeed(epoch))) {
+                long inEpoch = 0;
+                if (epoch == state.epoch()) {
+                    for (; inEpoch < state.batchInEpoch(); inEpoch++) {
+                        if (s.next() == null) {
+                            break;
+                        }
+                    }
+                }
+                for (Batch b = s.next(); b != null; b = s.next()) {
+                    if (tc.maxSteps >= 0 && state.step() >= tc.maxSteps) {
+                        break outer;
+                    }
+                    long t0 = System.nanoTime();
+                    long k = state.step() + 1;
+                    float lr = (float) schedule.lr(k);
+                    double loss = model.forward(b);
+                    if (!Double.isFinite(loss)) {
+                        throw new TrainingDivergedException(k, "training loss became " + loss + " at step " + k
+                                + " (learning rate " + lr + "); training stopped before applying that step. "
+                                + (lastCheckpointed != null && checkpoint != null
+                                ? "Last good checkpoint: " + checkpoint + " (step " + lastCheckpointed.step() + ")."
+                                : "No checkpoint was written yet.")
+                                + " Try a lower --lr or a warm-up (--lr-num-warmup-steps).");
+                    }
+                    model.backward(opt.sparse(lr));
+                    opt.step(lr, model.parameters(), model.gradients());
+                    nanos += System.nanoTime() - t0;
+                    inEpoch++;
+                    samplesThisRun += b.size();
+                    state = new TrainState(k, epoch, inEpoch, state.samples() + b.size());
+                    lossSum += loss;
+                    lossCount++;
+                    listener.onStep(state, loss, lr);
+                    if (k % tc.logEvery == 0) {
+                        listener.onLog(state, lossSum / lossCount, lr, samplesThisRun / (nanos * 1e-9));
+                        lossSum = 0;
+                        lossCount = 0;
+                    }
+                    evaluatedAtLastStep = false;
+                    if (tc.evalEvery > 0 && k % tc.evalEvery == 0) {
+                        val = Evaluator.evaluate(model, data, Split.VALIDATION, tc.testBatchSize);
+                        listener.onEval(state, Split.VALIDATION, val);
+                        evaluatedAtLastStep = true;
+                        saveCheckpoint();
+                        if (tc.targetAuc > 0 && val.auc() >= tc.targetAuc) {
+                            early = true;
+                            break outer;
+                        }
+                    } else if (tc.checkpointEvery > 0 && k % tc.checkpointEvery == 0) {
+                        saveCheckpoint();
+                    }
+                }
+            }
+            if (tc.maxSteps >= 0 && state.step() >= tc.maxSteps) {
+                break;
+            }
+            state = new TrainState(state.step(), epoch + 1, 0, state.samples());
+        }
+        if (lossCount > 0) {
+            listener.onLog(state, lossSum / lossCount, schedule.lr(Math.max(1, state.step())),
+                    nanos > 0 ? samplesThisRun / (nanos * 1e-9) : 0);
+        }
+        if (!evaluatedAtLastStep) {
+            val = Evaluator.evaluate(model, data, Split.VALIDATION, tc.testBatchSize);
+            listener.onEval(state, Split.VALIDATION, val);
+        }
+        if (lastCheckpointed == null || !lastCheckpointed.equals(state)) {
+            saveCheckpoint();
+        }
+        BinaryMetrics.Result test = null;
+        if (runTest) {
+            test = Evaluator.evaluate(model, data, Split.TEST, tc.testBatchSize);
+            listener.onEval(state, Split.TEST, test);
+        }
+        return new Summary(state, val, test, nanos > 0 ? samplesThisRun / (nanos * 1e-9) : 0, early);
+    }
+
+    private long epochSeed(int epoch) {
+        return tc.seed * 0x9E3779B97F4A7C15L + epoch;
+    }
+
+    private void saveCheckpoint() throws IOException {
+        if (checkpoint == null) {
+            return;
+        }
+        Checkpoint.write(checkpoint, model, opt, config, specs, state, provenance);
+        lastCheckpointed = state;
+        listener.onCheckpoint(checkpoint, state);
+    }
+}

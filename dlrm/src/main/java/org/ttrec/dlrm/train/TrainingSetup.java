@@ -1,0 +1,88 @@
+package org.ttrec.dlrm.train;
+
+import org.ttrec.dlrm.config.RunConfig;
+import org.ttrec.dlrm.data.Dataset;
+import org.ttrec.dlrm.model.DlrmModel;
+import org.ttrec.dlrm.model.EmbeddingTableSpec;
+import org.ttrec.dlrm.model.MemoryPlan;
+import org.ttrec.dlrm.model.TableFactory;
+import org.ttrec.engine.ComputeBackend;
+
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The steps from a configuration to a model, shared by {@code ttrec train}, {@code ttrec eval},
+ * tests and benchmarks: open the data, adopt its shape, plan the tables, check memory, build.
+ */
+public final class TrainingSetup {
+    private TrainingSetup() {}
+
+    /**
+     * Opens the data a config names. THE single place the data pipeline plugs in: today
+     * "synthetic" is the built-in {@link SimpleSynthetic} stand-in; the merge points every other
+     * specification at the Criteo pipeline.
+     *
+     * @param c the run configuration (data.source and, for synthetic data, the model's tables)
+     * @return the data set
+     * @throws IOException              if the data cannot be opened
+     * @throws IllegalArgumentException if the specification is not understood
+     */
+    public static Dataset openDataset(RunConfig c) throws IOException {
+        String src = c.data.source;
+        if (src.equals("synthetic")) {
+            return new SimpleSynthetic(c.model.denseFeatures, c.model.effectiveRows(), c.data.trainSamples,
+                    c.data.validationSamples, c.data.testSamples, c.data.skew, c.data.teacherScale, c.train.seed);
+        }
+        throw new IllegalArgumentException("--data '" + src + "': only 'synthetic' is available in this build "
+                + "(the Criteo pipeline plugs in at TrainingSetup.openDataset)");
+    }
+
+    /**
+     * Makes the model's table rows and dense width those of the data.
+     *
+     * @param c the run configuration, updated
+     * @param d the data set
+     */
+    public static void adopt(RunConfig c, Dataset d) {
+        int[] card = d.cardinalities();
+        if (!Arrays.equals(card, c.model.effectiveRows())) {
+            c.model.tableRows = card;
+            c.model.maxIndRange = 0; // the data already applied it
+        }
+        if (d.denseFeatures() != c.model.denseFeatures) {
+            throw new IllegalArgumentException("the data has " + d.denseFeatures() + " dense features, model.bottomMlp '"
+                    + c.model.bottomMlp + "' expects " + c.model.denseFeatures);
+        }
+    }
+
+    /**
+     * Validates the config, plans the tables and checks that everything fits in memory,
+     * all before allocating anything.
+     *
+     * @param c         the run configuration
+     * @param available bytes available
+     * @return the table plan
+     * @throws IllegalArgumentException naming what is impossible
+     */
+    public static List<EmbeddingTableSpec> plan(RunConfig c, long available) {
+        c.validate();
+        int stateFactor = c.train.optimizer.equals("adagrad") ? 1 : 0;
+        List<EmbeddingTableSpec> specs = TableFactory.plan(c.model, MemoryPlan.denseParameters(c), stateFactor);
+        MemoryPlan.estimate(c, specs).check(specs, available);
+        return specs;
+    }
+
+    /**
+     * @param be    backend
+     * @param c     the run configuration
+     * @param specs the table plan
+     * @return the model, initialised from {@code c.train.seed}
+     */
+    public static DlrmModel build(ComputeBackend be, RunConfig c, List<EmbeddingTableSpec> specs) {
+        DlrmModel m = DlrmModel.build(be, c.model, specs, c.train.seed);
+        m.ensureCapacity(c.train.batchSize);
+        return m;
+    }
+}

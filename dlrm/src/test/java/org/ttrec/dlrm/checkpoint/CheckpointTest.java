@@ -1,0 +1,100 @@
+package org.ttrec.dlrm.checkpoint;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.ttrec.dlrm.config.Presets;
+import org.ttrec.dlrm.config.RunConfig;
+import org.ttrec.dlrm.model.DlrmModel;
+import org.ttrec.dlrm.model.EmbeddingTableSpec;
+import org.ttrec.dlrm.train.DenseOptimizer;
+import org.ttrec.dlrm.train.TrainState;
+import org.ttrec.dlrm.train.Trainer;
+import org.ttrec.dlrm.train.TrainingSetup;
+import org.ttrec.engine.scalar.ScalarBackend;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CheckpointTest {
+
+    private static RunConfig config() {
+        RunConfig c = Presets.get("tiny");
+        c.train.optimizer = "adagrad";
+        return c;
+    }
+
+    private static DlrmModel model(RunConfig c, long seed) {
+        c.train.seed = seed;
+        List<EmbeddingTableSpec> specs = TrainingSetup.plan(c, Long.MAX_VALUE);
+        return TrainingSetup.build(new ScalarBackend(), c, specs);
+    }
+
+    private static Path write(Path dir, RunConfig c, DlrmModel m) throws IOException {
+        Path f = dir.resolve("m.ckpt");
+        DenseOptimizer opt = Trainer.optimizerFor(c, m);
+        Checkpoint.write(f, m, opt, c, TrainingSetup.plan(c, Long.MAX_VALUE), new TrainState(12, 1, 3, 999), null);
+        return f;
+    }
+
+    @Test
+    void roundTripRestoresEverythingAndRecordsTables(@TempDir Path dir) throws IOException {
+        RunConfig c = config();
+        DlrmModel a = model(c, 1);
+        Path f = write(dir, c, a);
+        DlrmModel b = model(c.copy(), 2);
+        assertTrue(!Arrays.equals(a.parameters().toArray(), b.parameters().toArray()));
+        Checkpoint.Header h = Checkpoint.restore(f, b, Trainer.optimizerFor(c, b));
+        assertEquals(new TrainState(12, 1, 3, 999), h.state());
+        assertArrayEquals(a.parameters().toArray(), b.parameters().toArray());
+        assertArrayEquals(a.tables().get(7).materialize(new int[] {0, 4999}), b.tables().get(7).materialize(new int[] {0, 4999}));
+        assertEquals("DENSE", h.header().get("tables").get(0).get("kind").asText());
+        assertEquals(8, h.header().get("tables").size());
+        try (var s = Files.list(dir)) {
+            assertEquals(1, s.count(), "no temporary files left behind");
+        }
+    }
+
+    @Test
+    void corruptFileIsRejected(@TempDir Path dir) throws IOException {
+        RunConfig c = config();
+        Path f = write(dir, c, model(c, 1));
+        byte[] bytes = Files.readAllBytes(f);
+        bytes[bytes.length / 2] ^= 0x10;
+        Files.write(f, bytes);
+        DlrmModel m = model(c.copy(), 1);
+        IOException e = assertThrows(IOException.class, () -> Checkpoint.restore(f, m, null));
+        assertTrue(e.getMessage().contains("corrupt") && e.getMessage().contains("CRC32"), e.getMessage());
+    }
+
+    @Test
+    void truncatedFileIsRejected(@TempDir Path dir) throws IOException {
+        RunConfig c = config();
+        Path f = write(dir, c, model(c, 1));
+        byte[] bytes = Files.readAllBytes(f);
+        for (int keep : new int[] {bytes.length - 1, bytes.length / 3, 10, 0}) {
+            Files.write(f, Arrays.copyOf(bytes, keep));
+            IOException e = assertThrows(IOException.class, () -> Checkpoint.readHeader(f));
+            assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+        }
+        IOException e = assertThrows(IOException.class, () -> Checkpoint.readHeader(dir.resolve("missing.ckpt")));
+        assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
+    }
+
+    @Test
+    void differentArchitectureIsRejected(@TempDir Path dir) throws IOException {
+        RunConfig c = config();
+        Path f = write(dir, c, model(c, 1));
+        RunConfig other = config();
+        other.model.bottomMlp = "13-16-8";
+        IOException e = assertThrows(IOException.class, () -> Checkpoint.restore(f, model(other, 1), null));
+        assertTrue(e.getMessage().contains("MLP parameters"), e.getMessage());
+    }
+}

@@ -1,0 +1,132 @@
+package org.ttrec.dlrm.model;
+
+import org.junit.jupiter.api.Test;
+import org.ttrec.dlrm.config.Presets;
+import org.ttrec.dlrm.config.RunConfig;
+import org.ttrec.dlrm.train.TrainingSetup;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ConfigValidationTest {
+
+    @Test
+    void uncompressedTerabyteTablesThatExceedTheHeapFailBeforeAllocation() {
+        RunConfig c = Presets.get("terabyte");
+        c.model.tt.threshold = -1; // everything uncompressed
+        long usedBefore = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TrainingSetup.plan(c, 4L << 30));
+        long usedAfter = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
+        assertTrue(e.getMessage().contains("table 0") && e.getMessage().contains("GB"), e.getMessage());
+        assertTrue(usedAfter - usedBefore < (256L << 20), "planning allocated " + (usedAfter - usedBefore) + " bytes");
+    }
+
+    @Test
+    void aTableBeyondOneBufferIsNamed() {
+        RunConfig c = Presets.get("mlperf");
+        c.model.tt.threshold = -1;
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TrainingSetup.plan(c, Long.MAX_VALUE));
+        assertTrue(e.getMessage().contains("table 0") && e.getMessage().contains("one buffer"), e.getMessage());
+    }
+
+    @Test
+    void inconsistentArchitecturesAreNamed() {
+        RunConfig c = Presets.get("tiny");
+        c.model.bottomMlp = "13-32-16";
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainingSetup.plan(c, Long.MAX_VALUE));
+        assertTrue(e.getMessage().contains("embedding dimension"), e.getMessage());
+        RunConfig d = Presets.get("tiny");
+        d.model.topMlp = "32-2";
+        e = assertThrows(IllegalArgumentException.class, () -> TrainingSetup.plan(d, Long.MAX_VALUE));
+        assertTrue(e.getMessage().contains("must end with 1"), e.getMessage());
+    }
+
+    @Test
+    void kaggleTablesAboveTheThresholdArePlannedAsTt() {
+        RunConfig c = Presets.get("kaggle");
+        var specs = TableFactory.plan(c.model, MemoryPlan.denseParameters(c), 0);
+        long tt = specs.stream().filter(s -> s.kind() == EmbeddingTableSpec.Kind.TT).count();
+        assertEquals(7, tt);
+        EmbeddingTableSpec t2 = specs.get(2);
+        assertEquals(EmbeddingTableSpec.Kind.TT, t2.kind());
+        assertTrue(t2.parameterCount() < t2.uncompressedParameterCount() / 50, t2.describe());
+        assertEquals(16, t2.ttShape().dim());
+        // the TT branch is not wired in this build
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> TableFactory.create(new org.ttrec.engine.scalar.ScalarBackend(), t2, 1));
+        assertTrue(e.getMessage().contains("TT tables arrive with the TT layer"));
+    }
+
+    @Test
+    void memoryBudgetPicksTheLargestRankThatFits() {
+        RunConfig c = Presets.get("kaggle");
+        c.model.tt.memoryBudgetBytes = 100_000_000;
+        var specs = TableFactory.plan(c.model, MemoryPlan.denseParameters(c), 0);
+        long bytes = MemoryPlan.denseParameters(c) * 4;
+        for (EmbeddingTableSpec s : specs) {
+            bytes += s.bytes(0);
+        }
+        assertTrue(bytes <= 100_000_000L, "plan needs " + bytes);
+        int rank = specs.get(2).ttShape().rank(1);
+        c.model.tt.rank = rank + 1;
+        c.model.tt.memoryBudgetBytes = 0;
+        long bigger = MemoryPlan.denseParameters(c) * 4;
+        for (EmbeddingTableSpec s : TableFactory.plan(c.model, MemoryPlan.denseParameters(c), 0)) {
+            bigger += s.bytes(0);
+        }
+        assertTrue(bigger > 100_000_000L, "rank " + (rank + 1) + " would also fit");
+    }
+
+    @Test
+    void suggestedShapesFollowTheReference() {
+        assertEquals("[2, 2, 4]", java.util.Arrays.toString(TableFactory.suggestFactors(16, 3, false)));
+        assertEquals("[4, 4, 4]", java.util.Arrays.toString(TableFactory.suggestFactors(64, 3, false)));
+        int[] p = TableFactory.suggestFactors(10_131_227, 3, true);
+        assertTrue((long) p[0] * p[1] * p[2] >= 10_131_227L);
+        assertTrue(p[2] - p[0] <= 2, java.util.Arrays.toString(p));
+    }
+
+    @Test
+    void anyFieldCanBeSetByPath() {
+        RunConfig c = Presets.get("tiny");
+        c.set("train.lr=0.05");
+        c.set("model.tableRows=[10, 20]");
+        c.set("model.interaction=cat");
+        c.set("model.tt.perTable={\"1\": {\"rank\": 16}}");
+        assertEquals(0.05, c.train.lr);
+        assertEquals("[10, 20]", java.util.Arrays.toString(c.model.tableRows), "arrays are replaced");
+        assertEquals("13-32-8", c.model.bottomMlp, "the rest of the section is kept");
+        assertEquals("cat", c.model.interaction);
+        assertEquals(16, c.model.tt.perTable.get("1").rank);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.set("train.lrr=1"));
+        assertTrue(e.getMessage().contains("lrr"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> c.set("train.lr"));
+    }
+
+    @Test
+    void jsonConfigOverridesAndRejectsTypos() throws Exception {
+        Path f = Files.createTempFile("cfg", ".json");
+        try {
+            Files.writeString(f, "{\"model\": {\"embeddingDim\": 4, \"bottomMlp\": \"13-8-4\"}, \"train\": {\"lr\": 0.5}}");
+            RunConfig c = Presets.get("tiny");
+            c.apply(f);
+            assertEquals(4, c.model.embeddingDim);
+            assertEquals(0.5, c.train.lr);
+            assertEquals(128, c.train.batchSize, "fields not named keep the preset's value");
+            assertEquals(8, c.model.tableRows.length, "fields not named keep the preset's value");
+            assertEquals("32-1", c.model.topMlp);
+            assertEquals(2000, c.train.evalEvery);
+            Files.writeString(f, "{\"train\": {\"learningRate\": 0.5}}");
+            java.io.IOException e = assertThrows(java.io.IOException.class, () -> Presets.get("tiny").apply(f));
+            assertTrue(e.getMessage().contains("learningRate"), e.getMessage());
+        } finally {
+            Files.deleteIfExists(f);
+        }
+    }
+}
