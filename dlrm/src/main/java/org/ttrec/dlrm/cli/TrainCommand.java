@@ -117,12 +117,10 @@ public final class TrainCommand implements Callable<Integer> {
     Long memoryBudget;
     @Option(names = "--tt-cache-fraction", description = "Hot-row cache rows as a fraction of each TT table.")
     Double cacheFraction;
-    @Option(names = "--train-samples", description = "Synthetic data: training samples.")
+    @Option(names = "--train-samples", description = "Synthetic data: training samples (validation and test get 1/12 of that each).")
     Long trainSamples;
-    @Option(names = "--val-samples", description = "Synthetic data: validation samples.")
-    Long valSamples;
-    @Option(names = "--test-samples", description = "Synthetic data: test samples.")
-    Long testSamples;
+    @Option(names = "--zipf", description = "Synthetic data: Zipf exponent of categorical values (0 = uniform).")
+    Double zipf;
     @Option(names = "--set", description = "Set any config field: path=value, e.g. --set train.adagradEps=1e-8 "
             + "--set model.tt.perTable='{\"2\":{\"rank\":16}}' (applied after all other flags).")
     List<String> sets;
@@ -208,8 +206,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (memoryBudget != null) m.tt.memoryBudgetBytes = memoryBudget;
         if (cacheFraction != null) m.tt.cacheFraction = cacheFraction;
         if (trainSamples != null) c.data.trainSamples = trainSamples;
-        if (valSamples != null) c.data.validationSamples = valSamples;
-        if (testSamples != null) c.data.testSamples = testSamples;
+        if (zipf != null) c.data.zipf = zipf;
         if (sets != null) {
             for (String a : sets) {
                 c.set(a);

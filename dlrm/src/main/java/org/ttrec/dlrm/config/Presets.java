@@ -50,8 +50,6 @@ public final class Presets {
                 t.evalEvery = 2000;
                 t.logEvery = 50;
                 c.data.trainSamples = 1_500_000;
-                c.data.validationSamples = 100_000;
-                c.data.testSamples = 100_000;
             }
             case "kaggle" -> {
                 m.embeddingDim = 16;

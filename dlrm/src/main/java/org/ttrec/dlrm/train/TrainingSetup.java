@@ -2,6 +2,9 @@ package org.ttrec.dlrm.train;
 
 import org.ttrec.dlrm.config.RunConfig;
 import org.ttrec.dlrm.data.Dataset;
+import org.ttrec.dlrm.data.DatasetOptions;
+import org.ttrec.dlrm.data.Datasets;
+import org.ttrec.dlrm.data.SyntheticConfig;
 import org.ttrec.dlrm.model.DlrmModel;
 import org.ttrec.dlrm.model.EmbeddingTableSpec;
 import org.ttrec.dlrm.model.MemoryPlan;
@@ -20,9 +23,11 @@ public final class TrainingSetup {
     private TrainingSetup() {}
 
     /**
-     * Opens the data a config names. THE single place the data pipeline plugs in: today
-     * "synthetic" is the built-in {@link SimpleSynthetic} stand-in; the merge points every other
-     * specification at the Criteo pipeline.
+     * Opens the data a config names: {@code synthetic} is the data pipeline's teacher-labelled
+     * generator shaped like the model's tables ({@code data.trainSamples} training rows, the
+     * validation and test halves of one more 'day' as dlrm splits Kaggle, Zipf exponent
+     * {@code data.zipf}); anything else goes to {@link Datasets#open} (shard folders, MLPerf .bin,
+     * raw Criteo text, {@code synthetic:key=value,...}).
      *
      * @param c the run configuration (data.source and, for synthetic data, the model's tables)
      * @return the data set
@@ -32,11 +37,12 @@ public final class TrainingSetup {
     public static Dataset openDataset(RunConfig c) throws IOException {
         String src = c.data.source;
         if (src.equals("synthetic")) {
-            return new SimpleSynthetic(c.model.denseFeatures, c.model.effectiveRows(), c.data.trainSamples,
-                    c.data.validationSamples, c.data.testSamples, c.data.skew, c.data.teacherScale, c.train.seed);
+            // 6 of 7 'days' train; validation and test share the seventh.
+            long rows = Math.max(7, Math.ceilDiv(c.data.trainSamples * 7, 6));
+            return Datasets.synthetic(new SyntheticConfig(rows, c.model.effectiveRows(), c.data.zipf, c.train.seed,
+                    c.data.teacherAuc, c.data.ctr, c.data.interactions));
         }
-        throw new IllegalArgumentException("--data '" + src + "': only 'synthetic' is available in this build "
-                + "(the Criteo pipeline plugs in at TrainingSetup.openDataset)");
+        return Datasets.open(src, DatasetOptions.defaults());
     }
 
     /**

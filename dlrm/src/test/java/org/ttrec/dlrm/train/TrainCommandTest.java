@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The {@code ttrec train} and {@code ttrec eval} commands, run in-process on tiny synthetic data. */
 class TrainCommandTest {
     private static final String[] SMALL = {"--backend", "scalar", "--no-progress", "--train-samples", "3000",
-        "--val-samples", "1000", "--test-samples", "1000", "--batch-size", "100", "--eval-every", "10"};
+        "--batch-size", "100", "--eval-every", "10"};
 
     private static String[] args(String cmd, Path out, String... more) {
         List<String> a = new java.util.ArrayList<>(List.of(cmd));
