@@ -85,6 +85,11 @@ public class CpuBackend extends ScalarBackend {
     }
 
     @Override
+    public String toString() {
+        return description();
+    }
+
+    @Override
     public void close() {
         if (pool != null) {
             pool.shutdown();
