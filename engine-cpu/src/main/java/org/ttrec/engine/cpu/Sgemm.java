@@ -32,9 +32,13 @@ final class Sgemm {
     static final int NV = KERNEL % 10;
     /** Columns of the micro-kernel. */
     static final int NR = NV * L;
-    /** k block: a KC x NR panel of packed B (32 KiB at 512 bits, NV = 2) stays in L1. */
-    static final int KC = 256;
-    /** m block: an MC x KC block of packed A (about 128 KiB) stays in L2. */
+    /**
+     * k block: a KC x NR panel of packed B (32 KiB at 512 bits, NV = 2) is reused from L1 by
+     * every row panel; 128..512 measured within noise of each other here. {@code ttrec.gemm.kc}
+     * overrides it (for tuning).
+     */
+    static final int KC = Integer.getInteger("ttrec.gemm.kc", 256);
+    /** m block: an MC x KC block of packed A (about 120 KiB) stays in L2. */
     static final int MC = MR * Math.max(1, 128 / MR);
     /** n block: the packed B block (KC x NC, 2 MiB) is streamed from L2/L3 once per A block. */
     static final int NC = 2048;
@@ -52,8 +56,9 @@ final class Sgemm {
             }
         }
         // 6 rows x 2 vectors keeps 12 accumulators + 2 B vectors + 1 broadcast within 16 registers
-        // (AVX2); with 32 registers (AVX-512) 8x3 amortises the loads over twice the FMAs.
-        return F.vectorBitSize() >= 512 ? 83 : 62;
+        // (AVX2). With 32 registers (AVX-512) 12x2 uses 24 accumulators: one B load per 12 FMAs.
+        // In isolation (operands in L1) it ran at 96% of PeakBenchmark here; 8x2 at 90%.
+        return F.vectorBitSize() >= 512 ? 122 : 62;
     }
 
     /** Per-thread scratch sizes. */
@@ -208,6 +213,7 @@ final class Sgemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 boolean first = pc == 0;
+                int mode = !first ? 2 : beta == 0f ? 0 : 1;
                 packB(tB, kc, nc, b, tB ? bOff + jc * ldb + pc : bOff + pc * ldb + jc, ldb, pb);
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
@@ -218,16 +224,20 @@ final class Sgemm {
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
                             int aBase = (ir / MR) * kc * MR;
+                            int cBase = cOff + (ic + ir) * ldc + jc + jr;
+                            boolean direct = mr == MR && nr == NR;
                             switch (KERNEL) {
-                                case 62 -> micro6x2(kc, pa, aBase, pb, bBase, tile);
-                                case 82 -> micro8x2(kc, pa, aBase, pb, bBase, tile);
-                                case 43 -> micro4x3(kc, pa, aBase, pb, bBase, tile);
-                                case 63 -> micro6x3(kc, pa, aBase, pb, bBase, tile);
-                                case 83 -> micro8x3(kc, pa, aBase, pb, bBase, tile);
-                                case 122 -> micro12x2(kc, pa, aBase, pb, bBase, tile);
-                                default -> micro14x2(kc, pa, aBase, pb, bBase, tile);
+                                case 62 -> micro6x2(kc, pa, aBase, pb, bBase, tile, direct, mode, alpha, beta, c, cBase, ldc);
+                                case 82 -> micro8x2(kc, pa, aBase, pb, bBase, tile, direct, mode, alpha, beta, c, cBase, ldc);
+                                case 43 -> micro4x3(kc, pa, aBase, pb, bBase, tile, direct, mode, alpha, beta, c, cBase, ldc);
+                                case 63 -> micro6x3(kc, pa, aBase, pb, bBase, tile, direct, mode, alpha, beta, c, cBase, ldc);
+                                case 83 -> micro8x3(kc, pa, aBase, pb, bBase, tile, direct, mode, alpha, beta, c, cBase, ldc);
+                                case 122 -> micro12x2(kc, pa, aBase, pb, bBase, tile, direct, mode, alpha, beta, c, cBase, ldc);
+                                default -> micro14x2(kc, pa, aBase, pb, bBase, tile, direct, mode, alpha, beta, c, cBase, ldc);
                             }
-                            storeTile(tile, mr, nr, alpha, beta, first, c, cOff + (ic + ir) * ldc + jc + jr, ldc);
+                            if (!direct) {
+                                storeTile(tile, mr, nr, alpha, beta, first, c, cBase, ldc);
+                            }
                         }
                     }
                 }
@@ -329,16 +339,21 @@ final class Sgemm {
     // Generated shapes, one method each: the accumulators must be locals of a single method, as a
     // helper taking vectors that C2 fails to inline would box them.
 
-    /** 6 rows x 2 vectors of C accumulated over kc steps of packed A and B, written to tile. */
-    static void micro6x2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile) {
+    /**
+     * 6 rows x 2 vectors of C accumulated over kc steps of packed A and B. With {@code direct}
+     * the tile is combined into C here (mode 0: C = alpha acc, 1: C = beta C + alpha acc, 2: C += alpha acc),
+     * otherwise written to {@code tile} for {@link #storeTile}.
+     */
+    static void micro6x2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile,
+                         boolean direct, int mode, float alpha, float beta, float[] c, int cBase, int ldc) {
         FloatVector c00 = FloatVector.zero(F); FloatVector c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F); FloatVector c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F); FloatVector c21 = FloatVector.zero(F);
         FloatVector c30 = FloatVector.zero(F); FloatVector c31 = FloatVector.zero(F);
         FloatVector c40 = FloatVector.zero(F); FloatVector c41 = FloatVector.zero(F);
         FloatVector c50 = FloatVector.zero(F); FloatVector c51 = FloatVector.zero(F);
-        int ao = aBase, bo = bBase;
-        for (int p = 0; p < kc; p++, ao += 6, bo += 2 * L) {
+        for (int p = 0; p < kc; p++) {
+            int ao = aBase + p * 6, bo = bBase + p * 2 * L;
             FloatVector b0 = FloatVector.fromArray(F, pb, bo);
             FloatVector b1 = FloatVector.fromArray(F, pb, bo + 1 * L);
             FloatVector a0 = FloatVector.broadcast(F, pa[ao]);
@@ -354,22 +369,67 @@ final class Sgemm {
             FloatVector a5 = FloatVector.broadcast(F, pa[ao + 5]);
             c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51);
         }
-        c00.intoArray(tile, 0 * L);
-        c01.intoArray(tile, 1 * L);
-        c10.intoArray(tile, 2 * L);
-        c11.intoArray(tile, 3 * L);
-        c20.intoArray(tile, 4 * L);
-        c21.intoArray(tile, 5 * L);
-        c30.intoArray(tile, 6 * L);
-        c31.intoArray(tile, 7 * L);
-        c40.intoArray(tile, 8 * L);
-        c41.intoArray(tile, 9 * L);
-        c50.intoArray(tile, 10 * L);
-        c51.intoArray(tile, 11 * L);
+        if (!direct) {
+            c00.intoArray(tile, 0 * L);
+            c01.intoArray(tile, 1 * L);
+            c10.intoArray(tile, 2 * L);
+            c11.intoArray(tile, 3 * L);
+            c20.intoArray(tile, 4 * L);
+            c21.intoArray(tile, 5 * L);
+            c30.intoArray(tile, 6 * L);
+            c31.intoArray(tile, 7 * L);
+            c40.intoArray(tile, 8 * L);
+            c41.intoArray(tile, 9 * L);
+            c50.intoArray(tile, 10 * L);
+            c51.intoArray(tile, 11 * L);
+            return;
+        }
+        FloatVector al = FloatVector.broadcast(F, alpha), bt = FloatVector.broadcast(F, beta);
+        { int o = cBase + 0 * ldc; FloatVector t = c00.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 0 * ldc + 1 * L; FloatVector t = c01.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 1 * ldc; FloatVector t = c10.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 1 * ldc + 1 * L; FloatVector t = c11.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 2 * ldc; FloatVector t = c20.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 2 * ldc + 1 * L; FloatVector t = c21.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 3 * ldc; FloatVector t = c30.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 3 * ldc + 1 * L; FloatVector t = c31.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 4 * ldc; FloatVector t = c40.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 4 * ldc + 1 * L; FloatVector t = c41.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 5 * ldc; FloatVector t = c50.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 5 * ldc + 1 * L; FloatVector t = c51.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
     }
 
-    /** 8 rows x 2 vectors of C accumulated over kc steps of packed A and B, written to tile. */
-    static void micro8x2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile) {
+    /**
+     * 8 rows x 2 vectors of C accumulated over kc steps of packed A and B. With {@code direct}
+     * the tile is combined into C here (mode 0: C = alpha acc, 1: C = beta C + alpha acc, 2: C += alpha acc),
+     * otherwise written to {@code tile} for {@link #storeTile}.
+     */
+    static void micro8x2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile,
+                         boolean direct, int mode, float alpha, float beta, float[] c, int cBase, int ldc) {
         FloatVector c00 = FloatVector.zero(F); FloatVector c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F); FloatVector c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F); FloatVector c21 = FloatVector.zero(F);
@@ -378,8 +438,8 @@ final class Sgemm {
         FloatVector c50 = FloatVector.zero(F); FloatVector c51 = FloatVector.zero(F);
         FloatVector c60 = FloatVector.zero(F); FloatVector c61 = FloatVector.zero(F);
         FloatVector c70 = FloatVector.zero(F); FloatVector c71 = FloatVector.zero(F);
-        int ao = aBase, bo = bBase;
-        for (int p = 0; p < kc; p++, ao += 8, bo += 2 * L) {
+        for (int p = 0; p < kc; p++) {
+            int ao = aBase + p * 8, bo = bBase + p * 2 * L;
             FloatVector b0 = FloatVector.fromArray(F, pb, bo);
             FloatVector b1 = FloatVector.fromArray(F, pb, bo + 1 * L);
             FloatVector a0 = FloatVector.broadcast(F, pa[ao]);
@@ -399,32 +459,89 @@ final class Sgemm {
             FloatVector a7 = FloatVector.broadcast(F, pa[ao + 7]);
             c70 = a7.fma(b0, c70); c71 = a7.fma(b1, c71);
         }
-        c00.intoArray(tile, 0 * L);
-        c01.intoArray(tile, 1 * L);
-        c10.intoArray(tile, 2 * L);
-        c11.intoArray(tile, 3 * L);
-        c20.intoArray(tile, 4 * L);
-        c21.intoArray(tile, 5 * L);
-        c30.intoArray(tile, 6 * L);
-        c31.intoArray(tile, 7 * L);
-        c40.intoArray(tile, 8 * L);
-        c41.intoArray(tile, 9 * L);
-        c50.intoArray(tile, 10 * L);
-        c51.intoArray(tile, 11 * L);
-        c60.intoArray(tile, 12 * L);
-        c61.intoArray(tile, 13 * L);
-        c70.intoArray(tile, 14 * L);
-        c71.intoArray(tile, 15 * L);
+        if (!direct) {
+            c00.intoArray(tile, 0 * L);
+            c01.intoArray(tile, 1 * L);
+            c10.intoArray(tile, 2 * L);
+            c11.intoArray(tile, 3 * L);
+            c20.intoArray(tile, 4 * L);
+            c21.intoArray(tile, 5 * L);
+            c30.intoArray(tile, 6 * L);
+            c31.intoArray(tile, 7 * L);
+            c40.intoArray(tile, 8 * L);
+            c41.intoArray(tile, 9 * L);
+            c50.intoArray(tile, 10 * L);
+            c51.intoArray(tile, 11 * L);
+            c60.intoArray(tile, 12 * L);
+            c61.intoArray(tile, 13 * L);
+            c70.intoArray(tile, 14 * L);
+            c71.intoArray(tile, 15 * L);
+            return;
+        }
+        FloatVector al = FloatVector.broadcast(F, alpha), bt = FloatVector.broadcast(F, beta);
+        { int o = cBase + 0 * ldc; FloatVector t = c00.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 0 * ldc + 1 * L; FloatVector t = c01.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 1 * ldc; FloatVector t = c10.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 1 * ldc + 1 * L; FloatVector t = c11.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 2 * ldc; FloatVector t = c20.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 2 * ldc + 1 * L; FloatVector t = c21.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 3 * ldc; FloatVector t = c30.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 3 * ldc + 1 * L; FloatVector t = c31.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 4 * ldc; FloatVector t = c40.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 4 * ldc + 1 * L; FloatVector t = c41.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 5 * ldc; FloatVector t = c50.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 5 * ldc + 1 * L; FloatVector t = c51.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 6 * ldc; FloatVector t = c60.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 6 * ldc + 1 * L; FloatVector t = c61.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 7 * ldc; FloatVector t = c70.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 7 * ldc + 1 * L; FloatVector t = c71.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
     }
 
-    /** 4 rows x 3 vectors of C accumulated over kc steps of packed A and B, written to tile. */
-    static void micro4x3(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile) {
+    /**
+     * 4 rows x 3 vectors of C accumulated over kc steps of packed A and B. With {@code direct}
+     * the tile is combined into C here (mode 0: C = alpha acc, 1: C = beta C + alpha acc, 2: C += alpha acc),
+     * otherwise written to {@code tile} for {@link #storeTile}.
+     */
+    static void micro4x3(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile,
+                         boolean direct, int mode, float alpha, float beta, float[] c, int cBase, int ldc) {
         FloatVector c00 = FloatVector.zero(F); FloatVector c01 = FloatVector.zero(F); FloatVector c02 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F); FloatVector c11 = FloatVector.zero(F); FloatVector c12 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F); FloatVector c21 = FloatVector.zero(F); FloatVector c22 = FloatVector.zero(F);
         FloatVector c30 = FloatVector.zero(F); FloatVector c31 = FloatVector.zero(F); FloatVector c32 = FloatVector.zero(F);
-        int ao = aBase, bo = bBase;
-        for (int p = 0; p < kc; p++, ao += 4, bo += 3 * L) {
+        for (int p = 0; p < kc; p++) {
+            int ao = aBase + p * 4, bo = bBase + p * 3 * L;
             FloatVector b0 = FloatVector.fromArray(F, pb, bo);
             FloatVector b1 = FloatVector.fromArray(F, pb, bo + 1 * L);
             FloatVector b2 = FloatVector.fromArray(F, pb, bo + 2 * L);
@@ -437,30 +554,75 @@ final class Sgemm {
             FloatVector a3 = FloatVector.broadcast(F, pa[ao + 3]);
             c30 = a3.fma(b0, c30); c31 = a3.fma(b1, c31); c32 = a3.fma(b2, c32);
         }
-        c00.intoArray(tile, 0 * L);
-        c01.intoArray(tile, 1 * L);
-        c02.intoArray(tile, 2 * L);
-        c10.intoArray(tile, 3 * L);
-        c11.intoArray(tile, 4 * L);
-        c12.intoArray(tile, 5 * L);
-        c20.intoArray(tile, 6 * L);
-        c21.intoArray(tile, 7 * L);
-        c22.intoArray(tile, 8 * L);
-        c30.intoArray(tile, 9 * L);
-        c31.intoArray(tile, 10 * L);
-        c32.intoArray(tile, 11 * L);
+        if (!direct) {
+            c00.intoArray(tile, 0 * L);
+            c01.intoArray(tile, 1 * L);
+            c02.intoArray(tile, 2 * L);
+            c10.intoArray(tile, 3 * L);
+            c11.intoArray(tile, 4 * L);
+            c12.intoArray(tile, 5 * L);
+            c20.intoArray(tile, 6 * L);
+            c21.intoArray(tile, 7 * L);
+            c22.intoArray(tile, 8 * L);
+            c30.intoArray(tile, 9 * L);
+            c31.intoArray(tile, 10 * L);
+            c32.intoArray(tile, 11 * L);
+            return;
+        }
+        FloatVector al = FloatVector.broadcast(F, alpha), bt = FloatVector.broadcast(F, beta);
+        { int o = cBase + 0 * ldc; FloatVector t = c00.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 0 * ldc + 1 * L; FloatVector t = c01.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 0 * ldc + 2 * L; FloatVector t = c02.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 1 * ldc; FloatVector t = c10.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 1 * ldc + 1 * L; FloatVector t = c11.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 1 * ldc + 2 * L; FloatVector t = c12.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 2 * ldc; FloatVector t = c20.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 2 * ldc + 1 * L; FloatVector t = c21.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 2 * ldc + 2 * L; FloatVector t = c22.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 3 * ldc; FloatVector t = c30.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 3 * ldc + 1 * L; FloatVector t = c31.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 3 * ldc + 2 * L; FloatVector t = c32.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
     }
 
-    /** 6 rows x 3 vectors of C accumulated over kc steps of packed A and B, written to tile. */
-    static void micro6x3(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile) {
+    /**
+     * 6 rows x 3 vectors of C accumulated over kc steps of packed A and B. With {@code direct}
+     * the tile is combined into C here (mode 0: C = alpha acc, 1: C = beta C + alpha acc, 2: C += alpha acc),
+     * otherwise written to {@code tile} for {@link #storeTile}.
+     */
+    static void micro6x3(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile,
+                         boolean direct, int mode, float alpha, float beta, float[] c, int cBase, int ldc) {
         FloatVector c00 = FloatVector.zero(F); FloatVector c01 = FloatVector.zero(F); FloatVector c02 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F); FloatVector c11 = FloatVector.zero(F); FloatVector c12 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F); FloatVector c21 = FloatVector.zero(F); FloatVector c22 = FloatVector.zero(F);
         FloatVector c30 = FloatVector.zero(F); FloatVector c31 = FloatVector.zero(F); FloatVector c32 = FloatVector.zero(F);
         FloatVector c40 = FloatVector.zero(F); FloatVector c41 = FloatVector.zero(F); FloatVector c42 = FloatVector.zero(F);
         FloatVector c50 = FloatVector.zero(F); FloatVector c51 = FloatVector.zero(F); FloatVector c52 = FloatVector.zero(F);
-        int ao = aBase, bo = bBase;
-        for (int p = 0; p < kc; p++, ao += 6, bo += 3 * L) {
+        for (int p = 0; p < kc; p++) {
+            int ao = aBase + p * 6, bo = bBase + p * 3 * L;
             FloatVector b0 = FloatVector.fromArray(F, pb, bo);
             FloatVector b1 = FloatVector.fromArray(F, pb, bo + 1 * L);
             FloatVector b2 = FloatVector.fromArray(F, pb, bo + 2 * L);
@@ -477,28 +639,91 @@ final class Sgemm {
             FloatVector a5 = FloatVector.broadcast(F, pa[ao + 5]);
             c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51); c52 = a5.fma(b2, c52);
         }
-        c00.intoArray(tile, 0 * L);
-        c01.intoArray(tile, 1 * L);
-        c02.intoArray(tile, 2 * L);
-        c10.intoArray(tile, 3 * L);
-        c11.intoArray(tile, 4 * L);
-        c12.intoArray(tile, 5 * L);
-        c20.intoArray(tile, 6 * L);
-        c21.intoArray(tile, 7 * L);
-        c22.intoArray(tile, 8 * L);
-        c30.intoArray(tile, 9 * L);
-        c31.intoArray(tile, 10 * L);
-        c32.intoArray(tile, 11 * L);
-        c40.intoArray(tile, 12 * L);
-        c41.intoArray(tile, 13 * L);
-        c42.intoArray(tile, 14 * L);
-        c50.intoArray(tile, 15 * L);
-        c51.intoArray(tile, 16 * L);
-        c52.intoArray(tile, 17 * L);
+        if (!direct) {
+            c00.intoArray(tile, 0 * L);
+            c01.intoArray(tile, 1 * L);
+            c02.intoArray(tile, 2 * L);
+            c10.intoArray(tile, 3 * L);
+            c11.intoArray(tile, 4 * L);
+            c12.intoArray(tile, 5 * L);
+            c20.intoArray(tile, 6 * L);
+            c21.intoArray(tile, 7 * L);
+            c22.intoArray(tile, 8 * L);
+            c30.intoArray(tile, 9 * L);
+            c31.intoArray(tile, 10 * L);
+            c32.intoArray(tile, 11 * L);
+            c40.intoArray(tile, 12 * L);
+            c41.intoArray(tile, 13 * L);
+            c42.intoArray(tile, 14 * L);
+            c50.intoArray(tile, 15 * L);
+            c51.intoArray(tile, 16 * L);
+            c52.intoArray(tile, 17 * L);
+            return;
+        }
+        FloatVector al = FloatVector.broadcast(F, alpha), bt = FloatVector.broadcast(F, beta);
+        { int o = cBase + 0 * ldc; FloatVector t = c00.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 0 * ldc + 1 * L; FloatVector t = c01.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 0 * ldc + 2 * L; FloatVector t = c02.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 1 * ldc; FloatVector t = c10.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 1 * ldc + 1 * L; FloatVector t = c11.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 1 * ldc + 2 * L; FloatVector t = c12.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 2 * ldc; FloatVector t = c20.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 2 * ldc + 1 * L; FloatVector t = c21.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 2 * ldc + 2 * L; FloatVector t = c22.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 3 * ldc; FloatVector t = c30.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 3 * ldc + 1 * L; FloatVector t = c31.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 3 * ldc + 2 * L; FloatVector t = c32.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 4 * ldc; FloatVector t = c40.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 4 * ldc + 1 * L; FloatVector t = c41.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 4 * ldc + 2 * L; FloatVector t = c42.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 5 * ldc; FloatVector t = c50.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 5 * ldc + 1 * L; FloatVector t = c51.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 5 * ldc + 2 * L; FloatVector t = c52.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
     }
 
-    /** 8 rows x 3 vectors of C accumulated over kc steps of packed A and B, written to tile. */
-    static void micro8x3(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile) {
+    /**
+     * 8 rows x 3 vectors of C accumulated over kc steps of packed A and B. With {@code direct}
+     * the tile is combined into C here (mode 0: C = alpha acc, 1: C = beta C + alpha acc, 2: C += alpha acc),
+     * otherwise written to {@code tile} for {@link #storeTile}.
+     */
+    static void micro8x3(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile,
+                         boolean direct, int mode, float alpha, float beta, float[] c, int cBase, int ldc) {
         FloatVector c00 = FloatVector.zero(F); FloatVector c01 = FloatVector.zero(F); FloatVector c02 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F); FloatVector c11 = FloatVector.zero(F); FloatVector c12 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F); FloatVector c21 = FloatVector.zero(F); FloatVector c22 = FloatVector.zero(F);
@@ -507,8 +732,8 @@ final class Sgemm {
         FloatVector c50 = FloatVector.zero(F); FloatVector c51 = FloatVector.zero(F); FloatVector c52 = FloatVector.zero(F);
         FloatVector c60 = FloatVector.zero(F); FloatVector c61 = FloatVector.zero(F); FloatVector c62 = FloatVector.zero(F);
         FloatVector c70 = FloatVector.zero(F); FloatVector c71 = FloatVector.zero(F); FloatVector c72 = FloatVector.zero(F);
-        int ao = aBase, bo = bBase;
-        for (int p = 0; p < kc; p++, ao += 8, bo += 3 * L) {
+        for (int p = 0; p < kc; p++) {
+            int ao = aBase + p * 8, bo = bBase + p * 3 * L;
             FloatVector b0 = FloatVector.fromArray(F, pb, bo);
             FloatVector b1 = FloatVector.fromArray(F, pb, bo + 1 * L);
             FloatVector b2 = FloatVector.fromArray(F, pb, bo + 2 * L);
@@ -529,34 +754,115 @@ final class Sgemm {
             FloatVector a7 = FloatVector.broadcast(F, pa[ao + 7]);
             c70 = a7.fma(b0, c70); c71 = a7.fma(b1, c71); c72 = a7.fma(b2, c72);
         }
-        c00.intoArray(tile, 0 * L);
-        c01.intoArray(tile, 1 * L);
-        c02.intoArray(tile, 2 * L);
-        c10.intoArray(tile, 3 * L);
-        c11.intoArray(tile, 4 * L);
-        c12.intoArray(tile, 5 * L);
-        c20.intoArray(tile, 6 * L);
-        c21.intoArray(tile, 7 * L);
-        c22.intoArray(tile, 8 * L);
-        c30.intoArray(tile, 9 * L);
-        c31.intoArray(tile, 10 * L);
-        c32.intoArray(tile, 11 * L);
-        c40.intoArray(tile, 12 * L);
-        c41.intoArray(tile, 13 * L);
-        c42.intoArray(tile, 14 * L);
-        c50.intoArray(tile, 15 * L);
-        c51.intoArray(tile, 16 * L);
-        c52.intoArray(tile, 17 * L);
-        c60.intoArray(tile, 18 * L);
-        c61.intoArray(tile, 19 * L);
-        c62.intoArray(tile, 20 * L);
-        c70.intoArray(tile, 21 * L);
-        c71.intoArray(tile, 22 * L);
-        c72.intoArray(tile, 23 * L);
+        if (!direct) {
+            c00.intoArray(tile, 0 * L);
+            c01.intoArray(tile, 1 * L);
+            c02.intoArray(tile, 2 * L);
+            c10.intoArray(tile, 3 * L);
+            c11.intoArray(tile, 4 * L);
+            c12.intoArray(tile, 5 * L);
+            c20.intoArray(tile, 6 * L);
+            c21.intoArray(tile, 7 * L);
+            c22.intoArray(tile, 8 * L);
+            c30.intoArray(tile, 9 * L);
+            c31.intoArray(tile, 10 * L);
+            c32.intoArray(tile, 11 * L);
+            c40.intoArray(tile, 12 * L);
+            c41.intoArray(tile, 13 * L);
+            c42.intoArray(tile, 14 * L);
+            c50.intoArray(tile, 15 * L);
+            c51.intoArray(tile, 16 * L);
+            c52.intoArray(tile, 17 * L);
+            c60.intoArray(tile, 18 * L);
+            c61.intoArray(tile, 19 * L);
+            c62.intoArray(tile, 20 * L);
+            c70.intoArray(tile, 21 * L);
+            c71.intoArray(tile, 22 * L);
+            c72.intoArray(tile, 23 * L);
+            return;
+        }
+        FloatVector al = FloatVector.broadcast(F, alpha), bt = FloatVector.broadcast(F, beta);
+        { int o = cBase + 0 * ldc; FloatVector t = c00.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 0 * ldc + 1 * L; FloatVector t = c01.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 0 * ldc + 2 * L; FloatVector t = c02.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 1 * ldc; FloatVector t = c10.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 1 * ldc + 1 * L; FloatVector t = c11.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 1 * ldc + 2 * L; FloatVector t = c12.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 2 * ldc; FloatVector t = c20.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 2 * ldc + 1 * L; FloatVector t = c21.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 2 * ldc + 2 * L; FloatVector t = c22.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 3 * ldc; FloatVector t = c30.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 3 * ldc + 1 * L; FloatVector t = c31.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 3 * ldc + 2 * L; FloatVector t = c32.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 4 * ldc; FloatVector t = c40.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 4 * ldc + 1 * L; FloatVector t = c41.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 4 * ldc + 2 * L; FloatVector t = c42.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 5 * ldc; FloatVector t = c50.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 5 * ldc + 1 * L; FloatVector t = c51.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 5 * ldc + 2 * L; FloatVector t = c52.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 6 * ldc; FloatVector t = c60.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 6 * ldc + 1 * L; FloatVector t = c61.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 6 * ldc + 2 * L; FloatVector t = c62.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 7 * ldc; FloatVector t = c70.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 7 * ldc + 1 * L; FloatVector t = c71.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 7 * ldc + 2 * L; FloatVector t = c72.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
     }
 
-    /** 12 rows x 2 vectors of C accumulated over kc steps of packed A and B, written to tile. */
-    static void micro12x2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile) {
+    /**
+     * 12 rows x 2 vectors of C accumulated over kc steps of packed A and B. With {@code direct}
+     * the tile is combined into C here (mode 0: C = alpha acc, 1: C = beta C + alpha acc, 2: C += alpha acc),
+     * otherwise written to {@code tile} for {@link #storeTile}.
+     */
+    static void micro12x2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile,
+                         boolean direct, int mode, float alpha, float beta, float[] c, int cBase, int ldc) {
         FloatVector c00 = FloatVector.zero(F); FloatVector c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F); FloatVector c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F); FloatVector c21 = FloatVector.zero(F);
@@ -569,8 +875,8 @@ final class Sgemm {
         FloatVector c90 = FloatVector.zero(F); FloatVector c91 = FloatVector.zero(F);
         FloatVector c100 = FloatVector.zero(F); FloatVector c101 = FloatVector.zero(F);
         FloatVector c110 = FloatVector.zero(F); FloatVector c111 = FloatVector.zero(F);
-        int ao = aBase, bo = bBase;
-        for (int p = 0; p < kc; p++, ao += 12, bo += 2 * L) {
+        for (int p = 0; p < kc; p++) {
+            int ao = aBase + p * 12, bo = bBase + p * 2 * L;
             FloatVector b0 = FloatVector.fromArray(F, pb, bo);
             FloatVector b1 = FloatVector.fromArray(F, pb, bo + 1 * L);
             FloatVector a0 = FloatVector.broadcast(F, pa[ao]);
@@ -598,34 +904,115 @@ final class Sgemm {
             FloatVector a11 = FloatVector.broadcast(F, pa[ao + 11]);
             c110 = a11.fma(b0, c110); c111 = a11.fma(b1, c111);
         }
-        c00.intoArray(tile, 0 * L);
-        c01.intoArray(tile, 1 * L);
-        c10.intoArray(tile, 2 * L);
-        c11.intoArray(tile, 3 * L);
-        c20.intoArray(tile, 4 * L);
-        c21.intoArray(tile, 5 * L);
-        c30.intoArray(tile, 6 * L);
-        c31.intoArray(tile, 7 * L);
-        c40.intoArray(tile, 8 * L);
-        c41.intoArray(tile, 9 * L);
-        c50.intoArray(tile, 10 * L);
-        c51.intoArray(tile, 11 * L);
-        c60.intoArray(tile, 12 * L);
-        c61.intoArray(tile, 13 * L);
-        c70.intoArray(tile, 14 * L);
-        c71.intoArray(tile, 15 * L);
-        c80.intoArray(tile, 16 * L);
-        c81.intoArray(tile, 17 * L);
-        c90.intoArray(tile, 18 * L);
-        c91.intoArray(tile, 19 * L);
-        c100.intoArray(tile, 20 * L);
-        c101.intoArray(tile, 21 * L);
-        c110.intoArray(tile, 22 * L);
-        c111.intoArray(tile, 23 * L);
+        if (!direct) {
+            c00.intoArray(tile, 0 * L);
+            c01.intoArray(tile, 1 * L);
+            c10.intoArray(tile, 2 * L);
+            c11.intoArray(tile, 3 * L);
+            c20.intoArray(tile, 4 * L);
+            c21.intoArray(tile, 5 * L);
+            c30.intoArray(tile, 6 * L);
+            c31.intoArray(tile, 7 * L);
+            c40.intoArray(tile, 8 * L);
+            c41.intoArray(tile, 9 * L);
+            c50.intoArray(tile, 10 * L);
+            c51.intoArray(tile, 11 * L);
+            c60.intoArray(tile, 12 * L);
+            c61.intoArray(tile, 13 * L);
+            c70.intoArray(tile, 14 * L);
+            c71.intoArray(tile, 15 * L);
+            c80.intoArray(tile, 16 * L);
+            c81.intoArray(tile, 17 * L);
+            c90.intoArray(tile, 18 * L);
+            c91.intoArray(tile, 19 * L);
+            c100.intoArray(tile, 20 * L);
+            c101.intoArray(tile, 21 * L);
+            c110.intoArray(tile, 22 * L);
+            c111.intoArray(tile, 23 * L);
+            return;
+        }
+        FloatVector al = FloatVector.broadcast(F, alpha), bt = FloatVector.broadcast(F, beta);
+        { int o = cBase + 0 * ldc; FloatVector t = c00.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 0 * ldc + 1 * L; FloatVector t = c01.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 1 * ldc; FloatVector t = c10.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 1 * ldc + 1 * L; FloatVector t = c11.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 2 * ldc; FloatVector t = c20.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 2 * ldc + 1 * L; FloatVector t = c21.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 3 * ldc; FloatVector t = c30.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 3 * ldc + 1 * L; FloatVector t = c31.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 4 * ldc; FloatVector t = c40.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 4 * ldc + 1 * L; FloatVector t = c41.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 5 * ldc; FloatVector t = c50.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 5 * ldc + 1 * L; FloatVector t = c51.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 6 * ldc; FloatVector t = c60.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 6 * ldc + 1 * L; FloatVector t = c61.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 7 * ldc; FloatVector t = c70.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 7 * ldc + 1 * L; FloatVector t = c71.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 8 * ldc; FloatVector t = c80.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 8 * ldc + 1 * L; FloatVector t = c81.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 9 * ldc; FloatVector t = c90.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 9 * ldc + 1 * L; FloatVector t = c91.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 10 * ldc; FloatVector t = c100.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 10 * ldc + 1 * L; FloatVector t = c101.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 11 * ldc; FloatVector t = c110.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 11 * ldc + 1 * L; FloatVector t = c111.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
     }
 
-    /** 14 rows x 2 vectors of C accumulated over kc steps of packed A and B, written to tile. */
-    static void micro14x2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile) {
+    /**
+     * 14 rows x 2 vectors of C accumulated over kc steps of packed A and B. With {@code direct}
+     * the tile is combined into C here (mode 0: C = alpha acc, 1: C = beta C + alpha acc, 2: C += alpha acc),
+     * otherwise written to {@code tile} for {@link #storeTile}.
+     */
+    static void micro14x2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile,
+                         boolean direct, int mode, float alpha, float beta, float[] c, int cBase, int ldc) {
         FloatVector c00 = FloatVector.zero(F); FloatVector c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F); FloatVector c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F); FloatVector c21 = FloatVector.zero(F);
@@ -640,8 +1027,8 @@ final class Sgemm {
         FloatVector c110 = FloatVector.zero(F); FloatVector c111 = FloatVector.zero(F);
         FloatVector c120 = FloatVector.zero(F); FloatVector c121 = FloatVector.zero(F);
         FloatVector c130 = FloatVector.zero(F); FloatVector c131 = FloatVector.zero(F);
-        int ao = aBase, bo = bBase;
-        for (int p = 0; p < kc; p++, ao += 14, bo += 2 * L) {
+        for (int p = 0; p < kc; p++) {
+            int ao = aBase + p * 14, bo = bBase + p * 2 * L;
             FloatVector b0 = FloatVector.fromArray(F, pb, bo);
             FloatVector b1 = FloatVector.fromArray(F, pb, bo + 1 * L);
             FloatVector a0 = FloatVector.broadcast(F, pa[ao]);
@@ -673,34 +1060,122 @@ final class Sgemm {
             FloatVector a13 = FloatVector.broadcast(F, pa[ao + 13]);
             c130 = a13.fma(b0, c130); c131 = a13.fma(b1, c131);
         }
-        c00.intoArray(tile, 0 * L);
-        c01.intoArray(tile, 1 * L);
-        c10.intoArray(tile, 2 * L);
-        c11.intoArray(tile, 3 * L);
-        c20.intoArray(tile, 4 * L);
-        c21.intoArray(tile, 5 * L);
-        c30.intoArray(tile, 6 * L);
-        c31.intoArray(tile, 7 * L);
-        c40.intoArray(tile, 8 * L);
-        c41.intoArray(tile, 9 * L);
-        c50.intoArray(tile, 10 * L);
-        c51.intoArray(tile, 11 * L);
-        c60.intoArray(tile, 12 * L);
-        c61.intoArray(tile, 13 * L);
-        c70.intoArray(tile, 14 * L);
-        c71.intoArray(tile, 15 * L);
-        c80.intoArray(tile, 16 * L);
-        c81.intoArray(tile, 17 * L);
-        c90.intoArray(tile, 18 * L);
-        c91.intoArray(tile, 19 * L);
-        c100.intoArray(tile, 20 * L);
-        c101.intoArray(tile, 21 * L);
-        c110.intoArray(tile, 22 * L);
-        c111.intoArray(tile, 23 * L);
-        c120.intoArray(tile, 24 * L);
-        c121.intoArray(tile, 25 * L);
-        c130.intoArray(tile, 26 * L);
-        c131.intoArray(tile, 27 * L);
+        if (!direct) {
+            c00.intoArray(tile, 0 * L);
+            c01.intoArray(tile, 1 * L);
+            c10.intoArray(tile, 2 * L);
+            c11.intoArray(tile, 3 * L);
+            c20.intoArray(tile, 4 * L);
+            c21.intoArray(tile, 5 * L);
+            c30.intoArray(tile, 6 * L);
+            c31.intoArray(tile, 7 * L);
+            c40.intoArray(tile, 8 * L);
+            c41.intoArray(tile, 9 * L);
+            c50.intoArray(tile, 10 * L);
+            c51.intoArray(tile, 11 * L);
+            c60.intoArray(tile, 12 * L);
+            c61.intoArray(tile, 13 * L);
+            c70.intoArray(tile, 14 * L);
+            c71.intoArray(tile, 15 * L);
+            c80.intoArray(tile, 16 * L);
+            c81.intoArray(tile, 17 * L);
+            c90.intoArray(tile, 18 * L);
+            c91.intoArray(tile, 19 * L);
+            c100.intoArray(tile, 20 * L);
+            c101.intoArray(tile, 21 * L);
+            c110.intoArray(tile, 22 * L);
+            c111.intoArray(tile, 23 * L);
+            c120.intoArray(tile, 24 * L);
+            c121.intoArray(tile, 25 * L);
+            c130.intoArray(tile, 26 * L);
+            c131.intoArray(tile, 27 * L);
+            return;
+        }
+        FloatVector al = FloatVector.broadcast(F, alpha), bt = FloatVector.broadcast(F, beta);
+        { int o = cBase + 0 * ldc; FloatVector t = c00.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 0 * ldc + 1 * L; FloatVector t = c01.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 1 * ldc; FloatVector t = c10.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 1 * ldc + 1 * L; FloatVector t = c11.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 2 * ldc; FloatVector t = c20.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 2 * ldc + 1 * L; FloatVector t = c21.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 3 * ldc; FloatVector t = c30.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 3 * ldc + 1 * L; FloatVector t = c31.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 4 * ldc; FloatVector t = c40.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 4 * ldc + 1 * L; FloatVector t = c41.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 5 * ldc; FloatVector t = c50.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 5 * ldc + 1 * L; FloatVector t = c51.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 6 * ldc; FloatVector t = c60.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 6 * ldc + 1 * L; FloatVector t = c61.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 7 * ldc; FloatVector t = c70.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 7 * ldc + 1 * L; FloatVector t = c71.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 8 * ldc; FloatVector t = c80.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 8 * ldc + 1 * L; FloatVector t = c81.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 9 * ldc; FloatVector t = c90.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 9 * ldc + 1 * L; FloatVector t = c91.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 10 * ldc; FloatVector t = c100.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 10 * ldc + 1 * L; FloatVector t = c101.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 11 * ldc; FloatVector t = c110.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 11 * ldc + 1 * L; FloatVector t = c111.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 12 * ldc; FloatVector t = c120.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 12 * ldc + 1 * L; FloatVector t = c121.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 13 * ldc; FloatVector t = c130.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
+        { int o = cBase + 13 * ldc + 1 * L; FloatVector t = c131.mul(al);
+          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
+          t.intoArray(c, o); }
     }
 
 }
