@@ -197,10 +197,22 @@ public class CpuBackend extends ScalarBackend {
         Checks.region("gemm bOffsets", bOffsets, listOff, batch);
         Checks.region("gemm cOffsets", cOffsets, listOff, batch);
         int[] ao = i(aOffsets, "aOffsets"), bo = i(bOffsets, "bOffsets"), co = i(cOffsets, "cOffsets");
-        for (int x = listOff; x < listOff + batch; x++) {
-            Checks.gemm(transA, transB, m, n, k, a, ao[x], lda, b, bo[x], ldb, c, co[x], ldc);
-        }
         float[] aa = f(a, "A"), bb = f(b, "B"), cc = f(c, "C");
+        if (batch == 0) {
+            return;
+        }
+        // shapes, leading dims and the first product
+        Checks.gemm(transA, transB, m, n, k, a, ao[listOff], lda, b, bo[listOff], ldb, c, co[listOff], ldc);
+        // Per product only the offsets vary: test them with plain arithmetic and let Checks build
+        // the message only for a failure (its messages cost a string per call: 65k per TT batch).
+        int aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n;
+        for (int x = listOff; x < listOff + batch; x++) {
+            if (!fits(aa.length, ao[x], aRows, aCols, lda) || !fits(bb.length, bo[x], bRows, bCols, ldb)
+                    || !fits(cc.length, co[x], m, n, ldc)) {
+                Checks.gemm(transA, transB, m, n, k, a, ao[x], lda, b, bo[x], ldb, c, co[x], ldc);
+                throw new IllegalArgumentException("gemm product " + (x - listOff) + " is out of range");
+            }
+        }
         int tasks = batchTasks(m, n, k, batch);
         parallel(tasks, t -> {
             Scratch s = scratch.get();
@@ -208,6 +220,14 @@ public class CpuBackend extends ScalarBackend {
                 Sgemm.gemm(transA, transB, m, n, k, alpha, aa, ao[x], lda, bb, bo[x], ldb, beta, cc, co[x], ldc, s);
             }
         });
+    }
+
+    /** Same condition as {@link Checks#matrix} once its shape checks passed. */
+    private static boolean fits(int length, int off, int rows, int cols, int ld) {
+        if (off < 0) {
+            return false;
+        }
+        return rows == 0 || cols == 0 || off + (long) (rows - 1) * ld + cols <= length;
     }
 
     private int batchTasks(int m, int n, int k, int batch) {

@@ -23,6 +23,8 @@ final class Sgemm {
 
     static final VectorSpecies<Float> F = VectorWidth.FLOAT;
     static final int L = VectorWidth.LANES;
+    /** 4 lanes, for narrow column blocks of small products. */
+    static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
 
     /** Micro-kernel shape as rows*10+vectors, chosen once; {@code ttrec.gemm.kernel=RxV} overrides (for tuning). */
     static final int KERNEL = kernelId();
@@ -136,8 +138,9 @@ final class Sgemm {
     // ------------------------------------------------------------------ small (unpacked) path
 
     /**
-     * Row kernel for small products: each row of C is accumulated in up to four vectors along n,
-     * one broadcast of A per k step. A transposed B is first copied untransposed into scratch so
+     * Row kernel for small products: C is accumulated along n in blocks of 4 vectors x 2 rows,
+     * 1 vector x 4 rows, 4 lanes x 4 rows, then single columns, one broadcast of A per row and
+     * k step; several rows at once give independent fma chains. A transposed B is first copied untransposed into scratch so
      * the inner loop always reads B rows contiguously.
      */
     static void small(boolean tA, boolean tB, int m, int n, int k, float alpha,
@@ -157,50 +160,192 @@ final class Sgemm {
         }
         int sa = tA ? lda : 1;      // distance between consecutive k of one row of op(A)
         int ra = tA ? 1 : lda;      // distance between rows of op(A)
-        for (int i = 0; i < m; i++) {
-            int aRow = aOff + i * ra;
-            int cRow = cOff + i * ldc;
-            int j0 = 0;
-            for (; j0 + 4 * L <= n; j0 += 4 * L) {
-                FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
-                FloatVector c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
-                int ai = aRow, bi = bOff + j0;
+        int j0 = 0;
+        // Wide blocks: 2 rows x 4 vectors = 8 independent fma chains.
+        for (; j0 + 4 * L <= n; j0 += 4 * L) {
+            int i = 0;
+            for (; i + 2 <= m; i += 2) {
+                FloatVector c00 = FloatVector.zero(F); FloatVector c01 = FloatVector.zero(F); FloatVector c02 = FloatVector.zero(F); FloatVector c03 = FloatVector.zero(F);
+                FloatVector c10 = FloatVector.zero(F); FloatVector c11 = FloatVector.zero(F); FloatVector c12 = FloatVector.zero(F); FloatVector c13 = FloatVector.zero(F);
+                int ai = aOff + i * ra, bi = bOff + j0;
                 for (int p = 0; p < k; p++, ai += sa, bi += ldb) {
-                    FloatVector av = FloatVector.broadcast(F, a[ai]);
-                    c0 = av.fma(FloatVector.fromArray(F, b, bi), c0);
-                    c1 = av.fma(FloatVector.fromArray(F, b, bi + L), c1);
-                    c2 = av.fma(FloatVector.fromArray(F, b, bi + 2 * L), c2);
-                    c3 = av.fma(FloatVector.fromArray(F, b, bi + 3 * L), c3);
+                    FloatVector b0 = FloatVector.fromArray(F, b, bi);
+                    FloatVector b1 = FloatVector.fromArray(F, b, bi + 1 * L);
+                    FloatVector b2 = FloatVector.fromArray(F, b, bi + 2 * L);
+                    FloatVector b3 = FloatVector.fromArray(F, b, bi + 3 * L);
+                    FloatVector a0 = FloatVector.broadcast(F, a[ai]);
+                    c00 = a0.fma(b0, c00); c01 = a0.fma(b1, c01); c02 = a0.fma(b2, c02); c03 = a0.fma(b3, c03);
+                    FloatVector a1 = FloatVector.broadcast(F, a[ai + 1 * ra]);
+                    c10 = a1.fma(b0, c10); c11 = a1.fma(b1, c11); c12 = a1.fma(b2, c12); c13 = a1.fma(b3, c13);
                 }
-                int co = cRow + j0;
+                int co = cOff + i * ldc + j0;
                 if (beta == 0f) {
-                    c0.mul(alpha).intoArray(c, co);
-                    c1.mul(alpha).intoArray(c, co + L);
-                    c2.mul(alpha).intoArray(c, co + 2 * L);
-                    c3.mul(alpha).intoArray(c, co + 3 * L);
+                    c00.mul(alpha).intoArray(c, co + 0 * ldc);
+                    c01.mul(alpha).intoArray(c, co + 0 * ldc + 1 * L);
+                    c02.mul(alpha).intoArray(c, co + 0 * ldc + 2 * L);
+                    c03.mul(alpha).intoArray(c, co + 0 * ldc + 3 * L);
+                    c10.mul(alpha).intoArray(c, co + 1 * ldc);
+                    c11.mul(alpha).intoArray(c, co + 1 * ldc + 1 * L);
+                    c12.mul(alpha).intoArray(c, co + 1 * ldc + 2 * L);
+                    c13.mul(alpha).intoArray(c, co + 1 * ldc + 3 * L);
                 } else {
-                    FloatVector.fromArray(F, c, co).fma(FloatVector.broadcast(F, beta), c0.mul(alpha)).intoArray(c, co);
-                    FloatVector.fromArray(F, c, co + L).fma(FloatVector.broadcast(F, beta), c1.mul(alpha)).intoArray(c, co + L);
-                    FloatVector.fromArray(F, c, co + 2 * L).fma(FloatVector.broadcast(F, beta), c2.mul(alpha)).intoArray(c, co + 2 * L);
-                    FloatVector.fromArray(F, c, co + 3 * L).fma(FloatVector.broadcast(F, beta), c3.mul(alpha)).intoArray(c, co + 3 * L);
+                    FloatVector bt = FloatVector.broadcast(F, beta);
+                    FloatVector.fromArray(F, c, co + 0 * ldc).fma(bt, c00.mul(alpha)).intoArray(c, co + 0 * ldc);
+                    FloatVector.fromArray(F, c, co + 0 * ldc + 1 * L).fma(bt, c01.mul(alpha)).intoArray(c, co + 0 * ldc + 1 * L);
+                    FloatVector.fromArray(F, c, co + 0 * ldc + 2 * L).fma(bt, c02.mul(alpha)).intoArray(c, co + 0 * ldc + 2 * L);
+                    FloatVector.fromArray(F, c, co + 0 * ldc + 3 * L).fma(bt, c03.mul(alpha)).intoArray(c, co + 0 * ldc + 3 * L);
+                    FloatVector.fromArray(F, c, co + 1 * ldc).fma(bt, c10.mul(alpha)).intoArray(c, co + 1 * ldc);
+                    FloatVector.fromArray(F, c, co + 1 * ldc + 1 * L).fma(bt, c11.mul(alpha)).intoArray(c, co + 1 * ldc + 1 * L);
+                    FloatVector.fromArray(F, c, co + 1 * ldc + 2 * L).fma(bt, c12.mul(alpha)).intoArray(c, co + 1 * ldc + 2 * L);
+                    FloatVector.fromArray(F, c, co + 1 * ldc + 3 * L).fma(bt, c13.mul(alpha)).intoArray(c, co + 1 * ldc + 3 * L);
                 }
             }
-            for (; j0 < n; j0 += L) {
-                VectorMask<Float> mask = F.indexInRange(j0, n);
-                FloatVector acc = FloatVector.zero(F);
-                int ai = aRow, bi = bOff + j0;
+            for (; i + 1 <= m; i += 1) {
+                FloatVector c00 = FloatVector.zero(F); FloatVector c01 = FloatVector.zero(F); FloatVector c02 = FloatVector.zero(F); FloatVector c03 = FloatVector.zero(F);
+                int ai = aOff + i * ra, bi = bOff + j0;
                 for (int p = 0; p < k; p++, ai += sa, bi += ldb) {
-                    acc = FloatVector.broadcast(F, a[ai]).fma(FloatVector.fromArray(F, b, bi, mask), acc);
+                    FloatVector b0 = FloatVector.fromArray(F, b, bi);
+                    FloatVector b1 = FloatVector.fromArray(F, b, bi + 1 * L);
+                    FloatVector b2 = FloatVector.fromArray(F, b, bi + 2 * L);
+                    FloatVector b3 = FloatVector.fromArray(F, b, bi + 3 * L);
+                    FloatVector a0 = FloatVector.broadcast(F, a[ai]);
+                    c00 = a0.fma(b0, c00); c01 = a0.fma(b1, c01); c02 = a0.fma(b2, c02); c03 = a0.fma(b3, c03);
                 }
-                int co = cRow + j0;
-                FloatVector r = acc.mul(alpha);
-                if (beta != 0f) {
-                    r = FloatVector.fromArray(F, c, co, mask).fma(FloatVector.broadcast(F, beta), r);
+                int co = cOff + i * ldc + j0;
+                if (beta == 0f) {
+                    c00.mul(alpha).intoArray(c, co + 0 * ldc);
+                    c01.mul(alpha).intoArray(c, co + 0 * ldc + 1 * L);
+                    c02.mul(alpha).intoArray(c, co + 0 * ldc + 2 * L);
+                    c03.mul(alpha).intoArray(c, co + 0 * ldc + 3 * L);
+                } else {
+                    FloatVector bt = FloatVector.broadcast(F, beta);
+                    FloatVector.fromArray(F, c, co + 0 * ldc).fma(bt, c00.mul(alpha)).intoArray(c, co + 0 * ldc);
+                    FloatVector.fromArray(F, c, co + 0 * ldc + 1 * L).fma(bt, c01.mul(alpha)).intoArray(c, co + 0 * ldc + 1 * L);
+                    FloatVector.fromArray(F, c, co + 0 * ldc + 2 * L).fma(bt, c02.mul(alpha)).intoArray(c, co + 0 * ldc + 2 * L);
+                    FloatVector.fromArray(F, c, co + 0 * ldc + 3 * L).fma(bt, c03.mul(alpha)).intoArray(c, co + 0 * ldc + 3 * L);
                 }
-                r.intoArray(c, co, mask);
+            }
+        }
+        // One-vector blocks: 4 rows at a time, so 4 chains hide the fma latency.
+        for (; j0 + L <= n; j0 += L) {
+            int i = 0;
+            for (; i + 4 <= m; i += 4) {
+                FloatVector c00 = FloatVector.zero(F);
+                FloatVector c10 = FloatVector.zero(F);
+                FloatVector c20 = FloatVector.zero(F);
+                FloatVector c30 = FloatVector.zero(F);
+                int ai = aOff + i * ra, bi = bOff + j0;
+                for (int p = 0; p < k; p++, ai += sa, bi += ldb) {
+                    FloatVector b0 = FloatVector.fromArray(F, b, bi);
+                    FloatVector a0 = FloatVector.broadcast(F, a[ai]);
+                    c00 = a0.fma(b0, c00);
+                    FloatVector a1 = FloatVector.broadcast(F, a[ai + 1 * ra]);
+                    c10 = a1.fma(b0, c10);
+                    FloatVector a2 = FloatVector.broadcast(F, a[ai + 2 * ra]);
+                    c20 = a2.fma(b0, c20);
+                    FloatVector a3 = FloatVector.broadcast(F, a[ai + 3 * ra]);
+                    c30 = a3.fma(b0, c30);
+                }
+                int co = cOff + i * ldc + j0;
+                if (beta == 0f) {
+                    c00.mul(alpha).intoArray(c, co + 0 * ldc);
+                    c10.mul(alpha).intoArray(c, co + 1 * ldc);
+                    c20.mul(alpha).intoArray(c, co + 2 * ldc);
+                    c30.mul(alpha).intoArray(c, co + 3 * ldc);
+                } else {
+                    FloatVector bt = FloatVector.broadcast(F, beta);
+                    FloatVector.fromArray(F, c, co + 0 * ldc).fma(bt, c00.mul(alpha)).intoArray(c, co + 0 * ldc);
+                    FloatVector.fromArray(F, c, co + 1 * ldc).fma(bt, c10.mul(alpha)).intoArray(c, co + 1 * ldc);
+                    FloatVector.fromArray(F, c, co + 2 * ldc).fma(bt, c20.mul(alpha)).intoArray(c, co + 2 * ldc);
+                    FloatVector.fromArray(F, c, co + 3 * ldc).fma(bt, c30.mul(alpha)).intoArray(c, co + 3 * ldc);
+                }
+            }
+            for (; i + 1 <= m; i += 1) {
+                FloatVector c00 = FloatVector.zero(F);
+                int ai = aOff + i * ra, bi = bOff + j0;
+                for (int p = 0; p < k; p++, ai += sa, bi += ldb) {
+                    FloatVector b0 = FloatVector.fromArray(F, b, bi);
+                    FloatVector a0 = FloatVector.broadcast(F, a[ai]);
+                    c00 = a0.fma(b0, c00);
+                }
+                int co = cOff + i * ldc + j0;
+                if (beta == 0f) {
+                    c00.mul(alpha).intoArray(c, co + 0 * ldc);
+                } else {
+                    FloatVector bt = FloatVector.broadcast(F, beta);
+                    FloatVector.fromArray(F, c, co + 0 * ldc).fma(bt, c00.mul(alpha)).intoArray(c, co + 0 * ldc);
+                }
+            }
+        }
+        // Narrow columns (n = 4 in the TT shapes) use a 128-bit species rather than a mostly
+        // empty masked 512-bit one (masked loads measured no faster than scalar code here).
+        if (L > 4) {
+            for (; j0 + 4 <= n; j0 += 4) {
+                int i = 0;
+                for (; i + 4 <= m; i += 4) {
+                    FloatVector c00 = FloatVector.zero(F4);
+                    FloatVector c10 = FloatVector.zero(F4);
+                    FloatVector c20 = FloatVector.zero(F4);
+                    FloatVector c30 = FloatVector.zero(F4);
+                    int ai = aOff + i * ra, bi = bOff + j0;
+                    for (int p = 0; p < k; p++, ai += sa, bi += ldb) {
+                        FloatVector b0 = FloatVector.fromArray(F4, b, bi);
+                        FloatVector a0 = FloatVector.broadcast(F4, a[ai]);
+                        c00 = a0.fma(b0, c00);
+                        FloatVector a1 = FloatVector.broadcast(F4, a[ai + 1 * ra]);
+                        c10 = a1.fma(b0, c10);
+                        FloatVector a2 = FloatVector.broadcast(F4, a[ai + 2 * ra]);
+                        c20 = a2.fma(b0, c20);
+                        FloatVector a3 = FloatVector.broadcast(F4, a[ai + 3 * ra]);
+                        c30 = a3.fma(b0, c30);
+                    }
+                    int co = cOff + i * ldc + j0;
+                    if (beta == 0f) {
+                        c00.mul(alpha).intoArray(c, co + 0 * ldc);
+                        c10.mul(alpha).intoArray(c, co + 1 * ldc);
+                        c20.mul(alpha).intoArray(c, co + 2 * ldc);
+                        c30.mul(alpha).intoArray(c, co + 3 * ldc);
+                    } else {
+                        FloatVector bt = FloatVector.broadcast(F4, beta);
+                        FloatVector.fromArray(F4, c, co + 0 * ldc).fma(bt, c00.mul(alpha)).intoArray(c, co + 0 * ldc);
+                        FloatVector.fromArray(F4, c, co + 1 * ldc).fma(bt, c10.mul(alpha)).intoArray(c, co + 1 * ldc);
+                        FloatVector.fromArray(F4, c, co + 2 * ldc).fma(bt, c20.mul(alpha)).intoArray(c, co + 2 * ldc);
+                        FloatVector.fromArray(F4, c, co + 3 * ldc).fma(bt, c30.mul(alpha)).intoArray(c, co + 3 * ldc);
+                    }
+                }
+                for (; i + 1 <= m; i += 1) {
+                    FloatVector c00 = FloatVector.zero(F4);
+                    int ai = aOff + i * ra, bi = bOff + j0;
+                    for (int p = 0; p < k; p++, ai += sa, bi += ldb) {
+                        FloatVector b0 = FloatVector.fromArray(F4, b, bi);
+                        FloatVector a0 = FloatVector.broadcast(F4, a[ai]);
+                        c00 = a0.fma(b0, c00);
+                    }
+                    int co = cOff + i * ldc + j0;
+                    if (beta == 0f) {
+                        c00.mul(alpha).intoArray(c, co + 0 * ldc);
+                    } else {
+                        FloatVector bt = FloatVector.broadcast(F4, beta);
+                        FloatVector.fromArray(F4, c, co + 0 * ldc).fma(bt, c00.mul(alpha)).intoArray(c, co + 0 * ldc);
+                    }
+                }
+            }
+        }
+        // Last columns: the same fma chain per element, so the bits match the vector lanes.
+        for (; j0 < n; j0++) {
+            for (int i = 0; i < m; i++) {
+                float acc = 0f;
+                int ai = aOff + i * ra, bi = bOff + j0;
+                for (int p = 0; p < k; p++, ai += sa, bi += ldb) {
+                    acc = Math.fma(a[ai], b[bi], acc);
+                }
+                float r = alpha * acc;
+                int ci = cOff + i * ldc + j0;
+                c[ci] = beta == 0f ? r : Math.fma(c[ci], beta, r);
             }
         }
     }
+
 
     // ------------------------------------------------------------------ packed, blocked path
 
