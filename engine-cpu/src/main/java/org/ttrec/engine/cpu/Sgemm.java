@@ -160,8 +160,32 @@ final class Sgemm {
         }
         int sa = tA ? lda : 1;      // distance between consecutive k of one row of op(A)
         int ra = tA ? 1 : lda;      // distance between rows of op(A)
-        int j0 = 0;
-        // Wide blocks: 2 rows x 4 vectors = 8 independent fma chains.
+        // Separate methods, each small enough for C1 to compile (a single big one failed register
+        // allocation in C1 and then stayed interpreted for seconds).
+        int j0 = smallWide(m, n, k, alpha, a, aOff, sa, ra, b, bOff, ldb, beta, c, cOff, ldc, 0);
+        j0 = smallOne(m, n, k, alpha, a, aOff, sa, ra, b, bOff, ldb, beta, c, cOff, ldc, j0);
+        if (L > 4) {
+            // Narrow columns (n = 4 in the TT shapes) use a 128-bit species rather than a mostly
+            // empty masked 512-bit one (masked loads measured no faster than scalar code here).
+            j0 = smallQuad(m, n, k, alpha, a, aOff, sa, ra, b, bOff, ldb, beta, c, cOff, ldc, j0);
+        }
+        // Last columns: the same fma chain per element, so the bits match the vector lanes.
+        for (; j0 < n; j0++) {
+            for (int i = 0; i < m; i++) {
+                float acc = 0f;
+                int ai = aOff + i * ra, bi = bOff + j0;
+                for (int p = 0; p < k; p++, ai += sa, bi += ldb) {
+                    acc = Math.fma(a[ai], b[bi], acc);
+                }
+                float r = alpha * acc;
+                int ci = cOff + i * ldc + j0;
+                c[ci] = beta == 0f ? r : Math.fma(c[ci], beta, r);
+            }
+        }
+    }
+
+    /** Blocks of 4 vectors, 2 rows at a time (8 independent fma chains). @return the first column not done */
+    private static int smallWide(int m, int n, int k, float alpha, float[] a, int aOff, int sa, int ra, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc, int j0) {
         for (; j0 + 4 * L <= n; j0 += 4 * L) {
             int i = 0;
             for (; i + 2 <= m; i += 2) {
@@ -226,7 +250,11 @@ final class Sgemm {
                 }
             }
         }
-        // One-vector blocks: 4 rows at a time, so 4 chains hide the fma latency.
+        return j0;
+    }
+
+    /** Blocks of 1 vector, 4 rows at a time so 4 chains hide the fma latency. @return the first column not done */
+    private static int smallOne(int m, int n, int k, float alpha, float[] a, int aOff, int sa, int ra, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc, int j0) {
         for (; j0 + L <= n; j0 += L) {
             int i = 0;
             for (; i + 4 <= m; i += 4) {
@@ -277,73 +305,62 @@ final class Sgemm {
                 }
             }
         }
-        // Narrow columns (n = 4 in the TT shapes) use a 128-bit species rather than a mostly
-        // empty masked 512-bit one (masked loads measured no faster than scalar code here).
-        if (L > 4) {
-            for (; j0 + 4 <= n; j0 += 4) {
-                int i = 0;
-                for (; i + 4 <= m; i += 4) {
-                    FloatVector c00 = FloatVector.zero(F4);
-                    FloatVector c10 = FloatVector.zero(F4);
-                    FloatVector c20 = FloatVector.zero(F4);
-                    FloatVector c30 = FloatVector.zero(F4);
-                    int ai = aOff + i * ra, bi = bOff + j0;
-                    for (int p = 0; p < k; p++, ai += sa, bi += ldb) {
-                        FloatVector b0 = FloatVector.fromArray(F4, b, bi);
-                        FloatVector a0 = FloatVector.broadcast(F4, a[ai]);
-                        c00 = a0.fma(b0, c00);
-                        FloatVector a1 = FloatVector.broadcast(F4, a[ai + 1 * ra]);
-                        c10 = a1.fma(b0, c10);
-                        FloatVector a2 = FloatVector.broadcast(F4, a[ai + 2 * ra]);
-                        c20 = a2.fma(b0, c20);
-                        FloatVector a3 = FloatVector.broadcast(F4, a[ai + 3 * ra]);
-                        c30 = a3.fma(b0, c30);
-                    }
-                    int co = cOff + i * ldc + j0;
-                    if (beta == 0f) {
-                        c00.mul(alpha).intoArray(c, co + 0 * ldc);
-                        c10.mul(alpha).intoArray(c, co + 1 * ldc);
-                        c20.mul(alpha).intoArray(c, co + 2 * ldc);
-                        c30.mul(alpha).intoArray(c, co + 3 * ldc);
-                    } else {
-                        FloatVector bt = FloatVector.broadcast(F4, beta);
-                        FloatVector.fromArray(F4, c, co + 0 * ldc).fma(bt, c00.mul(alpha)).intoArray(c, co + 0 * ldc);
-                        FloatVector.fromArray(F4, c, co + 1 * ldc).fma(bt, c10.mul(alpha)).intoArray(c, co + 1 * ldc);
-                        FloatVector.fromArray(F4, c, co + 2 * ldc).fma(bt, c20.mul(alpha)).intoArray(c, co + 2 * ldc);
-                        FloatVector.fromArray(F4, c, co + 3 * ldc).fma(bt, c30.mul(alpha)).intoArray(c, co + 3 * ldc);
-                    }
-                }
-                for (; i + 1 <= m; i += 1) {
-                    FloatVector c00 = FloatVector.zero(F4);
-                    int ai = aOff + i * ra, bi = bOff + j0;
-                    for (int p = 0; p < k; p++, ai += sa, bi += ldb) {
-                        FloatVector b0 = FloatVector.fromArray(F4, b, bi);
-                        FloatVector a0 = FloatVector.broadcast(F4, a[ai]);
-                        c00 = a0.fma(b0, c00);
-                    }
-                    int co = cOff + i * ldc + j0;
-                    if (beta == 0f) {
-                        c00.mul(alpha).intoArray(c, co + 0 * ldc);
-                    } else {
-                        FloatVector bt = FloatVector.broadcast(F4, beta);
-                        FloatVector.fromArray(F4, c, co + 0 * ldc).fma(bt, c00.mul(alpha)).intoArray(c, co + 0 * ldc);
-                    }
-                }
-            }
-        }
-        // Last columns: the same fma chain per element, so the bits match the vector lanes.
-        for (; j0 < n; j0++) {
-            for (int i = 0; i < m; i++) {
-                float acc = 0f;
+        return j0;
+    }
+
+    /** Blocks of 4 columns in a 128-bit species, 4 rows at a time. @return the first column not done */
+    private static int smallQuad(int m, int n, int k, float alpha, float[] a, int aOff, int sa, int ra, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc, int j0) {
+        for (; j0 + 4 <= n; j0 += 4) {
+            int i = 0;
+            for (; i + 4 <= m; i += 4) {
+                FloatVector c00 = FloatVector.zero(F4);
+                FloatVector c10 = FloatVector.zero(F4);
+                FloatVector c20 = FloatVector.zero(F4);
+                FloatVector c30 = FloatVector.zero(F4);
                 int ai = aOff + i * ra, bi = bOff + j0;
                 for (int p = 0; p < k; p++, ai += sa, bi += ldb) {
-                    acc = Math.fma(a[ai], b[bi], acc);
+                    FloatVector b0 = FloatVector.fromArray(F4, b, bi);
+                    FloatVector a0 = FloatVector.broadcast(F4, a[ai]);
+                    c00 = a0.fma(b0, c00);
+                    FloatVector a1 = FloatVector.broadcast(F4, a[ai + 1 * ra]);
+                    c10 = a1.fma(b0, c10);
+                    FloatVector a2 = FloatVector.broadcast(F4, a[ai + 2 * ra]);
+                    c20 = a2.fma(b0, c20);
+                    FloatVector a3 = FloatVector.broadcast(F4, a[ai + 3 * ra]);
+                    c30 = a3.fma(b0, c30);
                 }
-                float r = alpha * acc;
-                int ci = cOff + i * ldc + j0;
-                c[ci] = beta == 0f ? r : Math.fma(c[ci], beta, r);
+                int co = cOff + i * ldc + j0;
+                if (beta == 0f) {
+                    c00.mul(alpha).intoArray(c, co + 0 * ldc);
+                    c10.mul(alpha).intoArray(c, co + 1 * ldc);
+                    c20.mul(alpha).intoArray(c, co + 2 * ldc);
+                    c30.mul(alpha).intoArray(c, co + 3 * ldc);
+                } else {
+                    FloatVector bt = FloatVector.broadcast(F4, beta);
+                    FloatVector.fromArray(F4, c, co + 0 * ldc).fma(bt, c00.mul(alpha)).intoArray(c, co + 0 * ldc);
+                    FloatVector.fromArray(F4, c, co + 1 * ldc).fma(bt, c10.mul(alpha)).intoArray(c, co + 1 * ldc);
+                    FloatVector.fromArray(F4, c, co + 2 * ldc).fma(bt, c20.mul(alpha)).intoArray(c, co + 2 * ldc);
+                    FloatVector.fromArray(F4, c, co + 3 * ldc).fma(bt, c30.mul(alpha)).intoArray(c, co + 3 * ldc);
+                }
+            }
+            for (; i + 1 <= m; i += 1) {
+                FloatVector c00 = FloatVector.zero(F4);
+                int ai = aOff + i * ra, bi = bOff + j0;
+                for (int p = 0; p < k; p++, ai += sa, bi += ldb) {
+                    FloatVector b0 = FloatVector.fromArray(F4, b, bi);
+                    FloatVector a0 = FloatVector.broadcast(F4, a[ai]);
+                    c00 = a0.fma(b0, c00);
+                }
+                int co = cOff + i * ldc + j0;
+                if (beta == 0f) {
+                    c00.mul(alpha).intoArray(c, co + 0 * ldc);
+                } else {
+                    FloatVector bt = FloatVector.broadcast(F4, beta);
+                    FloatVector.fromArray(F4, c, co + 0 * ldc).fma(bt, c00.mul(alpha)).intoArray(c, co + 0 * ldc);
+                }
             }
         }
+        return j0;
     }
 
 
