@@ -150,7 +150,8 @@ public class CpuBackend extends ScalarBackend {
             return;
         }
         // Static 1-D split of C along its longer side, on micro-tile boundaries; each part is an
-        // independent GEMM (its own packing), so no synchronisation and no cross-task sums.
+        // independent GEMM (its own packing), so no synchronisation and no cross-task sums. Parts
+        // always take the packed path, as the whole product does on one thread: same bits.
         boolean byRows = m >= n;
         int extent = byRows ? m : n;
         int align = byRows ? Sgemm.MR : Sgemm.NR;
@@ -162,10 +163,10 @@ public class CpuBackend extends ScalarBackend {
             }
             Scratch s = scratch.get();
             if (byRows) {
-                Sgemm.gemm(transA, transB, hi - lo, n, k, alpha, aa, transA ? aOff + lo : aOff + lo * lda, lda,
+                Sgemm.blocked(transA, transB, hi - lo, n, k, alpha, aa, transA ? aOff + lo : aOff + lo * lda, lda,
                         bb, bOff, ldb, beta, cc, cOff + lo * ldc, ldc, s);
             } else {
-                Sgemm.gemm(transA, transB, m, hi - lo, k, alpha, aa, aOff, lda,
+                Sgemm.blocked(transA, transB, m, hi - lo, k, alpha, aa, aOff, lda,
                         bb, transB ? bOff + lo * ldb : bOff + lo, ldb, beta, cc, cOff + lo, ldc, s);
             }
         });
