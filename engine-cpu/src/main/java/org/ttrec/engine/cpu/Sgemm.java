@@ -375,7 +375,6 @@ final class Sgemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 boolean first = pc == 0;
-                int mode = !first ? 2 : beta == 0f ? 0 : 1;
                 packB(tB, kc, nc, b, tB ? bOff + jc * ldb + pc : bOff + pc * ldb + jc, ldb, pb);
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
@@ -386,20 +385,19 @@ final class Sgemm {
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
                             int aBase = (ir / MR) * kc * MR;
-                            int cBase = cOff + (ic + ir) * ldc + jc + jr;
-                            boolean direct = mr == MR && nr == NR;
+                            // The kernel has no branch besides its loop: a branch C2 had not
+                            // seen taken deoptimises it, and until C2 has recompiled it (C1
+                            // cannot allocate its registers) it runs interpreted, 100x slower.
                             switch (KERNEL) {
-                                case 62 -> micro6x2(kc, pa, aBase, pb, bBase, tile, direct, mode, alpha, beta, c, cBase, ldc);
-                                case 82 -> micro8x2(kc, pa, aBase, pb, bBase, tile, direct, mode, alpha, beta, c, cBase, ldc);
-                                case 43 -> micro4x3(kc, pa, aBase, pb, bBase, tile, direct, mode, alpha, beta, c, cBase, ldc);
-                                case 63 -> micro6x3(kc, pa, aBase, pb, bBase, tile, direct, mode, alpha, beta, c, cBase, ldc);
-                                case 83 -> micro8x3(kc, pa, aBase, pb, bBase, tile, direct, mode, alpha, beta, c, cBase, ldc);
-                                case 122 -> micro12x2(kc, pa, aBase, pb, bBase, tile, direct, mode, alpha, beta, c, cBase, ldc);
-                                default -> micro14x2(kc, pa, aBase, pb, bBase, tile, direct, mode, alpha, beta, c, cBase, ldc);
+                                case 62 -> micro6x2(kc, pa, aBase, pb, bBase, tile);
+                                case 82 -> micro8x2(kc, pa, aBase, pb, bBase, tile);
+                                case 43 -> micro4x3(kc, pa, aBase, pb, bBase, tile);
+                                case 63 -> micro6x3(kc, pa, aBase, pb, bBase, tile);
+                                case 83 -> micro8x3(kc, pa, aBase, pb, bBase, tile);
+                                case 122 -> micro12x2(kc, pa, aBase, pb, bBase, tile);
+                                default -> micro14x2(kc, pa, aBase, pb, bBase, tile);
                             }
-                            if (!direct) {
-                                storeTile(tile, mr, nr, alpha, beta, first, c, cBase, ldc);
-                            }
+                            storeTile(tile, mr, nr, alpha, beta, first, c, cOff + (ic + ir) * ldc + jc + jr, ldc);
                         }
                     }
                 }
@@ -501,13 +499,8 @@ final class Sgemm {
     // Generated shapes, one method each: the accumulators must be locals of a single method, as a
     // helper taking vectors that C2 fails to inline would box them.
 
-    /**
-     * 6 rows x 2 vectors of C accumulated over kc steps of packed A and B. With {@code direct}
-     * the tile is combined into C here (mode 0: C = alpha acc, 1: C = beta C + alpha acc, 2: C += alpha acc),
-     * otherwise written to {@code tile} for {@link #storeTile}.
-     */
-    static void micro6x2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile,
-                         boolean direct, int mode, float alpha, float beta, float[] c, int cBase, int ldc) {
+    /** 6 rows x 2 vectors of C accumulated over kc steps of packed A and B, written to tile. */
+    static void micro6x2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile) {
         FloatVector c00 = FloatVector.zero(F); FloatVector c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F); FloatVector c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F); FloatVector c21 = FloatVector.zero(F);
@@ -531,67 +524,22 @@ final class Sgemm {
             FloatVector a5 = FloatVector.broadcast(F, pa[ao + 5]);
             c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51);
         }
-        if (!direct) {
-            c00.intoArray(tile, 0 * L);
-            c01.intoArray(tile, 1 * L);
-            c10.intoArray(tile, 2 * L);
-            c11.intoArray(tile, 3 * L);
-            c20.intoArray(tile, 4 * L);
-            c21.intoArray(tile, 5 * L);
-            c30.intoArray(tile, 6 * L);
-            c31.intoArray(tile, 7 * L);
-            c40.intoArray(tile, 8 * L);
-            c41.intoArray(tile, 9 * L);
-            c50.intoArray(tile, 10 * L);
-            c51.intoArray(tile, 11 * L);
-            return;
-        }
-        FloatVector al = FloatVector.broadcast(F, alpha), bt = FloatVector.broadcast(F, beta);
-        { int o = cBase + 0 * ldc; FloatVector t = c00.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 0 * ldc + 1 * L; FloatVector t = c01.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 1 * ldc; FloatVector t = c10.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 1 * ldc + 1 * L; FloatVector t = c11.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 2 * ldc; FloatVector t = c20.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 2 * ldc + 1 * L; FloatVector t = c21.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 3 * ldc; FloatVector t = c30.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 3 * ldc + 1 * L; FloatVector t = c31.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 4 * ldc; FloatVector t = c40.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 4 * ldc + 1 * L; FloatVector t = c41.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 5 * ldc; FloatVector t = c50.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 5 * ldc + 1 * L; FloatVector t = c51.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
+        c00.intoArray(tile, 0 * L);
+        c01.intoArray(tile, 1 * L);
+        c10.intoArray(tile, 2 * L);
+        c11.intoArray(tile, 3 * L);
+        c20.intoArray(tile, 4 * L);
+        c21.intoArray(tile, 5 * L);
+        c30.intoArray(tile, 6 * L);
+        c31.intoArray(tile, 7 * L);
+        c40.intoArray(tile, 8 * L);
+        c41.intoArray(tile, 9 * L);
+        c50.intoArray(tile, 10 * L);
+        c51.intoArray(tile, 11 * L);
     }
 
-    /**
-     * 8 rows x 2 vectors of C accumulated over kc steps of packed A and B. With {@code direct}
-     * the tile is combined into C here (mode 0: C = alpha acc, 1: C = beta C + alpha acc, 2: C += alpha acc),
-     * otherwise written to {@code tile} for {@link #storeTile}.
-     */
-    static void micro8x2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile,
-                         boolean direct, int mode, float alpha, float beta, float[] c, int cBase, int ldc) {
+    /** 8 rows x 2 vectors of C accumulated over kc steps of packed A and B, written to tile. */
+    static void micro8x2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile) {
         FloatVector c00 = FloatVector.zero(F); FloatVector c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F); FloatVector c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F); FloatVector c21 = FloatVector.zero(F);
@@ -621,83 +569,26 @@ final class Sgemm {
             FloatVector a7 = FloatVector.broadcast(F, pa[ao + 7]);
             c70 = a7.fma(b0, c70); c71 = a7.fma(b1, c71);
         }
-        if (!direct) {
-            c00.intoArray(tile, 0 * L);
-            c01.intoArray(tile, 1 * L);
-            c10.intoArray(tile, 2 * L);
-            c11.intoArray(tile, 3 * L);
-            c20.intoArray(tile, 4 * L);
-            c21.intoArray(tile, 5 * L);
-            c30.intoArray(tile, 6 * L);
-            c31.intoArray(tile, 7 * L);
-            c40.intoArray(tile, 8 * L);
-            c41.intoArray(tile, 9 * L);
-            c50.intoArray(tile, 10 * L);
-            c51.intoArray(tile, 11 * L);
-            c60.intoArray(tile, 12 * L);
-            c61.intoArray(tile, 13 * L);
-            c70.intoArray(tile, 14 * L);
-            c71.intoArray(tile, 15 * L);
-            return;
-        }
-        FloatVector al = FloatVector.broadcast(F, alpha), bt = FloatVector.broadcast(F, beta);
-        { int o = cBase + 0 * ldc; FloatVector t = c00.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 0 * ldc + 1 * L; FloatVector t = c01.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 1 * ldc; FloatVector t = c10.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 1 * ldc + 1 * L; FloatVector t = c11.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 2 * ldc; FloatVector t = c20.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 2 * ldc + 1 * L; FloatVector t = c21.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 3 * ldc; FloatVector t = c30.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 3 * ldc + 1 * L; FloatVector t = c31.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 4 * ldc; FloatVector t = c40.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 4 * ldc + 1 * L; FloatVector t = c41.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 5 * ldc; FloatVector t = c50.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 5 * ldc + 1 * L; FloatVector t = c51.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 6 * ldc; FloatVector t = c60.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 6 * ldc + 1 * L; FloatVector t = c61.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 7 * ldc; FloatVector t = c70.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 7 * ldc + 1 * L; FloatVector t = c71.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
+        c00.intoArray(tile, 0 * L);
+        c01.intoArray(tile, 1 * L);
+        c10.intoArray(tile, 2 * L);
+        c11.intoArray(tile, 3 * L);
+        c20.intoArray(tile, 4 * L);
+        c21.intoArray(tile, 5 * L);
+        c30.intoArray(tile, 6 * L);
+        c31.intoArray(tile, 7 * L);
+        c40.intoArray(tile, 8 * L);
+        c41.intoArray(tile, 9 * L);
+        c50.intoArray(tile, 10 * L);
+        c51.intoArray(tile, 11 * L);
+        c60.intoArray(tile, 12 * L);
+        c61.intoArray(tile, 13 * L);
+        c70.intoArray(tile, 14 * L);
+        c71.intoArray(tile, 15 * L);
     }
 
-    /**
-     * 4 rows x 3 vectors of C accumulated over kc steps of packed A and B. With {@code direct}
-     * the tile is combined into C here (mode 0: C = alpha acc, 1: C = beta C + alpha acc, 2: C += alpha acc),
-     * otherwise written to {@code tile} for {@link #storeTile}.
-     */
-    static void micro4x3(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile,
-                         boolean direct, int mode, float alpha, float beta, float[] c, int cBase, int ldc) {
+    /** 4 rows x 3 vectors of C accumulated over kc steps of packed A and B, written to tile. */
+    static void micro4x3(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile) {
         FloatVector c00 = FloatVector.zero(F); FloatVector c01 = FloatVector.zero(F); FloatVector c02 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F); FloatVector c11 = FloatVector.zero(F); FloatVector c12 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F); FloatVector c21 = FloatVector.zero(F); FloatVector c22 = FloatVector.zero(F);
@@ -716,67 +607,22 @@ final class Sgemm {
             FloatVector a3 = FloatVector.broadcast(F, pa[ao + 3]);
             c30 = a3.fma(b0, c30); c31 = a3.fma(b1, c31); c32 = a3.fma(b2, c32);
         }
-        if (!direct) {
-            c00.intoArray(tile, 0 * L);
-            c01.intoArray(tile, 1 * L);
-            c02.intoArray(tile, 2 * L);
-            c10.intoArray(tile, 3 * L);
-            c11.intoArray(tile, 4 * L);
-            c12.intoArray(tile, 5 * L);
-            c20.intoArray(tile, 6 * L);
-            c21.intoArray(tile, 7 * L);
-            c22.intoArray(tile, 8 * L);
-            c30.intoArray(tile, 9 * L);
-            c31.intoArray(tile, 10 * L);
-            c32.intoArray(tile, 11 * L);
-            return;
-        }
-        FloatVector al = FloatVector.broadcast(F, alpha), bt = FloatVector.broadcast(F, beta);
-        { int o = cBase + 0 * ldc; FloatVector t = c00.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 0 * ldc + 1 * L; FloatVector t = c01.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 0 * ldc + 2 * L; FloatVector t = c02.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 1 * ldc; FloatVector t = c10.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 1 * ldc + 1 * L; FloatVector t = c11.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 1 * ldc + 2 * L; FloatVector t = c12.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 2 * ldc; FloatVector t = c20.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 2 * ldc + 1 * L; FloatVector t = c21.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 2 * ldc + 2 * L; FloatVector t = c22.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 3 * ldc; FloatVector t = c30.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 3 * ldc + 1 * L; FloatVector t = c31.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 3 * ldc + 2 * L; FloatVector t = c32.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
+        c00.intoArray(tile, 0 * L);
+        c01.intoArray(tile, 1 * L);
+        c02.intoArray(tile, 2 * L);
+        c10.intoArray(tile, 3 * L);
+        c11.intoArray(tile, 4 * L);
+        c12.intoArray(tile, 5 * L);
+        c20.intoArray(tile, 6 * L);
+        c21.intoArray(tile, 7 * L);
+        c22.intoArray(tile, 8 * L);
+        c30.intoArray(tile, 9 * L);
+        c31.intoArray(tile, 10 * L);
+        c32.intoArray(tile, 11 * L);
     }
 
-    /**
-     * 6 rows x 3 vectors of C accumulated over kc steps of packed A and B. With {@code direct}
-     * the tile is combined into C here (mode 0: C = alpha acc, 1: C = beta C + alpha acc, 2: C += alpha acc),
-     * otherwise written to {@code tile} for {@link #storeTile}.
-     */
-    static void micro6x3(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile,
-                         boolean direct, int mode, float alpha, float beta, float[] c, int cBase, int ldc) {
+    /** 6 rows x 3 vectors of C accumulated over kc steps of packed A and B, written to tile. */
+    static void micro6x3(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile) {
         FloatVector c00 = FloatVector.zero(F); FloatVector c01 = FloatVector.zero(F); FloatVector c02 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F); FloatVector c11 = FloatVector.zero(F); FloatVector c12 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F); FloatVector c21 = FloatVector.zero(F); FloatVector c22 = FloatVector.zero(F);
@@ -801,91 +647,28 @@ final class Sgemm {
             FloatVector a5 = FloatVector.broadcast(F, pa[ao + 5]);
             c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51); c52 = a5.fma(b2, c52);
         }
-        if (!direct) {
-            c00.intoArray(tile, 0 * L);
-            c01.intoArray(tile, 1 * L);
-            c02.intoArray(tile, 2 * L);
-            c10.intoArray(tile, 3 * L);
-            c11.intoArray(tile, 4 * L);
-            c12.intoArray(tile, 5 * L);
-            c20.intoArray(tile, 6 * L);
-            c21.intoArray(tile, 7 * L);
-            c22.intoArray(tile, 8 * L);
-            c30.intoArray(tile, 9 * L);
-            c31.intoArray(tile, 10 * L);
-            c32.intoArray(tile, 11 * L);
-            c40.intoArray(tile, 12 * L);
-            c41.intoArray(tile, 13 * L);
-            c42.intoArray(tile, 14 * L);
-            c50.intoArray(tile, 15 * L);
-            c51.intoArray(tile, 16 * L);
-            c52.intoArray(tile, 17 * L);
-            return;
-        }
-        FloatVector al = FloatVector.broadcast(F, alpha), bt = FloatVector.broadcast(F, beta);
-        { int o = cBase + 0 * ldc; FloatVector t = c00.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 0 * ldc + 1 * L; FloatVector t = c01.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 0 * ldc + 2 * L; FloatVector t = c02.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 1 * ldc; FloatVector t = c10.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 1 * ldc + 1 * L; FloatVector t = c11.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 1 * ldc + 2 * L; FloatVector t = c12.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 2 * ldc; FloatVector t = c20.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 2 * ldc + 1 * L; FloatVector t = c21.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 2 * ldc + 2 * L; FloatVector t = c22.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 3 * ldc; FloatVector t = c30.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 3 * ldc + 1 * L; FloatVector t = c31.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 3 * ldc + 2 * L; FloatVector t = c32.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 4 * ldc; FloatVector t = c40.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 4 * ldc + 1 * L; FloatVector t = c41.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 4 * ldc + 2 * L; FloatVector t = c42.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 5 * ldc; FloatVector t = c50.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 5 * ldc + 1 * L; FloatVector t = c51.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 5 * ldc + 2 * L; FloatVector t = c52.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
+        c00.intoArray(tile, 0 * L);
+        c01.intoArray(tile, 1 * L);
+        c02.intoArray(tile, 2 * L);
+        c10.intoArray(tile, 3 * L);
+        c11.intoArray(tile, 4 * L);
+        c12.intoArray(tile, 5 * L);
+        c20.intoArray(tile, 6 * L);
+        c21.intoArray(tile, 7 * L);
+        c22.intoArray(tile, 8 * L);
+        c30.intoArray(tile, 9 * L);
+        c31.intoArray(tile, 10 * L);
+        c32.intoArray(tile, 11 * L);
+        c40.intoArray(tile, 12 * L);
+        c41.intoArray(tile, 13 * L);
+        c42.intoArray(tile, 14 * L);
+        c50.intoArray(tile, 15 * L);
+        c51.intoArray(tile, 16 * L);
+        c52.intoArray(tile, 17 * L);
     }
 
-    /**
-     * 8 rows x 3 vectors of C accumulated over kc steps of packed A and B. With {@code direct}
-     * the tile is combined into C here (mode 0: C = alpha acc, 1: C = beta C + alpha acc, 2: C += alpha acc),
-     * otherwise written to {@code tile} for {@link #storeTile}.
-     */
-    static void micro8x3(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile,
-                         boolean direct, int mode, float alpha, float beta, float[] c, int cBase, int ldc) {
+    /** 8 rows x 3 vectors of C accumulated over kc steps of packed A and B, written to tile. */
+    static void micro8x3(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile) {
         FloatVector c00 = FloatVector.zero(F); FloatVector c01 = FloatVector.zero(F); FloatVector c02 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F); FloatVector c11 = FloatVector.zero(F); FloatVector c12 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F); FloatVector c21 = FloatVector.zero(F); FloatVector c22 = FloatVector.zero(F);
@@ -916,115 +699,34 @@ final class Sgemm {
             FloatVector a7 = FloatVector.broadcast(F, pa[ao + 7]);
             c70 = a7.fma(b0, c70); c71 = a7.fma(b1, c71); c72 = a7.fma(b2, c72);
         }
-        if (!direct) {
-            c00.intoArray(tile, 0 * L);
-            c01.intoArray(tile, 1 * L);
-            c02.intoArray(tile, 2 * L);
-            c10.intoArray(tile, 3 * L);
-            c11.intoArray(tile, 4 * L);
-            c12.intoArray(tile, 5 * L);
-            c20.intoArray(tile, 6 * L);
-            c21.intoArray(tile, 7 * L);
-            c22.intoArray(tile, 8 * L);
-            c30.intoArray(tile, 9 * L);
-            c31.intoArray(tile, 10 * L);
-            c32.intoArray(tile, 11 * L);
-            c40.intoArray(tile, 12 * L);
-            c41.intoArray(tile, 13 * L);
-            c42.intoArray(tile, 14 * L);
-            c50.intoArray(tile, 15 * L);
-            c51.intoArray(tile, 16 * L);
-            c52.intoArray(tile, 17 * L);
-            c60.intoArray(tile, 18 * L);
-            c61.intoArray(tile, 19 * L);
-            c62.intoArray(tile, 20 * L);
-            c70.intoArray(tile, 21 * L);
-            c71.intoArray(tile, 22 * L);
-            c72.intoArray(tile, 23 * L);
-            return;
-        }
-        FloatVector al = FloatVector.broadcast(F, alpha), bt = FloatVector.broadcast(F, beta);
-        { int o = cBase + 0 * ldc; FloatVector t = c00.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 0 * ldc + 1 * L; FloatVector t = c01.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 0 * ldc + 2 * L; FloatVector t = c02.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 1 * ldc; FloatVector t = c10.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 1 * ldc + 1 * L; FloatVector t = c11.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 1 * ldc + 2 * L; FloatVector t = c12.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 2 * ldc; FloatVector t = c20.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 2 * ldc + 1 * L; FloatVector t = c21.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 2 * ldc + 2 * L; FloatVector t = c22.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 3 * ldc; FloatVector t = c30.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 3 * ldc + 1 * L; FloatVector t = c31.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 3 * ldc + 2 * L; FloatVector t = c32.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 4 * ldc; FloatVector t = c40.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 4 * ldc + 1 * L; FloatVector t = c41.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 4 * ldc + 2 * L; FloatVector t = c42.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 5 * ldc; FloatVector t = c50.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 5 * ldc + 1 * L; FloatVector t = c51.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 5 * ldc + 2 * L; FloatVector t = c52.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 6 * ldc; FloatVector t = c60.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 6 * ldc + 1 * L; FloatVector t = c61.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 6 * ldc + 2 * L; FloatVector t = c62.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 7 * ldc; FloatVector t = c70.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 7 * ldc + 1 * L; FloatVector t = c71.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 7 * ldc + 2 * L; FloatVector t = c72.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
+        c00.intoArray(tile, 0 * L);
+        c01.intoArray(tile, 1 * L);
+        c02.intoArray(tile, 2 * L);
+        c10.intoArray(tile, 3 * L);
+        c11.intoArray(tile, 4 * L);
+        c12.intoArray(tile, 5 * L);
+        c20.intoArray(tile, 6 * L);
+        c21.intoArray(tile, 7 * L);
+        c22.intoArray(tile, 8 * L);
+        c30.intoArray(tile, 9 * L);
+        c31.intoArray(tile, 10 * L);
+        c32.intoArray(tile, 11 * L);
+        c40.intoArray(tile, 12 * L);
+        c41.intoArray(tile, 13 * L);
+        c42.intoArray(tile, 14 * L);
+        c50.intoArray(tile, 15 * L);
+        c51.intoArray(tile, 16 * L);
+        c52.intoArray(tile, 17 * L);
+        c60.intoArray(tile, 18 * L);
+        c61.intoArray(tile, 19 * L);
+        c62.intoArray(tile, 20 * L);
+        c70.intoArray(tile, 21 * L);
+        c71.intoArray(tile, 22 * L);
+        c72.intoArray(tile, 23 * L);
     }
 
-    /**
-     * 12 rows x 2 vectors of C accumulated over kc steps of packed A and B. With {@code direct}
-     * the tile is combined into C here (mode 0: C = alpha acc, 1: C = beta C + alpha acc, 2: C += alpha acc),
-     * otherwise written to {@code tile} for {@link #storeTile}.
-     */
-    static void micro12x2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile,
-                         boolean direct, int mode, float alpha, float beta, float[] c, int cBase, int ldc) {
+    /** 12 rows x 2 vectors of C accumulated over kc steps of packed A and B, written to tile. */
+    static void micro12x2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile) {
         FloatVector c00 = FloatVector.zero(F); FloatVector c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F); FloatVector c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F); FloatVector c21 = FloatVector.zero(F);
@@ -1066,115 +768,34 @@ final class Sgemm {
             FloatVector a11 = FloatVector.broadcast(F, pa[ao + 11]);
             c110 = a11.fma(b0, c110); c111 = a11.fma(b1, c111);
         }
-        if (!direct) {
-            c00.intoArray(tile, 0 * L);
-            c01.intoArray(tile, 1 * L);
-            c10.intoArray(tile, 2 * L);
-            c11.intoArray(tile, 3 * L);
-            c20.intoArray(tile, 4 * L);
-            c21.intoArray(tile, 5 * L);
-            c30.intoArray(tile, 6 * L);
-            c31.intoArray(tile, 7 * L);
-            c40.intoArray(tile, 8 * L);
-            c41.intoArray(tile, 9 * L);
-            c50.intoArray(tile, 10 * L);
-            c51.intoArray(tile, 11 * L);
-            c60.intoArray(tile, 12 * L);
-            c61.intoArray(tile, 13 * L);
-            c70.intoArray(tile, 14 * L);
-            c71.intoArray(tile, 15 * L);
-            c80.intoArray(tile, 16 * L);
-            c81.intoArray(tile, 17 * L);
-            c90.intoArray(tile, 18 * L);
-            c91.intoArray(tile, 19 * L);
-            c100.intoArray(tile, 20 * L);
-            c101.intoArray(tile, 21 * L);
-            c110.intoArray(tile, 22 * L);
-            c111.intoArray(tile, 23 * L);
-            return;
-        }
-        FloatVector al = FloatVector.broadcast(F, alpha), bt = FloatVector.broadcast(F, beta);
-        { int o = cBase + 0 * ldc; FloatVector t = c00.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 0 * ldc + 1 * L; FloatVector t = c01.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 1 * ldc; FloatVector t = c10.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 1 * ldc + 1 * L; FloatVector t = c11.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 2 * ldc; FloatVector t = c20.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 2 * ldc + 1 * L; FloatVector t = c21.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 3 * ldc; FloatVector t = c30.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 3 * ldc + 1 * L; FloatVector t = c31.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 4 * ldc; FloatVector t = c40.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 4 * ldc + 1 * L; FloatVector t = c41.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 5 * ldc; FloatVector t = c50.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 5 * ldc + 1 * L; FloatVector t = c51.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 6 * ldc; FloatVector t = c60.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 6 * ldc + 1 * L; FloatVector t = c61.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 7 * ldc; FloatVector t = c70.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 7 * ldc + 1 * L; FloatVector t = c71.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 8 * ldc; FloatVector t = c80.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 8 * ldc + 1 * L; FloatVector t = c81.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 9 * ldc; FloatVector t = c90.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 9 * ldc + 1 * L; FloatVector t = c91.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 10 * ldc; FloatVector t = c100.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 10 * ldc + 1 * L; FloatVector t = c101.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 11 * ldc; FloatVector t = c110.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 11 * ldc + 1 * L; FloatVector t = c111.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
+        c00.intoArray(tile, 0 * L);
+        c01.intoArray(tile, 1 * L);
+        c10.intoArray(tile, 2 * L);
+        c11.intoArray(tile, 3 * L);
+        c20.intoArray(tile, 4 * L);
+        c21.intoArray(tile, 5 * L);
+        c30.intoArray(tile, 6 * L);
+        c31.intoArray(tile, 7 * L);
+        c40.intoArray(tile, 8 * L);
+        c41.intoArray(tile, 9 * L);
+        c50.intoArray(tile, 10 * L);
+        c51.intoArray(tile, 11 * L);
+        c60.intoArray(tile, 12 * L);
+        c61.intoArray(tile, 13 * L);
+        c70.intoArray(tile, 14 * L);
+        c71.intoArray(tile, 15 * L);
+        c80.intoArray(tile, 16 * L);
+        c81.intoArray(tile, 17 * L);
+        c90.intoArray(tile, 18 * L);
+        c91.intoArray(tile, 19 * L);
+        c100.intoArray(tile, 20 * L);
+        c101.intoArray(tile, 21 * L);
+        c110.intoArray(tile, 22 * L);
+        c111.intoArray(tile, 23 * L);
     }
 
-    /**
-     * 14 rows x 2 vectors of C accumulated over kc steps of packed A and B. With {@code direct}
-     * the tile is combined into C here (mode 0: C = alpha acc, 1: C = beta C + alpha acc, 2: C += alpha acc),
-     * otherwise written to {@code tile} for {@link #storeTile}.
-     */
-    static void micro14x2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile,
-                         boolean direct, int mode, float alpha, float beta, float[] c, int cBase, int ldc) {
+    /** 14 rows x 2 vectors of C accumulated over kc steps of packed A and B, written to tile. */
+    static void micro14x2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile) {
         FloatVector c00 = FloatVector.zero(F); FloatVector c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F); FloatVector c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F); FloatVector c21 = FloatVector.zero(F);
@@ -1222,122 +843,34 @@ final class Sgemm {
             FloatVector a13 = FloatVector.broadcast(F, pa[ao + 13]);
             c130 = a13.fma(b0, c130); c131 = a13.fma(b1, c131);
         }
-        if (!direct) {
-            c00.intoArray(tile, 0 * L);
-            c01.intoArray(tile, 1 * L);
-            c10.intoArray(tile, 2 * L);
-            c11.intoArray(tile, 3 * L);
-            c20.intoArray(tile, 4 * L);
-            c21.intoArray(tile, 5 * L);
-            c30.intoArray(tile, 6 * L);
-            c31.intoArray(tile, 7 * L);
-            c40.intoArray(tile, 8 * L);
-            c41.intoArray(tile, 9 * L);
-            c50.intoArray(tile, 10 * L);
-            c51.intoArray(tile, 11 * L);
-            c60.intoArray(tile, 12 * L);
-            c61.intoArray(tile, 13 * L);
-            c70.intoArray(tile, 14 * L);
-            c71.intoArray(tile, 15 * L);
-            c80.intoArray(tile, 16 * L);
-            c81.intoArray(tile, 17 * L);
-            c90.intoArray(tile, 18 * L);
-            c91.intoArray(tile, 19 * L);
-            c100.intoArray(tile, 20 * L);
-            c101.intoArray(tile, 21 * L);
-            c110.intoArray(tile, 22 * L);
-            c111.intoArray(tile, 23 * L);
-            c120.intoArray(tile, 24 * L);
-            c121.intoArray(tile, 25 * L);
-            c130.intoArray(tile, 26 * L);
-            c131.intoArray(tile, 27 * L);
-            return;
-        }
-        FloatVector al = FloatVector.broadcast(F, alpha), bt = FloatVector.broadcast(F, beta);
-        { int o = cBase + 0 * ldc; FloatVector t = c00.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 0 * ldc + 1 * L; FloatVector t = c01.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 1 * ldc; FloatVector t = c10.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 1 * ldc + 1 * L; FloatVector t = c11.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 2 * ldc; FloatVector t = c20.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 2 * ldc + 1 * L; FloatVector t = c21.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 3 * ldc; FloatVector t = c30.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 3 * ldc + 1 * L; FloatVector t = c31.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 4 * ldc; FloatVector t = c40.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 4 * ldc + 1 * L; FloatVector t = c41.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 5 * ldc; FloatVector t = c50.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 5 * ldc + 1 * L; FloatVector t = c51.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 6 * ldc; FloatVector t = c60.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 6 * ldc + 1 * L; FloatVector t = c61.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 7 * ldc; FloatVector t = c70.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 7 * ldc + 1 * L; FloatVector t = c71.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 8 * ldc; FloatVector t = c80.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 8 * ldc + 1 * L; FloatVector t = c81.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 9 * ldc; FloatVector t = c90.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 9 * ldc + 1 * L; FloatVector t = c91.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 10 * ldc; FloatVector t = c100.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 10 * ldc + 1 * L; FloatVector t = c101.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 11 * ldc; FloatVector t = c110.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 11 * ldc + 1 * L; FloatVector t = c111.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 12 * ldc; FloatVector t = c120.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 12 * ldc + 1 * L; FloatVector t = c121.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 13 * ldc; FloatVector t = c130.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
-        { int o = cBase + 13 * ldc + 1 * L; FloatVector t = c131.mul(al);
-          if (mode == 1) { t = FloatVector.fromArray(F, c, o).fma(bt, t); } else if (mode == 2) { t = FloatVector.fromArray(F, c, o).add(t); }
-          t.intoArray(c, o); }
+        c00.intoArray(tile, 0 * L);
+        c01.intoArray(tile, 1 * L);
+        c10.intoArray(tile, 2 * L);
+        c11.intoArray(tile, 3 * L);
+        c20.intoArray(tile, 4 * L);
+        c21.intoArray(tile, 5 * L);
+        c30.intoArray(tile, 6 * L);
+        c31.intoArray(tile, 7 * L);
+        c40.intoArray(tile, 8 * L);
+        c41.intoArray(tile, 9 * L);
+        c50.intoArray(tile, 10 * L);
+        c51.intoArray(tile, 11 * L);
+        c60.intoArray(tile, 12 * L);
+        c61.intoArray(tile, 13 * L);
+        c70.intoArray(tile, 14 * L);
+        c71.intoArray(tile, 15 * L);
+        c80.intoArray(tile, 16 * L);
+        c81.intoArray(tile, 17 * L);
+        c90.intoArray(tile, 18 * L);
+        c91.intoArray(tile, 19 * L);
+        c100.intoArray(tile, 20 * L);
+        c101.intoArray(tile, 21 * L);
+        c110.intoArray(tile, 22 * L);
+        c111.intoArray(tile, 23 * L);
+        c120.intoArray(tile, 24 * L);
+        c121.intoArray(tile, 25 * L);
+        c130.intoArray(tile, 26 * L);
+        c131.intoArray(tile, 27 * L);
     }
 
 }
