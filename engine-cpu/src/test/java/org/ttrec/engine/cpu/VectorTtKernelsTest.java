@@ -29,6 +29,7 @@ class VectorTtKernelsTest {
     @BeforeAll
     static void start() {
         pool = new ForkJoinPool(2);
+        System.out.println("VectorTtKernelsTest: vector bits " + VectorWidth.BITS + (VectorWidth.SCALAR ? " (scalar paths)" : ""));
     }
 
     @AfterAll
