@@ -47,6 +47,12 @@ public final class VectorTtKernels {
     private static final boolean SCALAR = VectorWidth.SCALAR;
     /** Distinct rows per block of the chain/reduction phases (bounds the group scratch). */
     static final int BLOCK = 4096;
+    /**
+     * A worker transposes a wide slice for the backward only when it expects to use it this many
+     * times: transposing costs one scalar copy per slice entry, the alternative (dot products)
+     * one horizontal reduction per output entry.
+     */
+    static final int TRANSPOSE_MIN_USES = Integer.getInteger("ttrec.tt.transposeUses", 4);
 
     private final ForkJoinPool pool;
     private final int threads;
@@ -60,6 +66,7 @@ public final class VectorTtKernels {
     private int[] rk = new int[0];    // R_k
     private int[] qpre = new int[0];  // Q_{k-1} = q_0..q_{k-1} (rows of P_{k-1}); qpre[0] = 1
     private boolean[] narrow = new boolean[0];
+    private boolean[] transposeBack = new boolean[0];
     private float[][] cores;
     private int callId;
 
@@ -242,6 +249,10 @@ public final class VectorTtKernels {
         for (blockStart = 0; blockStart < distinct; blockStart += BLOCK) {
             blockEnd = Math.min(distinct, blockStart + BLOCK);
             ensureBlockScratch(blockEnd - blockStart);
+            int perThread = (blockEnd - blockStart) / threads;
+            for (int k = 0; k < d; k++) {
+                transposeBack[k] = !SCALAR && (long) perThread >= (long) TRANSPOSE_MIN_USES * shape.p(k);
+            }
             run(PHASE_CHAIN_BWD);
             buildSliceLists();
             run(PHASE_REDUCE);
@@ -280,6 +291,7 @@ public final class VectorTtKernels {
             rk = new int[d + 1];
             qpre = new int[d];
             narrow = new boolean[d];
+            transposeBack = new boolean[d];
         }
         int qq = 1;
         for (int k = 0; k < d; k++) {
@@ -455,6 +467,7 @@ public final class VectorTtKernels {
         final int t;
         int[] cur = new int[0], dg = new int[0], open = new int[0];
         float[] acc = new float[0], accT = new float[0], tmp = new float[0];
+        int[] pOffs = new int[16], dOffs = new int[16];
         // transposed slices of narrow cores: tcache[k][digit * slice] = slice^T, valid when stamp == callId
         float[][] tcache = new float[0][];
         int[][] tstamp = new int[0][];
@@ -475,7 +488,7 @@ public final class VectorTtKernels {
             for (int k = 0; k < d; k++) {
                 maxSlice = Math.max(maxSlice, shape.sliceSize(k));
                 maxM = Math.max(maxM, msz[k]);
-                if (narrow[k] && k > 0) {
+                if (k > 0 && (narrow[k] || !SCALAR)) {
                     if (tcache[k] == null || tcache[k].length < shape.coreSize(k)) {
                         tcache[k] = new float[shape.coreSize(k)];
                     }
@@ -634,7 +647,7 @@ public final class VectorTtKernels {
         /** dP_{k-1} (M x R_k) += dP_k (M x ncol) @ G_k[digit]^T. */
         void levelBackward(int k, int digit, float[] g, int gOff, float[] dst, int dstOff) {
             int m = qpre[k], kk = rk[k], nc = ncol[k];
-            if (narrow[k]) {
+            if (narrow[k] || transposeBack[k]) {
                 int bt = transposed(k, digit);
                 gemmRowsAdd(m, nc, kk, g, gOff, tcache[k], bt, dst, dstOff);
             } else {
@@ -665,24 +678,26 @@ public final class VectorTtKernels {
                     float[] src = k == d - 1 ? rowBuf : gp[k];
                     int srcStride = k == d - 1 ? shape.dim() : msz[k];
                     int srcShift = k == d - 1 ? blockStart * shape.dim() : 0;
+                    int cnt = to - from;
+                    if (pOffs.length < cnt) {
+                        pOffs = new int[Math.max(cnt, 2 * pOffs.length)];
+                        dOffs = new int[pOffs.length];
+                    }
+                    for (int e = 0; e < cnt; e++) {
+                        int slot = (int) sliceKeys[from + e];
+                        pOffs[e] = parentAt[k][slot] * msz[k - 1];
+                        dOffs[e] = srcShift + slot * srcStride;
+                    }
                     if (narrow[k]) {
                         Arrays.fill(accT, 0, ss, 0f);
-                        for (int e = from; e < to; e++) {
-                            int slot = (int) sliceKeys[e];
-                            atbT(m, kk, nc, pv[k - 1], parentAt[k][slot] * msz[k - 1], src,
-                                    srcShift + slot * srcStride, accT);
-                        }
+                        sliceGradT(m, kk, nc, pv[k - 1], pOffs, src, dOffs, cnt, accT);
                         for (int a = 0; a < kk; a++) {
                             for (int c = 0; c < nc; c++) {
                                 gk[gBase + a * nc + c] += accT[c * kk + a];
                             }
                         }
                     } else {
-                        for (int e = from; e < to; e++) {
-                            int slot = (int) sliceKeys[e];
-                            atbAdd(m, kk, nc, pv[k - 1], parentAt[k][slot] * msz[k - 1], src,
-                                    srcShift + slot * srcStride, gk, gBase);
-                        }
+                        sliceGrad(m, kk, nc, pv[k - 1], pOffs, src, dOffs, cnt, gk, gBase);
                     }
                 }
             }
@@ -813,6 +828,39 @@ public final class VectorTtKernels {
         for (; r + 1 < m; r += 2) {
             int a0 = ao + r * k, a1 = a0 + k;
             int j = 0;
+            // 2 rows x 4 vectors: eight independent FMA chains hide the FMA latency
+            for (; j + 4 * L <= n; j += 4 * L) {
+                FloatVector c00 = FloatVector.zero(SP), c01 = FloatVector.zero(SP);
+                FloatVector c02 = FloatVector.zero(SP), c03 = FloatVector.zero(SP);
+                FloatVector c10 = FloatVector.zero(SP), c11 = FloatVector.zero(SP);
+                FloatVector c12 = FloatVector.zero(SP), c13 = FloatVector.zero(SP);
+                for (int t = 0; t < k; t++) {
+                    int bt = bo + t * n + j;
+                    FloatVector b0 = FloatVector.fromArray(SP, b, bt);
+                    FloatVector b1 = FloatVector.fromArray(SP, b, bt + L);
+                    FloatVector b2 = FloatVector.fromArray(SP, b, bt + 2 * L);
+                    FloatVector b3 = FloatVector.fromArray(SP, b, bt + 3 * L);
+                    FloatVector x0 = FloatVector.broadcast(SP, a[a0 + t]);
+                    FloatVector x1 = FloatVector.broadcast(SP, a[a1 + t]);
+                    c00 = b0.fma(x0, c00);
+                    c01 = b1.fma(x0, c01);
+                    c02 = b2.fma(x0, c02);
+                    c03 = b3.fma(x0, c03);
+                    c10 = b0.fma(x1, c10);
+                    c11 = b1.fma(x1, c11);
+                    c12 = b2.fma(x1, c12);
+                    c13 = b3.fma(x1, c13);
+                }
+                int c0o = co + r * n + j, c1o = c0o + n;
+                c00.intoArray(c, c0o);
+                c01.intoArray(c, c0o + L);
+                c02.intoArray(c, c0o + 2 * L);
+                c03.intoArray(c, c0o + 3 * L);
+                c10.intoArray(c, c1o);
+                c11.intoArray(c, c1o + L);
+                c12.intoArray(c, c1o + 2 * L);
+                c13.intoArray(c, c1o + 3 * L);
+            }
             for (; j + 2 * L <= n; j += 2 * L) {
                 FloatVector c00 = FloatVector.zero(SP), c01 = FloatVector.zero(SP);
                 FloatVector c10 = FloatVector.zero(SP), c11 = FloatVector.zero(SP);
@@ -857,28 +905,53 @@ public final class VectorTtKernels {
         }
     }
 
-    /** C (m x n) += A (m x k) @ B (k x n), vectorised along n (used with B = a transposed slice). */
+    /**
+     * C (m x n) += A (m x k) @ B (k x n), vectorised along n (used with B = a transposed slice).
+     * Two vectors of columns and even/odd k run as four independent FMA chains.
+     */
     static void gemmRowsAdd(int m, int k, int n, float[] a, int ao, float[] b, int bo, float[] c, int co) {
         for (int r = 0; r < m; r++) {
             int a0 = ao + r * k;
+            int cr = co + r * n;
             int j = 0;
             if (!SCALAR) {
+                for (; j + 2 * L <= n; j += 2 * L) {
+                    FloatVector e0 = FloatVector.fromArray(SP, c, cr + j), e1 = FloatVector.fromArray(SP, c, cr + j + L);
+                    FloatVector o0 = FloatVector.zero(SP), o1 = FloatVector.zero(SP);
+                    int t = 0;
+                    for (; t + 1 < k; t += 2) {
+                        int bt = bo + t * n + j;
+                        FloatVector x0 = FloatVector.broadcast(SP, a[a0 + t]);
+                        FloatVector x1 = FloatVector.broadcast(SP, a[a0 + t + 1]);
+                        e0 = FloatVector.fromArray(SP, b, bt).fma(x0, e0);
+                        e1 = FloatVector.fromArray(SP, b, bt + L).fma(x0, e1);
+                        o0 = FloatVector.fromArray(SP, b, bt + n).fma(x1, o0);
+                        o1 = FloatVector.fromArray(SP, b, bt + n + L).fma(x1, o1);
+                    }
+                    if (t < k) {
+                        FloatVector x0 = FloatVector.broadcast(SP, a[a0 + t]);
+                        e0 = FloatVector.fromArray(SP, b, bo + t * n + j).fma(x0, e0);
+                        e1 = FloatVector.fromArray(SP, b, bo + t * n + j + L).fma(x0, e1);
+                    }
+                    e0.add(o0).intoArray(c, cr + j);
+                    e1.add(o1).intoArray(c, cr + j + L);
+                }
                 for (; j < n; j += L) {
                     VectorMask<Float> mk = SP.indexInRange(j, n);
-                    FloatVector c0 = FloatVector.fromArray(SP, c, co + r * n + j, mk);
+                    FloatVector c0 = FloatVector.fromArray(SP, c, cr + j, mk);
                     for (int t = 0; t < k; t++) {
                         c0 = FloatVector.fromArray(SP, b, bo + t * n + j, mk).fma(FloatVector.broadcast(SP, a[a0 + t]), c0);
                     }
-                    c0.intoArray(c, co + r * n + j, mk);
+                    c0.intoArray(c, cr + j, mk);
                 }
                 continue;
             }
             for (; j < n; j++) {
-                float s = c[co + r * n + j];
+                float s = c[cr + j];
                 for (int t = 0; t < k; t++) {
                     s += a[a0 + t] * b[bo + t * n + j];
                 }
-                c[co + r * n + j] = s;
+                c[cr + j] = s;
             }
         }
     }
@@ -919,6 +992,98 @@ public final class VectorTtKernels {
             s += x[xo + t] * y[yo + t];
         }
         return s;
+    }
+
+    /**
+     * One slice's gradient over all its groups: G (k x n) += sum_e P_e^T @ D_e, P_e (m x k) at
+     * p[po[e]], D_e (m x n) at dd[dOffs[e]]. Vectorised along n with four accumulators held in
+     * registers across every group, so G is loaded and stored once per slice.
+     */
+    static void sliceGrad(int m, int k, int n, float[] p, int[] po, float[] dd, int[] dOffs, int cnt, float[] g, int go) {
+        if (SCALAR) {
+            for (int e = 0; e < cnt; e++) {
+                atbAdd(m, k, n, p, po[e], dd, dOffs[e], g, go);
+            }
+            return;
+        }
+        for (int a = 0; a < k; a++) {
+            int ga = go + a * n;
+            int j = 0;
+            for (; j + 4 * L <= n; j += 4 * L) {
+                FloatVector c0 = FloatVector.fromArray(SP, g, ga + j);
+                FloatVector c1 = FloatVector.fromArray(SP, g, ga + j + L);
+                FloatVector c2 = FloatVector.fromArray(SP, g, ga + j + 2 * L);
+                FloatVector c3 = FloatVector.fromArray(SP, g, ga + j + 3 * L);
+                for (int e = 0; e < cnt; e++) {
+                    int pe = po[e] + a, de = dOffs[e] + j;
+                    for (int r = 0; r < m; r++) {
+                        FloatVector x = FloatVector.broadcast(SP, p[pe + r * k]);
+                        int dr = de + r * n;
+                        c0 = FloatVector.fromArray(SP, dd, dr).fma(x, c0);
+                        c1 = FloatVector.fromArray(SP, dd, dr + L).fma(x, c1);
+                        c2 = FloatVector.fromArray(SP, dd, dr + 2 * L).fma(x, c2);
+                        c3 = FloatVector.fromArray(SP, dd, dr + 3 * L).fma(x, c3);
+                    }
+                }
+                c0.intoArray(g, ga + j);
+                c1.intoArray(g, ga + j + L);
+                c2.intoArray(g, ga + j + 2 * L);
+                c3.intoArray(g, ga + j + 3 * L);
+            }
+            for (; j < n; j += L) {
+                VectorMask<Float> mk = SP.indexInRange(j, n);
+                FloatVector c0 = FloatVector.fromArray(SP, g, ga + j, mk);
+                for (int e = 0; e < cnt; e++) {
+                    int pe = po[e] + a, de = dOffs[e] + j;
+                    for (int r = 0; r < m; r++) {
+                        c0 = FloatVector.fromArray(SP, dd, de + r * n, mk).fma(FloatVector.broadcast(SP, p[pe + r * k]), c0);
+                    }
+                }
+                c0.intoArray(g, ga + j, mk);
+            }
+        }
+    }
+
+    /**
+     * Transposed form for narrow slices: GT (n x k) += sum_e D_e^T @ P_e, vectorised along k with
+     * two accumulators held across every group.
+     */
+    static void sliceGradT(int m, int k, int n, float[] p, int[] po, float[] dd, int[] dOffs, int cnt, float[] gt) {
+        if (SCALAR) {
+            for (int e = 0; e < cnt; e++) {
+                atbT(m, k, n, p, po[e], dd, dOffs[e], gt);
+            }
+            return;
+        }
+        for (int j = 0; j < n; j++) {
+            int gj = j * k;
+            int a = 0;
+            for (; a + 2 * L <= k; a += 2 * L) {
+                FloatVector c0 = FloatVector.fromArray(SP, gt, gj + a);
+                FloatVector c1 = FloatVector.fromArray(SP, gt, gj + a + L);
+                for (int e = 0; e < cnt; e++) {
+                    int pe = po[e] + a, de = dOffs[e] + j;
+                    for (int r = 0; r < m; r++) {
+                        FloatVector x = FloatVector.broadcast(SP, dd[de + r * n]);
+                        c0 = FloatVector.fromArray(SP, p, pe + r * k).fma(x, c0);
+                        c1 = FloatVector.fromArray(SP, p, pe + r * k + L).fma(x, c1);
+                    }
+                }
+                c0.intoArray(gt, gj + a);
+                c1.intoArray(gt, gj + a + L);
+            }
+            for (; a < k; a += L) {
+                VectorMask<Float> mk = SP.indexInRange(a, k);
+                FloatVector c0 = FloatVector.fromArray(SP, gt, gj + a, mk);
+                for (int e = 0; e < cnt; e++) {
+                    int pe = po[e] + a, de = dOffs[e] + j;
+                    for (int r = 0; r < m; r++) {
+                        c0 = FloatVector.fromArray(SP, p, pe + r * k, mk).fma(FloatVector.broadcast(SP, dd[de + r * n]), c0);
+                    }
+                }
+                c0.intoArray(gt, gj + a, mk);
+            }
+        }
     }
 
     /** G (k x n) += P^T @ D with P m x k and D m x n (vectorised along n). */

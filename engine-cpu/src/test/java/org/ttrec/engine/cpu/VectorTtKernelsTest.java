@@ -150,7 +150,8 @@ class VectorTtKernelsTest {
                     ref.wrap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
             vk.backward(s, c2, null, io[0], io[1], bags, null, Pooling.SUM, g, 0, s.dim(), SparseOptimizer.sgd(0.5f));
             for (int k = 0; k < s.cores(); k++) {
-                assertEquals(0, TtTestUtil.maxAbsDiff(c1[k], c2[k]), 1e-5, s + " core " + k);
+                // thousands of contributions per slice: allow float rounding relative to the values
+                assertEquals(0, TtTestUtil.maxAbsDiff(c1[k], c2[k]), 5e-5 * (1 + TtTestUtil.maxAbs(c1[k])), s + " core " + k);
             }
             float[] exp = new float[bags * s.dim()], got = new float[bags * s.dim()];
             ref.ttEmbeddingBagForward(s, bufs(c1), ref.wrap(io[0]), ref.wrap(io[1]), bags, null, Pooling.MEAN, false,
