@@ -52,6 +52,7 @@ public final class VectorTtKernels {
      * times: transposing costs one scalar copy per slice entry, the alternative (dot products)
      * one horizontal reduction per output entry.
      */
+    static final boolean SWAP_LEADING_DIGITS = Boolean.parseBoolean(System.getProperty("ttrec.tt.swap", "true"));
     static final int TRANSPOSE_MIN_USES = Integer.getInteger("ttrec.tt.transposeUses", 4);
 
     private final ForkJoinPool pool;
@@ -310,8 +311,20 @@ public final class VectorTtKernels {
             bagOf = new int[n];
         }
         int o0 = offsets[0];
+        boolean permute = SWAP_LEADING_DIGITS && d >= 3 && prodP(s) < Integer.MAX_VALUE;
+        int p0 = s.p(0), p1 = s.p(1);
+        long tail = permute ? prodP(s) / ((long) p0 * p1) : 1;
         for (int j = 0; j < n; j++) {
-            keys[j] = ((long) indices[o0 + j] << 32) | j;
+            int row = indices[o0 + j];
+            long key = row;
+            if (permute) {
+                // order rows by (i_1, i_0, i_2, ...): rows sharing the (largest) middle slice run
+                // back to back and find it in L1; groups (i_0..i_k) for k >= 1 stay contiguous
+                long lead = row / tail, rest = row % tail;
+                long i0 = lead / p1, i1 = lead % p1;
+                key = (i1 * p0 + i0) * tail + rest;
+            }
+            keys[j] = (key << 32) | j;
         }
         Arrays.sort(keys, 0, n);
         // distinct rows
@@ -322,7 +335,7 @@ public final class VectorTtKernels {
         int u = -1;
         int prev = -1;
         for (int t = 0; t < n; t++) {
-            int row = (int) (keys[t] >>> 32);
+            int row = indices[o0 + (int) keys[t]];
             if (row != prev) {
                 u++;
                 uRow[u] = row;
@@ -336,6 +349,14 @@ public final class VectorTtKernels {
         for (Worker wk : workers) {
             wk.ensure();
         }
+    }
+
+    private static long prodP(TtShape s) {
+        long prod = 1;
+        for (int k = 0; k < s.cores(); k++) {
+            prod = Math.min(prod * s.p(k), Long.MAX_VALUE / Integer.MAX_VALUE);
+        }
+        return prod;
     }
 
     private void end() {
