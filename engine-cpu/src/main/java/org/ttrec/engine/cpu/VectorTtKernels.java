@@ -68,6 +68,8 @@ public final class VectorTtKernels {
     private int[] qpre = new int[0];  // Q_{k-1} = q_0..q_{k-1} (rows of P_{k-1}); qpre[0] = 1
     private boolean[] narrow = new boolean[0];
     private boolean[] transposeBack = new boolean[0];
+    private int[] pRadix = new int[0];
+    private double[] pInv = new double[0];
     private float[][] cores;
     private int callId;
 
@@ -293,6 +295,8 @@ public final class VectorTtKernels {
             qpre = new int[d];
             narrow = new boolean[d];
             transposeBack = new boolean[d];
+            pRadix = new int[d];
+            pInv = new double[d];
         }
         int qq = 1;
         for (int k = 0; k < d; k++) {
@@ -302,6 +306,8 @@ public final class VectorTtKernels {
             ncol[k] = s.q(k) * s.rank(k + 1);
             msz[k] = qq * s.rank(k + 1);
             narrow[k] = !SCALAR && ncol[k] < L;
+            pRadix[k] = s.p(k);
+            pInv[k] = 1.0 / s.p(k);
         }
         rk[d] = 1;
         int n = offsets[nBags] - offsets[0];
@@ -555,6 +561,30 @@ public final class VectorTtKernels {
             }
         }
 
+        /**
+         * Mixed-radix digits of a row, first digit most significant. Integer division by a
+         * runtime divisor costs tens of cycles; a multiply by the double reciprocal, corrected by
+         * at most one step, gives the exact quotient for any int row.
+         */
+        void digits(int row, int[] out) {
+            long r = row;
+            for (int k = d - 1; k > 0; k--) {
+                long pk = pRadix[k];
+                long quo = (long) (r * pInv[k]);
+                long rem = r - quo * pk;
+                if (rem < 0) {
+                    quo--;
+                    rem += pk;
+                } else if (rem >= pk) {
+                    quo++;
+                    rem -= pk;
+                }
+                out[k] = (int) rem;
+                r = quo;
+            }
+            out[0] = (int) r;
+        }
+
         /** Transposed slice (ncol x R_k) of narrow core k for a digit, built once per call. */
         int transposed(int k, int digit) {
             int ss = shape.sliceSize(k);
@@ -601,7 +631,7 @@ public final class VectorTtKernels {
             int last = d - 1;
             for (int u = u0; u < u1; u++) {
                 int slot = u - blockStart;
-                shape.digits(uRow[u], dg);
+                digits(uRow[u], dg);
                 int k0 = 0;
                 if (u > u0) {
                     while (dg[k0] == cur[k0]) {
@@ -931,48 +961,91 @@ public final class VectorTtKernels {
      * Two vectors of columns and even/odd k run as four independent FMA chains.
      */
     static void gemmRowsAdd(int m, int k, int n, float[] a, int ao, float[] b, int bo, float[] c, int co) {
-        for (int r = 0; r < m; r++) {
-            int a0 = ao + r * k;
-            int cr = co + r * n;
-            int j = 0;
-            if (!SCALAR) {
+        int r = 0;
+        if (!SCALAR) {
+            // two rows x two vectors x even/odd k: eight independent FMA chains
+            for (; r + 1 < m; r += 2) {
+                int a0 = ao + r * k, a1 = a0 + k;
+                int cr = co + r * n, cr1 = cr + n;
+                int j = 0;
                 for (; j + 2 * L <= n; j += 2 * L) {
                     FloatVector e0 = FloatVector.fromArray(SP, c, cr + j), e1 = FloatVector.fromArray(SP, c, cr + j + L);
+                    FloatVector f0 = FloatVector.fromArray(SP, c, cr1 + j), f1 = FloatVector.fromArray(SP, c, cr1 + j + L);
                     FloatVector o0 = FloatVector.zero(SP), o1 = FloatVector.zero(SP);
+                    FloatVector g0 = FloatVector.zero(SP), g1 = FloatVector.zero(SP);
                     int t = 0;
                     for (; t + 1 < k; t += 2) {
                         int bt = bo + t * n + j;
+                        FloatVector b0 = FloatVector.fromArray(SP, b, bt), b1 = FloatVector.fromArray(SP, b, bt + L);
+                        FloatVector b2 = FloatVector.fromArray(SP, b, bt + n), b3 = FloatVector.fromArray(SP, b, bt + n + L);
                         FloatVector x0 = FloatVector.broadcast(SP, a[a0 + t]);
                         FloatVector x1 = FloatVector.broadcast(SP, a[a0 + t + 1]);
-                        e0 = FloatVector.fromArray(SP, b, bt).fma(x0, e0);
-                        e1 = FloatVector.fromArray(SP, b, bt + L).fma(x0, e1);
-                        o0 = FloatVector.fromArray(SP, b, bt + n).fma(x1, o0);
-                        o1 = FloatVector.fromArray(SP, b, bt + n + L).fma(x1, o1);
+                        FloatVector y0 = FloatVector.broadcast(SP, a[a1 + t]);
+                        FloatVector y1 = FloatVector.broadcast(SP, a[a1 + t + 1]);
+                        e0 = b0.fma(x0, e0);
+                        e1 = b1.fma(x0, e1);
+                        o0 = b2.fma(x1, o0);
+                        o1 = b3.fma(x1, o1);
+                        f0 = b0.fma(y0, f0);
+                        f1 = b1.fma(y0, f1);
+                        g0 = b2.fma(y1, g0);
+                        g1 = b3.fma(y1, g1);
                     }
                     if (t < k) {
+                        int bt = bo + t * n + j;
+                        FloatVector b0 = FloatVector.fromArray(SP, b, bt), b1 = FloatVector.fromArray(SP, b, bt + L);
                         FloatVector x0 = FloatVector.broadcast(SP, a[a0 + t]);
-                        e0 = FloatVector.fromArray(SP, b, bo + t * n + j).fma(x0, e0);
-                        e1 = FloatVector.fromArray(SP, b, bo + t * n + j + L).fma(x0, e1);
+                        FloatVector y0 = FloatVector.broadcast(SP, a[a1 + t]);
+                        e0 = b0.fma(x0, e0);
+                        e1 = b1.fma(x0, e1);
+                        f0 = b0.fma(y0, f0);
+                        f1 = b1.fma(y0, f1);
                     }
                     e0.add(o0).intoArray(c, cr + j);
                     e1.add(o1).intoArray(c, cr + j + L);
+                    f0.add(g0).intoArray(c, cr1 + j);
+                    f1.add(g1).intoArray(c, cr1 + j + L);
                 }
                 for (; j < n; j += L) {
                     VectorMask<Float> mk = SP.indexInRange(j, n);
                     FloatVector c0 = FloatVector.fromArray(SP, c, cr + j, mk);
+                    FloatVector c1 = FloatVector.fromArray(SP, c, cr1 + j, mk);
                     for (int t = 0; t < k; t++) {
-                        c0 = FloatVector.fromArray(SP, b, bo + t * n + j, mk).fma(FloatVector.broadcast(SP, a[a0 + t]), c0);
+                        FloatVector bv = FloatVector.fromArray(SP, b, bo + t * n + j, mk);
+                        c0 = bv.fma(FloatVector.broadcast(SP, a[a0 + t]), c0);
+                        c1 = bv.fma(FloatVector.broadcast(SP, a[a1 + t]), c1);
                     }
                     c0.intoArray(c, cr + j, mk);
+                    c1.intoArray(c, cr1 + j, mk);
                 }
-                continue;
             }
-            for (; j < n; j++) {
-                float s = c[cr + j];
-                for (int t = 0; t < k; t++) {
-                    s += a[a0 + t] * b[bo + t * n + j];
+            for (; r < m; r++) {
+                int a0 = ao + r * k;
+                int cr = co + r * n;
+                for (int j = 0; j < n; j += L) {
+                    VectorMask<Float> mk = SP.indexInRange(j, n);
+                    FloatVector c0 = FloatVector.fromArray(SP, c, cr + j, mk);
+                    FloatVector c1 = FloatVector.zero(SP);
+                    int t = 0;
+                    for (; t + 1 < k; t += 2) {
+                        c0 = FloatVector.fromArray(SP, b, bo + t * n + j, mk).fma(FloatVector.broadcast(SP, a[a0 + t]), c0);
+                        c1 = FloatVector.fromArray(SP, b, bo + (t + 1) * n + j, mk).fma(FloatVector.broadcast(SP, a[a0 + t + 1]), c1);
+                    }
+                    if (t < k) {
+                        c0 = FloatVector.fromArray(SP, b, bo + t * n + j, mk).fma(FloatVector.broadcast(SP, a[a0 + t]), c0);
+                    }
+                    c0.add(c1).intoArray(c, cr + j, mk);
                 }
-                c[cr + j] = s;
+            }
+            return;
+        }
+        for (; r < m; r++) {
+            for (int j = 0; j < n; j++) {
+                float s = c[co + r * n + j];
+                for (int t = 0; t < k; t++) {
+                    s += a[ao + r * k + t] * b[bo + t * n + j];
+                }
+                c[co + r * n + j] = s;
             }
         }
     }
@@ -1027,7 +1100,66 @@ public final class VectorTtKernels {
             }
             return;
         }
-        for (int a = 0; a < k; a++) {
+        int a = 0;
+        // two slice rows x four vectors: eight independent FMA chains per group row
+        for (; a + 1 < k && n >= 4 * L; a += 2) {
+            int ga = go + a * n, gb = ga + n;
+            int j = 0;
+            for (; j + 4 * L <= n; j += 4 * L) {
+                FloatVector c0 = FloatVector.fromArray(SP, g, ga + j);
+                FloatVector c1 = FloatVector.fromArray(SP, g, ga + j + L);
+                FloatVector c2 = FloatVector.fromArray(SP, g, ga + j + 2 * L);
+                FloatVector c3 = FloatVector.fromArray(SP, g, ga + j + 3 * L);
+                FloatVector d0 = FloatVector.fromArray(SP, g, gb + j);
+                FloatVector d1 = FloatVector.fromArray(SP, g, gb + j + L);
+                FloatVector d2 = FloatVector.fromArray(SP, g, gb + j + 2 * L);
+                FloatVector d3 = FloatVector.fromArray(SP, g, gb + j + 3 * L);
+                for (int e = 0; e < cnt; e++) {
+                    int pe = po[e] + a, de = dOffs[e] + j;
+                    for (int r = 0; r < m; r++) {
+                        FloatVector x = FloatVector.broadcast(SP, p[pe + r * k]);
+                        FloatVector y = FloatVector.broadcast(SP, p[pe + r * k + 1]);
+                        int dr = de + r * n;
+                        FloatVector v0 = FloatVector.fromArray(SP, dd, dr);
+                        FloatVector v1 = FloatVector.fromArray(SP, dd, dr + L);
+                        FloatVector v2 = FloatVector.fromArray(SP, dd, dr + 2 * L);
+                        FloatVector v3 = FloatVector.fromArray(SP, dd, dr + 3 * L);
+                        c0 = v0.fma(x, c0);
+                        c1 = v1.fma(x, c1);
+                        c2 = v2.fma(x, c2);
+                        c3 = v3.fma(x, c3);
+                        d0 = v0.fma(y, d0);
+                        d1 = v1.fma(y, d1);
+                        d2 = v2.fma(y, d2);
+                        d3 = v3.fma(y, d3);
+                    }
+                }
+                c0.intoArray(g, ga + j);
+                c1.intoArray(g, ga + j + L);
+                c2.intoArray(g, ga + j + 2 * L);
+                c3.intoArray(g, ga + j + 3 * L);
+                d0.intoArray(g, gb + j);
+                d1.intoArray(g, gb + j + L);
+                d2.intoArray(g, gb + j + 2 * L);
+                d3.intoArray(g, gb + j + 3 * L);
+            }
+            for (; j < n; j += L) {
+                VectorMask<Float> mk = SP.indexInRange(j, n);
+                FloatVector c0 = FloatVector.fromArray(SP, g, ga + j, mk);
+                FloatVector d0 = FloatVector.fromArray(SP, g, gb + j, mk);
+                for (int e = 0; e < cnt; e++) {
+                    int pe = po[e] + a, de = dOffs[e] + j;
+                    for (int r = 0; r < m; r++) {
+                        FloatVector v = FloatVector.fromArray(SP, dd, de + r * n, mk);
+                        c0 = v.fma(FloatVector.broadcast(SP, p[pe + r * k]), c0);
+                        d0 = v.fma(FloatVector.broadcast(SP, p[pe + r * k + 1]), d0);
+                    }
+                }
+                c0.intoArray(g, ga + j, mk);
+                d0.intoArray(g, gb + j, mk);
+            }
+        }
+        for (; a < k; a++) {
             int ga = go + a * n;
             int j = 0;
             for (; j + 4 * L <= n; j += 4 * L) {
@@ -1076,7 +1208,51 @@ public final class VectorTtKernels {
             }
             return;
         }
-        for (int j = 0; j < n; j++) {
+        int j = 0;
+        // two output columns x two vectors: four independent chains, each P load used twice
+        for (; j + 1 < n && k >= 2 * L; j += 2) {
+            int gj = j * k, gj1 = gj + k;
+            int a = 0;
+            for (; a + 2 * L <= k; a += 2 * L) {
+                FloatVector c0 = FloatVector.fromArray(SP, gt, gj + a);
+                FloatVector c1 = FloatVector.fromArray(SP, gt, gj + a + L);
+                FloatVector e0 = FloatVector.fromArray(SP, gt, gj1 + a);
+                FloatVector e1 = FloatVector.fromArray(SP, gt, gj1 + a + L);
+                for (int e = 0; e < cnt; e++) {
+                    int pe = po[e] + a, de = dOffs[e] + j;
+                    for (int r = 0; r < m; r++) {
+                        FloatVector x = FloatVector.broadcast(SP, dd[de + r * n]);
+                        FloatVector y = FloatVector.broadcast(SP, dd[de + r * n + 1]);
+                        FloatVector p0 = FloatVector.fromArray(SP, p, pe + r * k);
+                        FloatVector p1 = FloatVector.fromArray(SP, p, pe + r * k + L);
+                        c0 = p0.fma(x, c0);
+                        c1 = p1.fma(x, c1);
+                        e0 = p0.fma(y, e0);
+                        e1 = p1.fma(y, e1);
+                    }
+                }
+                c0.intoArray(gt, gj + a);
+                c1.intoArray(gt, gj + a + L);
+                e0.intoArray(gt, gj1 + a);
+                e1.intoArray(gt, gj1 + a + L);
+            }
+            for (; a < k; a += L) {
+                VectorMask<Float> mk = SP.indexInRange(a, k);
+                FloatVector c0 = FloatVector.fromArray(SP, gt, gj + a, mk);
+                FloatVector e0 = FloatVector.fromArray(SP, gt, gj1 + a, mk);
+                for (int e = 0; e < cnt; e++) {
+                    int pe = po[e] + a, de = dOffs[e] + j;
+                    for (int r = 0; r < m; r++) {
+                        FloatVector pv0 = FloatVector.fromArray(SP, p, pe + r * k, mk);
+                        c0 = pv0.fma(FloatVector.broadcast(SP, dd[de + r * n]), c0);
+                        e0 = pv0.fma(FloatVector.broadcast(SP, dd[de + r * n + 1]), e0);
+                    }
+                }
+                c0.intoArray(gt, gj + a, mk);
+                e0.intoArray(gt, gj1 + a, mk);
+            }
+        }
+        for (; j < n; j++) {
             int gj = j * k;
             int a = 0;
             for (; a + 2 * L <= k; a += 2 * L) {
