@@ -18,8 +18,10 @@ import java.util.concurrent.RecursiveAction;
  *
  * <h2>How</h2>
  * <ul>
- *   <li>The lookups of a batch are sorted by row (key = row, then position) into reusable scratch,
- *       so every distinct row is computed once and rows sharing leading digits are adjacent.</li>
+ *   <li>The lookups of a batch are radix-sorted (key = the row with its first two digits swapped,
+ *       i.e. (i_1, i_0, i_2, ...), then position) into reusable scratch, so every distinct row is
+ *       computed once, rows sharing a prefix (i_0..i_k), k >= 1, are adjacent, and rows using the
+ *       same middle-core slice run back to back while it is in L1.</li>
  *   <li>Rows are walked in sorted order keeping one "group" per chain level: P_k depends only on
  *       the digits (i_0..i_k), so when the next row shares its first k+1 digits, P_k is reused.
  *       Every distinct prefix (a group) stores its P_k once.</li>
@@ -47,6 +49,7 @@ public final class VectorTtKernels {
     private static final boolean SCALAR = VectorWidth.SCALAR;
     /** Distinct rows per block of the chain/reduction phases (bounds the group scratch). */
     static final int BLOCK = 4096;
+    private static final int RADIX_BITS = 12;
     /**
      * A worker transposes a wide slice for the backward only when it expects to use it this many
      * times: transposing costs one scalar copy per slice entry, the alternative (dot products)
@@ -75,6 +78,8 @@ public final class VectorTtKernels {
 
     // ---- per-call batch scratch
     private long[] keys = new long[0];
+    private long[] sortTmp = new long[0];
+    private final int[] radixCount = new int[(1 << RADIX_BITS) + 1];
     private int[] uRow = new int[0];     // distinct rows, ascending
     private int[] uStart = new int[0];   // first sorted key of distinct row u (U+1 entries)
     private int[] posU = new int[0];     // relative lookup position -> distinct row id
@@ -313,6 +318,7 @@ public final class VectorTtKernels {
         int n = offsets[nBags] - offsets[0];
         if (keys.length < n) {
             keys = new long[n];
+            sortTmp = new long[Math.max(n, sortTmp.length)];
             posU = new int[n];
             bagOf = new int[n];
         }
@@ -320,6 +326,7 @@ public final class VectorTtKernels {
         boolean permute = SWAP_LEADING_DIGITS && d >= 3 && prodP(s) < Integer.MAX_VALUE;
         int p0 = s.p(0), p1 = s.p(1);
         long tail = permute ? prodP(s) / ((long) p0 * p1) : 1;
+        long maxKey = 0;
         for (int j = 0; j < n; j++) {
             int row = indices[o0 + j];
             long key = row;
@@ -331,8 +338,9 @@ public final class VectorTtKernels {
                 key = (i1 * p0 + i0) * tail + rest;
             }
             keys[j] = (key << 32) | j;
+            maxKey = Math.max(maxKey, key);
         }
-        Arrays.sort(keys, 0, n);
+        radixSort(keys, 0, n, maxKey);
         // distinct rows
         if (uRow.length < n + 1) {
             uRow = new int[n + 1];
@@ -354,6 +362,52 @@ public final class VectorTtKernels {
         uStart[distinct] = n;
         for (Worker wk : workers) {
             wk.ensure();
+        }
+    }
+
+    /**
+     * Sorts {@code a[from, from + n)} by the high 32 bits (a non-negative key <= maxKey), stably;
+     * callers put ascending payloads in the low 32 bits, so the result equals a plain sort of the
+     * longs. LSD radix sort in passes of up to {@value #RADIX_BITS} bits: O(n), versus
+     * O(n log n) comparisons.
+     */
+    private void radixSort(long[] a, int from, int n, long maxKey) {
+        if (n < 256) {
+            Arrays.sort(a, from, from + n);
+            return;
+        }
+        if (sortTmp.length < n) {
+            sortTmp = new long[Math.max(n, sortTmp.length + (sortTmp.length >> 1))];
+        }
+        int bits = Math.max(1, 64 - Long.numberOfLeadingZeros(maxKey));
+        int passes = (bits + RADIX_BITS - 1) / RADIX_BITS;
+        int width = (bits + passes - 1) / passes;
+        int mask = (1 << width) - 1;
+        int[] count = radixCount;
+        long[] src = a, dst = sortTmp;
+        int srcOff = from, dstOff = 0;
+        for (int pass = 0; pass < passes; pass++) {
+            int shift = 32 + pass * width;
+            Arrays.fill(count, 0, mask + 2, 0);
+            for (int i = 0; i < n; i++) {
+                count[(int) ((src[srcOff + i] >>> shift) & mask) + 1]++;
+            }
+            for (int b = 0; b <= mask; b++) {
+                count[b + 1] += count[b];
+            }
+            for (int i = 0; i < n; i++) {
+                long v = src[srcOff + i];
+                dst[dstOff + count[(int) ((v >>> shift) & mask)]++] = v;
+            }
+            long[] t = src;
+            src = dst;
+            dst = t;
+            int o = srcOff;
+            srcOff = dstOff;
+            dstOff = o;
+        }
+        if (src != a) {
+            System.arraycopy(src, srcOff, a, from, n);
         }
     }
 
@@ -440,7 +494,7 @@ public final class VectorTtKernels {
                     sliceKeys[base + n++] = ((long) dig[u] << 32) | u;
                 }
             }
-            Arrays.sort(sliceKeys, base, base + n);
+            radixSort(sliceKeys, base, n, shape.p(k) - 1);
             // segments
             int slices = 0;
             long prevDigit = -1;

@@ -49,6 +49,8 @@ class VectorTtKernelsTest {
         l.add(new TtShape(3000, 2, new int[] {1000, 3}, new int[] {1, 2}, new int[] {1, 2, 1}));
         l.add(new TtShape(400, 30, new int[] {20, 20}, new int[] {5, 6}, new int[] {1, 17, 1}));
         l.add(new TtShape(4096, 24, new int[] {16, 16, 16}, new int[] {2, 3, 4}, new int[] {1, 8, 13, 1}));
+        // Kaggle's largest table with small ranks: row digits near 2^24 (the reciprocal-based split)
+        l.add(new TtShape(10_131_227, 16, new int[] {200, 220, 250}, new int[] {2, 2, 4}, new int[] {1, 4, 3, 1}));
         return l;
     }
 
@@ -141,7 +143,7 @@ class VectorTtKernelsTest {
         VectorTtKernels vk = kernels(2);
         SplittableRandom rnd = new SplittableRandom(3);
         for (TtShape s : new TtShape[] {big, small, big}) {
-            int bags = s == big ? 3000 : 10;
+            int bags = s == big ? 3000 : 100;
             int[][] io = TtTestUtil.randomBags(rnd, s.rows(), bags, 4);
             float[][] c1 = TtTestUtil.randomCores(s, 8, 0.3);
             float[][] c2 = TtTestUtil.copy(c1);
