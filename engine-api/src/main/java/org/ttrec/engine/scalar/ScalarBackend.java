@@ -469,17 +469,55 @@ public class ScalarBackend implements ComputeBackend {
 
     // ------------------------------------------------------------------ TT-EmbeddingBag
 
+    /** Host arrays of the cores (or states), or null for a null array. */
+    protected static float[][] arrays(FloatBuf[] bufs, String name) {
+        if (bufs == null) {
+            return null;
+        }
+        float[][] a = new float[bufs.length][];
+        for (int k = 0; k < bufs.length; k++) {
+            a[k] = bufs[k] == null ? null : f(bufs[k], name + " " + k);
+        }
+        return a;
+    }
+
+    /**
+     * Checks every operand of a TT-EmbeddingBag call (shape, cores, states for {@code opt}, bags,
+     * indices against N, weights, the output or gradient matrix) before any kernel runs.
+     *
+     * @param opt      the optimiser of a backward call, or null for a forward call
+     * @param matName  "out" or "gradOut"
+     */
+    protected static void checkTt(TtShape shape, FloatBuf[] cores, FloatBuf[] states, IntBuf indices, IntBuf offsets,
+                                  int bags, FloatBuf perSampleWeights, Pooling pooling, SparseOptimizer opt,
+                                  String matName, FloatBuf mat, int matOff, int ld) {
+        Checks.ttCores(shape, cores, states, opt);
+        Checks.notNull("pooling", pooling);
+        checkBags("TT-EmbeddingBag", shape.rows(), indices, offsets, bags, perSampleWeights);
+        Checks.matrix("TT-EmbeddingBag " + matName, mat, matOff, bags, shape.dim(), ld);
+    }
+
     @Override
     public void ttEmbeddingBagForward(TtShape shape, FloatBuf[] cores, IntBuf indices, IntBuf offsets, int bags,
                                       FloatBuf perSampleWeights, Pooling pooling, boolean accumulate,
                                       FloatBuf out, int outOff, int ldOut) {
-        throw new UnsupportedOperationException("TT-EmbeddingBag forward is not implemented yet (issue 4)");
+        checkTt(shape, cores, null, indices, offsets, bags, perSampleWeights, pooling, null, "out", out, outOff, ldOut);
+        ScalarTt.forward(shape, arrays(cores, "TT core"), i(indices, "indices"), i(offsets, "offsets"), bags,
+                perSampleWeights == null ? null : f(perSampleWeights, "perSampleWeights"), pooling, accumulate,
+                f(out, "out"), outOff, ldOut);
     }
 
     @Override
     public void ttEmbeddingBagBackward(TtShape shape, FloatBuf[] cores, FloatBuf[] states, IntBuf indices,
                                        IntBuf offsets, int bags, FloatBuf perSampleWeights, Pooling pooling,
                                        FloatBuf gradOut, int gradOff, int ldGrad, SparseOptimizer opt) {
-        throw new UnsupportedOperationException("TT-EmbeddingBag backward is not implemented yet (issue 4)");
+        Checks.notNull("optimizer", opt);
+        checkTt(shape, cores, states, indices, offsets, bags, perSampleWeights, pooling, opt, "gradOut",
+                gradOut, gradOff, ldGrad);
+        ScalarTt.backward(shape, arrays(cores, "TT core"),
+                opt.kind() == SparseOptimizer.Kind.SGD ? null : arrays(states, "TT state"),
+                i(indices, "indices"), i(offsets, "offsets"), bags,
+                perSampleWeights == null ? null : f(perSampleWeights, "perSampleWeights"), pooling,
+                f(gradOut, "gradOut"), gradOff, ldGrad, opt);
     }
 }

@@ -1,0 +1,1391 @@
+package org.ttrec.engine.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.ttrec.engine.Checks;
+import org.ttrec.engine.Pooling;
+import org.ttrec.engine.SparseOptimizer;
+import org.ttrec.engine.TtShape;
+
+import java.util.Arrays;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RecursiveAction;
+
+/**
+ * Fast TT-EmbeddingBag kernels on host arrays (spec sections 2-4), for the Vector API backend.
+ *
+ * <h2>How</h2>
+ * <ul>
+ *   <li>The lookups of a batch are radix-sorted (key = the row with its first two digits swapped,
+ *       i.e. (i_1, i_0, i_2, ...), then position) into reusable scratch, so every distinct row is
+ *       computed once, rows sharing a prefix (i_0..i_k), k >= 1, are adjacent, and rows using the
+ *       same middle-core slice run back to back while it is in L1.</li>
+ *   <li>Rows are walked in sorted order keeping one "group" per chain level: P_k depends only on
+ *       the digits (i_0..i_k), so when the next row shares its first k+1 digits, P_k is reused.
+ *       Every distinct prefix (a group) stores its P_k once.</li>
+ *   <li>The small products are vectorised along the longer of the two free dimensions: along the
+ *       columns q_k R_{k+1} when that is at least one vector, otherwise (narrow cores, typically
+ *       the last one with R_d = 1) along the rank using a transposed copy of the touched slices.</li>
+ *   <li>Backward: the gradient of each distinct row (its lookups' scaled output gradients, summed
+ *       in lookup order) flows back through the group tree: a group's P_k-gradient is the sum of
+ *       its children's, so a prefix shared by many rows is back-propagated once. Each group then
+ *       contributes P_{k-1}^T @ dP_k to the slice (k, i_k). Contributions are summed per slice in
+ *       a fixed order (groups sorted by digit, then by row) into a dense per-core gradient, and the
+ *       optimiser is applied once per touched slice.</li>
+ *   <li>Work is split over threads by a static partition (rows in the chain phase, slices in the
+ *       reduction phase, bags in pooling), with no atomics: results are bit-identical for the same
+ *       inputs and thread count. Distinct rows are processed in blocks of {@value #BLOCK} so the
+ *       per-group scratch stays bounded.</li>
+ *   <li>Scratch grows once and is reused; steady-state calls allocate nothing.</li>
+ * </ul>
+ * Instances are not thread-safe: one call at a time. Arguments are not checked here; callers run
+ * {@link #validate} (or the equivalent {@code Checks}) first.
+ */
+public final class VectorTtKernels {
+    private static final VectorSpecies<Float> SP = VectorWidth.FLOAT;
+    private static final int L = VectorWidth.LANES;
+    private static final boolean SCALAR = VectorWidth.SCALAR;
+    /** Distinct rows per block of the chain/reduction phases (bounds the group scratch). */
+    static final int BLOCK = 4096;
+    private static final int RADIX_BITS = 12;
+    /**
+     * A worker transposes a wide slice for the backward only when it expects to use it this many
+     * times: transposing costs one scalar copy per slice entry, the alternative (dot products)
+     * one horizontal reduction per output entry.
+     */
+    static final boolean SWAP_LEADING_DIGITS = Boolean.parseBoolean(System.getProperty("ttrec.tt.swap", "true"));
+    static final int TRANSPOSE_MIN_USES = Integer.getInteger("ttrec.tt.transposeUses", 4);
+
+    private final ForkJoinPool pool;
+    private final int threads;
+    private final Worker[] workers;
+
+    // ---- per-call shape data (small arrays, regrown when d grows)
+    private TtShape shape;
+    private int d;
+    private int[] msz = new int[0];   // floats of P_k: Q_k * R_{k+1}
+    private int[] ncol = new int[0];  // q_k * R_{k+1}
+    private int[] rk = new int[0];    // R_k
+    private int[] qpre = new int[0];  // Q_{k-1} = q_0..q_{k-1} (rows of P_{k-1}); qpre[0] = 1
+    private boolean[] narrow = new boolean[0];
+    private boolean[] transposeBack = new boolean[0];
+    private int[] pRadix = new int[0];
+    private double[] pInv = new double[0];
+    private float[][] cores;
+    private int callId;
+
+    // ---- per-call batch scratch
+    private long[] keys = new long[0];
+    private long[] sortTmp = new long[0];
+    private final int[] radixCount = new int[(1 << RADIX_BITS) + 1];
+    private int[] uRow = new int[0];     // distinct rows, ascending
+    private int[] uStart = new int[0];   // first sorted key of distinct row u (U+1 entries)
+    private int[] posU = new int[0];     // relative lookup position -> distinct row id
+    private int[] bagOf = new int[0];    // relative lookup position -> bag
+    private float[] rowBuf = new float[0]; // U x D: row values (forward) or row gradients (backward)
+    private int distinct;
+
+    // ---- per-block group scratch (slots are block-relative distinct-row ids)
+    private float[][] pv = new float[0][];    // level k < d-1: P_k of the group opened at a slot
+    private float[][] gp = new float[0][];    // level k < d-1: dP_k of that group
+    private int[][] digitAt = new int[0][];   // level k: digit of the group opened at a slot, or -1
+    private int[][] parentAt = new int[0][];  // level k >= 1: slot of the parent group
+    private long[] sliceKeys = new long[0];
+    private int[] sliceSeg = new int[0];      // segment starts per slice (per level, reused)
+    private int[] levelSlices = new int[0];   // number of slices per level in this block
+    private int[] levelKeyBase = new int[0];
+
+    // ---- dense per-core gradient and touched flags (persist across blocks of one call)
+    private float[][] grad = new float[0][];
+    private int[][] touched = new int[0][]; // stamp = callId when slice touched
+    private int[][] touchedList = new int[0][];
+    private int[] touchedCount = new int[0];
+
+    // ---- the call's arguments (read by workers)
+    private int[] idx;
+    private int[] off;
+    private float[] weights;
+    private Pooling pooling;
+    private float[] out;
+    private int outOff, ldOut;
+    private boolean accumulate;
+    private float[] gradOut;
+    private int gradOff, ldGrad;
+    private float[][] states;
+    private SparseOptimizer opt;
+    private int bags;
+    private int blockStart, blockEnd;
+    private int phase;
+    private static final int PHASE_ROW_GRAD = 0, PHASE_CHAIN_FWD = 1, PHASE_CHAIN_BWD = 2, PHASE_POOL = 3,
+            PHASE_REDUCE = 4, PHASE_APPLY = 5;
+
+    /**
+     * @param pool    the pool to run on, or null when {@code threads == 1}
+     * @param threads number of static partitions (>= 1)
+     */
+    public VectorTtKernels(ForkJoinPool pool, int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        if (threads > 1 && pool == null) {
+            throw new IllegalArgumentException("a pool is needed for " + threads + " threads");
+        }
+        this.pool = pool;
+        this.threads = threads;
+        workers = new Worker[threads];
+        for (int t = 0; t < threads; t++) {
+            workers[t] = new Worker(t);
+        }
+    }
+
+    /** @return the number of threads */
+    public int threads() {
+        return threads;
+    }
+
+    // ------------------------------------------------------------------ validation
+
+    /**
+     * Checks every argument of {@link #forward} / {@link #backward} with the shared {@link Checks}
+     * rules: cores (and states for {@code opt}) sized for the shape, CSR offsets, indices in
+     * [0, N) (messages name {@code table}, the position and the value), weights, the output or
+     * gradient matrix.
+     *
+     * @param opt null for a forward call
+     */
+    public static void validate(String table, TtShape shape, float[][] cores, float[][] states, int[] indices,
+                                int[] offsets, int bags, float[] weights, Pooling pooling, SparseOptimizer opt,
+                                float[] mat, int matOff, int ld) {
+        Checks.notNull(table + ": TT shape", shape);
+        Checks.notNull(table + ": TT cores", cores);
+        Checks.notNull(table + ": pooling", pooling);
+        int dd = shape.cores();
+        if (cores.length != dd) {
+            throw new IllegalArgumentException(table + ": " + dd + " TT cores expected, got " + cores.length);
+        }
+        for (int k = 0; k < dd; k++) {
+            Checks.notNull(table + ": TT core " + k, cores[k]);
+            if (cores[k].length < shape.coreSize(k)) {
+                throw new IllegalArgumentException(table + ": TT core " + k + " has " + cores[k].length
+                        + " floats, needs " + shape.coreSize(k) + " for " + shape);
+            }
+        }
+        if (opt != null && opt.kind() != SparseOptimizer.Kind.SGD) {
+            if (states == null || states.length != dd) {
+                throw new IllegalArgumentException(table + ": optimiser " + opt.kind() + " needs " + dd + " state arrays");
+            }
+            for (int k = 0; k < dd; k++) {
+                long need = opt.kind() == SparseOptimizer.Kind.ROWWISE_ADAGRAD
+                        ? (long) shape.p(k) * shape.rank(k) : shape.coreSize(k);
+                Checks.notNull(table + ": TT state " + k, states[k]);
+                if (states[k].length < need) {
+                    throw new IllegalArgumentException(table + ": TT state " + k + " has " + states[k].length
+                            + " floats, " + opt.kind() + " needs " + need);
+                }
+            }
+        }
+        Checks.notNull(table + ": indices", indices);
+        Checks.notNull(table + ": offsets", offsets);
+        Checks.csr(table, offsets, bags, indices.length);
+        Checks.indices(table, indices, offsets[0], offsets[bags], shape.rows());
+        if (weights != null) {
+            Checks.region(table + ": per-sample weights", weights.length, 0, offsets[bags]);
+        }
+        Checks.notNull(table + ": output", mat);
+        if (bags > 0 && ld < shape.dim()) {
+            throw new IllegalArgumentException(table + ": leading dimension " + ld + " < D = " + shape.dim());
+        }
+        if (bags > 0) {
+            long last = matOff + (long) (bags - 1) * ld + shape.dim();
+            if (matOff < 0 || last > mat.length) {
+                throw new IllegalArgumentException(table + ": " + bags + " rows of " + shape.dim() + " with leading dimension "
+                        + ld + " at offset " + matOff + " need " + last + " floats, the array has " + mat.length);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ entry points
+
+    /**
+     * Forward: out[b] (+)= pool_j weight_j * row(indices[j]) for the table the cores represent.
+     * Same contract as {@code ComputeBackend.ttEmbeddingBagForward} on host arrays.
+     */
+    public void forward(TtShape shape, float[][] cores, int[] indices, int[] offsets, int bags, float[] perSampleWeights,
+                        Pooling pooling, boolean accumulate, float[] out, int outOff, int ldOut) {
+        begin(shape, cores, indices, offsets, bags, perSampleWeights, pooling);
+        this.out = out;
+        this.outOff = outOff;
+        this.ldOut = ldOut;
+        this.accumulate = accumulate;
+        ensureRowBuf();
+        for (blockStart = 0; blockStart < distinct; blockStart += BLOCK) {
+            blockEnd = Math.min(distinct, blockStart + BLOCK);
+            ensureBlockScratch(blockEnd - blockStart);
+            run(PHASE_CHAIN_FWD);
+        }
+        run(PHASE_POOL);
+        this.out = null;
+        end();
+    }
+
+    /**
+     * Backward with the fused optimiser. Same contract as
+     * {@code ComputeBackend.ttEmbeddingBagBackward} on host arrays.
+     */
+    public void backward(TtShape shape, float[][] cores, float[][] states, int[] indices, int[] offsets, int bags,
+                         float[] weights, Pooling pooling, float[] gradOut, int gradOff, int ldGrad,
+                         SparseOptimizer opt) {
+        begin(shape, cores, indices, offsets, bags, weights, pooling);
+        this.gradOut = gradOut;
+        this.gradOff = gradOff;
+        this.ldGrad = ldGrad;
+        this.states = states;
+        this.opt = opt;
+        ensureRowBuf();
+        ensureGrad();
+        int n = offsets[bags] - offsets[0];
+        for (int b = 0; b < bags; b++) {
+            for (int j = offsets[b]; j < offsets[b + 1]; j++) {
+                bagOf[j - offsets[0]] = b;
+            }
+        }
+        if (n > 0) {
+            run(PHASE_ROW_GRAD);
+        }
+        for (blockStart = 0; blockStart < distinct; blockStart += BLOCK) {
+            blockEnd = Math.min(distinct, blockStart + BLOCK);
+            ensureBlockScratch(blockEnd - blockStart);
+            int perThread = (blockEnd - blockStart) / threads;
+            for (int k = 0; k < d; k++) {
+                transposeBack[k] = !SCALAR && (long) perThread >= (long) TRANSPOSE_MIN_USES * shape.p(k);
+            }
+            run(PHASE_CHAIN_BWD);
+            buildSliceLists();
+            run(PHASE_REDUCE);
+        }
+        run(PHASE_APPLY);
+        this.gradOut = null;
+        this.states = null;
+        this.opt = null;
+        end();
+    }
+
+    // ------------------------------------------------------------------ set-up
+
+    private void begin(TtShape s, float[][] c, int[] indices, int[] offsets, int nBags, float[] w, Pooling p) {
+        shape = s;
+        cores = c;
+        idx = indices;
+        off = offsets;
+        bags = nBags;
+        weights = w;
+        pooling = p;
+        callId++;
+        if (callId == Integer.MAX_VALUE) { // stamps would wrap: clear them
+            callId = 1;
+            for (Worker wk : workers) {
+                wk.resetStamps();
+            }
+            for (int[] t : touched) {
+                Arrays.fill(t, 0);
+            }
+        }
+        d = s.cores();
+        if (msz.length < d) {
+            msz = new int[d];
+            ncol = new int[d];
+            rk = new int[d + 1];
+            qpre = new int[d];
+            narrow = new boolean[d];
+            transposeBack = new boolean[d];
+            pRadix = new int[d];
+            pInv = new double[d];
+        }
+        int qq = 1;
+        for (int k = 0; k < d; k++) {
+            qpre[k] = qq;
+            qq *= s.q(k);
+            rk[k] = s.rank(k);
+            ncol[k] = s.q(k) * s.rank(k + 1);
+            msz[k] = qq * s.rank(k + 1);
+            narrow[k] = !SCALAR && ncol[k] < L;
+            pRadix[k] = s.p(k);
+            pInv[k] = 1.0 / s.p(k);
+        }
+        rk[d] = 1;
+        int n = offsets[nBags] - offsets[0];
+        if (keys.length < n) {
+            keys = new long[n];
+            sortTmp = new long[Math.max(n, sortTmp.length)];
+            posU = new int[n];
+            bagOf = new int[n];
+        }
+        int o0 = offsets[0];
+        boolean permute = SWAP_LEADING_DIGITS && d >= 3 && prodP(s) < Integer.MAX_VALUE;
+        int p0 = s.p(0), p1 = s.p(1);
+        long tail = permute ? prodP(s) / ((long) p0 * p1) : 1;
+        long maxKey = 0;
+        for (int j = 0; j < n; j++) {
+            int row = indices[o0 + j];
+            long key = row;
+            if (permute) {
+                // order rows by (i_1, i_0, i_2, ...): rows sharing the (largest) middle slice run
+                // back to back and find it in L1; groups (i_0..i_k) for k >= 1 stay contiguous
+                long lead = row / tail, rest = row % tail;
+                long i0 = lead / p1, i1 = lead % p1;
+                key = (i1 * p0 + i0) * tail + rest;
+            }
+            keys[j] = (key << 32) | j;
+            maxKey = Math.max(maxKey, key);
+        }
+        radixSort(keys, 0, n, maxKey);
+        // distinct rows
+        if (uRow.length < n + 1) {
+            uRow = new int[n + 1];
+            uStart = new int[n + 1];
+        }
+        int u = -1;
+        int prev = -1;
+        for (int t = 0; t < n; t++) {
+            int row = indices[o0 + (int) keys[t]];
+            if (row != prev) {
+                u++;
+                uRow[u] = row;
+                uStart[u] = t;
+                prev = row;
+            }
+            posU[(int) keys[t]] = u;
+        }
+        distinct = u + 1;
+        uStart[distinct] = n;
+        for (Worker wk : workers) {
+            wk.ensure();
+        }
+    }
+
+    /**
+     * Sorts {@code a[from, from + n)} by the high 32 bits (a non-negative key <= maxKey), stably;
+     * callers put ascending payloads in the low 32 bits, so the result equals a plain sort of the
+     * longs. LSD radix sort in passes of up to {@value #RADIX_BITS} bits: O(n), versus
+     * O(n log n) comparisons.
+     */
+    private void radixSort(long[] a, int from, int n, long maxKey) {
+        if (n < 256) {
+            Arrays.sort(a, from, from + n);
+            return;
+        }
+        if (sortTmp.length < n) {
+            sortTmp = new long[Math.max(n, sortTmp.length + (sortTmp.length >> 1))];
+        }
+        int bits = Math.max(1, 64 - Long.numberOfLeadingZeros(maxKey));
+        int passes = (bits + RADIX_BITS - 1) / RADIX_BITS;
+        int width = (bits + passes - 1) / passes;
+        int mask = (1 << width) - 1;
+        int[] count = radixCount;
+        long[] src = a, dst = sortTmp;
+        int srcOff = from, dstOff = 0;
+        for (int pass = 0; pass < passes; pass++) {
+            int shift = 32 + pass * width;
+            Arrays.fill(count, 0, mask + 2, 0);
+            for (int i = 0; i < n; i++) {
+                count[(int) ((src[srcOff + i] >>> shift) & mask) + 1]++;
+            }
+            for (int b = 0; b <= mask; b++) {
+                count[b + 1] += count[b];
+            }
+            for (int i = 0; i < n; i++) {
+                long v = src[srcOff + i];
+                dst[dstOff + count[(int) ((v >>> shift) & mask)]++] = v;
+            }
+            long[] t = src;
+            src = dst;
+            dst = t;
+            int o = srcOff;
+            srcOff = dstOff;
+            dstOff = o;
+        }
+        if (src != a) {
+            System.arraycopy(src, srcOff, a, from, n);
+        }
+    }
+
+    private static long prodP(TtShape s) {
+        long prod = 1;
+        for (int k = 0; k < s.cores(); k++) {
+            prod = Math.min(prod * s.p(k), Long.MAX_VALUE / Integer.MAX_VALUE);
+        }
+        return prod;
+    }
+
+    private void end() {
+        cores = null;
+        idx = null;
+        off = null;
+        weights = null;
+    }
+
+    private void ensureRowBuf() {
+        long need = (long) distinct * shape.dim();
+        if (rowBuf.length < need) {
+            rowBuf = new float[(int) Math.min(Integer.MAX_VALUE - 16, Math.max(need, rowBuf.length + (rowBuf.length >> 1)))];
+        }
+    }
+
+    private void ensureBlockScratch(int rows) {
+        if (pv.length < d) {
+            pv = Arrays.copyOf(pv, d);
+            gp = Arrays.copyOf(gp, d);
+            digitAt = Arrays.copyOf(digitAt, d);
+            parentAt = Arrays.copyOf(parentAt, d);
+            levelSlices = new int[d];
+            levelKeyBase = new int[d];
+        }
+        for (int k = 0; k < d; k++) {
+            if (k < d - 1) {
+                long need = (long) rows * msz[k];
+                if (pv[k] == null || pv[k].length < need) {
+                    pv[k] = new float[(int) need];
+                    gp[k] = new float[(int) need];
+                }
+            }
+            if (digitAt[k] == null || digitAt[k].length < rows) {
+                digitAt[k] = new int[rows];
+                parentAt[k] = new int[rows];
+            }
+            Arrays.fill(digitAt[k], 0, rows, -1);
+        }
+        if (sliceKeys.length < (long) rows * d) {
+            sliceKeys = new long[rows * d];
+            sliceSeg = new int[rows * d + d];
+        }
+    }
+
+    private void ensureGrad() {
+        if (grad.length < d) {
+            grad = Arrays.copyOf(grad, d);
+            touched = Arrays.copyOf(touched, d);
+            touchedList = Arrays.copyOf(touchedList, d);
+            touchedCount = new int[d];
+        }
+        for (int k = 0; k < d; k++) {
+            if (grad[k] == null || grad[k].length < shape.coreSize(k)) {
+                grad[k] = new float[shape.coreSize(k)];
+            }
+            if (touched[k] == null || touched[k].length < shape.p(k)) {
+                touched[k] = new int[shape.p(k)];
+                touchedList[k] = new int[shape.p(k)];
+            }
+            touchedCount[k] = 0;
+        }
+    }
+
+    /** Sorts each level's groups of the current block by (digit, slot): one segment per slice. */
+    private void buildSliceLists() {
+        int rows = blockEnd - blockStart;
+        int base = 0;
+        int segBase = 0;
+        for (int k = 0; k < d; k++) {
+            int[] dig = digitAt[k];
+            int n = 0;
+            for (int u = 0; u < rows; u++) {
+                if (dig[u] >= 0) {
+                    sliceKeys[base + n++] = ((long) dig[u] << 32) | u;
+                }
+            }
+            radixSort(sliceKeys, base, n, shape.p(k) - 1);
+            // segments
+            int slices = 0;
+            long prevDigit = -1;
+            for (int t = 0; t < n; t++) {
+                long digit = sliceKeys[base + t] >>> 32;
+                if (digit != prevDigit) {
+                    sliceSeg[segBase + slices++] = base + t;
+                    prevDigit = digit;
+                    int dg = (int) digit;
+                    if (touched[k][dg] != callId) {
+                        touched[k][dg] = callId;
+                        touchedList[k][touchedCount[k]++] = dg;
+                    }
+                }
+            }
+            sliceSeg[segBase + slices] = base + n;
+            levelSlices[k] = slices;
+            levelKeyBase[k] = segBase;
+            base += n;
+            segBase += slices + 1;
+        }
+    }
+
+    // ------------------------------------------------------------------ threading
+
+    private void run(int ph) {
+        phase = ph;
+        if (threads == 1) {
+            workers[0].work();
+            return;
+        }
+        for (Worker w : workers) {
+            w.reinitialize();
+        }
+        // the calling thread takes partition 0 so a pool of threads-1 workers suffices
+        for (int t = 1; t < threads; t++) {
+            pool.execute(workers[t]);
+        }
+        workers[0].work();
+        for (int t = 1; t < threads; t++) {
+            workers[t].join();
+        }
+    }
+
+    private static int split(int n, int parts, int t) {
+        return (int) ((long) n * t / parts);
+    }
+
+    /** One static partition of every phase, with its own scratch. */
+    private final class Worker extends RecursiveAction {
+        final int t;
+        int[] cur = new int[0], dg = new int[0], open = new int[0];
+        float[] acc = new float[0], accT = new float[0], tmp = new float[0];
+        int[] pOffs = new int[16], dOffs = new int[16];
+        // transposed slices of narrow cores: tcache[k][digit * slice] = slice^T, valid when stamp == callId
+        float[][] tcache = new float[0][];
+        int[][] tstamp = new int[0][];
+
+        Worker(int t) {
+            this.t = t;
+        }
+
+        void ensure() {
+            if (cur.length < d) {
+                cur = new int[d];
+                dg = new int[d];
+                open = new int[d];
+                tcache = Arrays.copyOf(tcache, d);
+                tstamp = Arrays.copyOf(tstamp, d);
+            }
+            int maxSlice = 0, maxM = 0;
+            for (int k = 0; k < d; k++) {
+                maxSlice = Math.max(maxSlice, shape.sliceSize(k));
+                maxM = Math.max(maxM, msz[k]);
+                if (k > 0 && (narrow[k] || !SCALAR)) {
+                    if (tcache[k] == null || tcache[k].length < shape.coreSize(k)) {
+                        tcache[k] = new float[shape.coreSize(k)];
+                    }
+                    if (tstamp[k] == null || tstamp[k].length < shape.p(k)) {
+                        tstamp[k] = new int[shape.p(k)];
+                    }
+                }
+            }
+            if (acc.length < maxSlice) {
+                acc = new float[maxSlice];
+                accT = new float[maxSlice];
+            }
+            if (tmp.length < maxM) {
+                tmp = new float[maxM];
+            }
+        }
+
+        void resetStamps() {
+            for (int[] s : tstamp) {
+                if (s != null) {
+                    Arrays.fill(s, 0);
+                }
+            }
+        }
+
+        @Override
+        protected void compute() {
+            work();
+        }
+
+        void work() {
+            switch (phase) {
+                case PHASE_ROW_GRAD -> rowGrads(split(distinct, threads, t), split(distinct, threads, t + 1));
+                case PHASE_CHAIN_FWD, PHASE_CHAIN_BWD -> {
+                    int rows = blockEnd - blockStart;
+                    chain(blockStart + split(rows, threads, t), blockStart + split(rows, threads, t + 1),
+                            phase == PHASE_CHAIN_BWD);
+                }
+                case PHASE_POOL -> pool(split(bags, threads, t), split(bags, threads, t + 1));
+                case PHASE_REDUCE -> reduce();
+                case PHASE_APPLY -> apply();
+                default -> throw new IllegalStateException("phase " + phase);
+            }
+        }
+
+        /**
+         * Mixed-radix digits of a row, first digit most significant. Integer division by a
+         * runtime divisor costs tens of cycles; a multiply by the double reciprocal, corrected by
+         * at most one step, gives the exact quotient for any int row.
+         */
+        void digits(int row, int[] out) {
+            long r = row;
+            for (int k = d - 1; k > 0; k--) {
+                long pk = pRadix[k];
+                long quo = (long) (r * pInv[k]);
+                long rem = r - quo * pk;
+                if (rem < 0) {
+                    quo--;
+                    rem += pk;
+                } else if (rem >= pk) {
+                    quo++;
+                    rem -= pk;
+                }
+                out[k] = (int) rem;
+                r = quo;
+            }
+            out[0] = (int) r;
+        }
+
+        /** Transposed slice (ncol x R_k) of narrow core k for a digit, built once per call. */
+        int transposed(int k, int digit) {
+            int ss = shape.sliceSize(k);
+            int base = digit * ss;
+            if (tstamp[k][digit] != callId) {
+                tstamp[k][digit] = callId;
+                float[] g = cores[k], tc = tcache[k];
+                int kk = rk[k], nc = ncol[k];
+                for (int a = 0; a < kk; a++) {
+                    for (int c = 0; c < nc; c++) {
+                        tc[base + c * kk + a] = g[base + a * nc + c];
+                    }
+                }
+            }
+            return base;
+        }
+
+        /** Row gradients: sum over a row's lookups (in lookup order) of scale * gradOut[bag]. */
+        void rowGrads(int u0, int u1) {
+            int dim = shape.dim();
+            int o0 = off[0];
+            for (int u = u0; u < u1; u++) {
+                int dst = u * dim;
+                Arrays.fill(rowBuf, dst, dst + dim, 0f);
+                for (int t2 = uStart[u]; t2 < uStart[u + 1]; t2++) {
+                    int j = (int) keys[t2];
+                    int b = bagOf[j];
+                    float s = weights == null ? 1f : weights[o0 + j];
+                    if (pooling == Pooling.MEAN) {
+                        s /= (off[b + 1] - off[b]);
+                    }
+                    axpy(dim, s, gradOut, gradOff + b * ldGrad, rowBuf, dst);
+                }
+            }
+        }
+
+        /**
+         * Walks distinct rows [u0, u1) in order, opening a group per level when a digit changes,
+         * computing each group's P_k once; the last level writes row values (forward) or pushes
+         * row gradients back through the groups (backward).
+         */
+        void chain(int u0, int u1, boolean backward) {
+            int dim = shape.dim();
+            int last = d - 1;
+            for (int u = u0; u < u1; u++) {
+                int slot = u - blockStart;
+                digits(uRow[u], dg);
+                int k0 = 0;
+                if (u > u0) {
+                    while (dg[k0] == cur[k0]) {
+                        k0++; // rows are distinct, so k0 <= d-1
+                    }
+                    if (backward) {
+                        for (int k = last - 1; k >= k0; k--) {
+                            close(k);
+                        }
+                    }
+                }
+                for (int k = k0; k < last; k++) {
+                    digitAt[k][slot] = dg[k];
+                    open[k] = slot;
+                    int dst = slot * msz[k];
+                    if (k == 0) {
+                        System.arraycopy(cores[0], dg[0] * msz[0], pv[0], dst, msz[0]);
+                    } else {
+                        parentAt[k][slot] = open[k - 1];
+                        levelForward(k, dg[k], pv[k - 1], open[k - 1] * msz[k - 1], pv[k], dst);
+                    }
+                    if (backward) {
+                        Arrays.fill(gp[k], dst, dst + msz[k], 0f);
+                    }
+                    cur[k] = dg[k];
+                }
+                cur[last] = dg[last];
+                int parent = open[last - 1];
+                if (!backward) {
+                    levelForward(last, dg[last], pv[last - 1], parent * msz[last - 1], rowBuf, u * dim);
+                } else {
+                    digitAt[last][slot] = dg[last];
+                    parentAt[last][slot] = parent;
+                    levelBackward(last, dg[last], rowBuf, u * dim, gp[last - 1], parent * msz[last - 1]);
+                }
+            }
+            if (backward && u1 > u0) {
+                for (int k = last - 1; k >= 1; k--) {
+                    close(k);
+                }
+            }
+        }
+
+        /** The group open at level k >= 1 ends: push its gradient into its parent. */
+        void close(int k) {
+            if (k == 0) {
+                return;
+            }
+            int slot = open[k];
+            levelBackward(k, digitAt[k][slot], gp[k], slot * msz[k], gp[k - 1], open[k - 1] * msz[k - 1]);
+        }
+
+        /** P_k (M x ncol) = P_{k-1} (M x R_k) @ G_k[digit] (R_k x ncol), M = Q_{k-1}. */
+        void levelForward(int k, int digit, float[] a, int aOff, float[] c, int cOff) {
+            int m = qpre[k], kk = rk[k], nc = ncol[k];
+            if (narrow[k]) {
+                int bt = transposed(k, digit);
+                dotsT(m, kk, nc, a, aOff, tcache[k], bt, c, cOff);
+            } else {
+                gemmRows(m, kk, nc, a, aOff, cores[k], digit * shape.sliceSize(k), c, cOff);
+            }
+        }
+
+        /** dP_{k-1} (M x R_k) += dP_k (M x ncol) @ G_k[digit]^T. */
+        void levelBackward(int k, int digit, float[] g, int gOff, float[] dst, int dstOff) {
+            int m = qpre[k], kk = rk[k], nc = ncol[k];
+            if (narrow[k] || transposeBack[k]) {
+                int bt = transposed(k, digit);
+                gemmRowsAdd(m, nc, kk, g, gOff, tcache[k], bt, dst, dstOff);
+            } else {
+                dotsAdd(m, nc, kk, g, gOff, cores[k], digit * shape.sliceSize(k), dst, dstOff);
+            }
+        }
+
+        /** Slice gradients of this worker's share of the block's slices, added to the dense gradient. */
+        void reduce() {
+            for (int k = 0; k < d; k++) {
+                int slices = levelSlices[k];
+                int segBase = levelKeyBase[k];
+                int s0 = split(slices, threads, t), s1 = split(slices, threads, t + 1);
+                int ss = shape.sliceSize(k);
+                int m = qpre[k], kk = rk[k], nc = ncol[k];
+                for (int s = s0; s < s1; s++) {
+                    int from = sliceSeg[segBase + s], to = sliceSeg[segBase + s + 1];
+                    int digit = (int) (sliceKeys[from] >>> 32);
+                    float[] gk = grad[k];
+                    int gBase = digit * ss;
+                    if (k == 0) {
+                        for (int e = from; e < to; e++) {
+                            int slot = (int) sliceKeys[e];
+                            axpy(ss, 1f, gp[0], slot * msz[0], gk, gBase);
+                        }
+                        continue;
+                    }
+                    float[] src = k == d - 1 ? rowBuf : gp[k];
+                    int srcStride = k == d - 1 ? shape.dim() : msz[k];
+                    int srcShift = k == d - 1 ? blockStart * shape.dim() : 0;
+                    int cnt = to - from;
+                    if (pOffs.length < cnt) {
+                        pOffs = new int[Math.max(cnt, 2 * pOffs.length)];
+                        dOffs = new int[pOffs.length];
+                    }
+                    for (int e = 0; e < cnt; e++) {
+                        int slot = (int) sliceKeys[from + e];
+                        pOffs[e] = parentAt[k][slot] * msz[k - 1];
+                        dOffs[e] = srcShift + slot * srcStride;
+                    }
+                    if (narrow[k]) {
+                        Arrays.fill(accT, 0, ss, 0f);
+                        sliceGradT(m, kk, nc, pv[k - 1], pOffs, src, dOffs, cnt, accT);
+                        for (int a = 0; a < kk; a++) {
+                            for (int c = 0; c < nc; c++) {
+                                gk[gBase + a * nc + c] += accT[c * kk + a];
+                            }
+                        }
+                    } else {
+                        sliceGrad(m, kk, nc, pv[k - 1], pOffs, src, dOffs, cnt, gk, gBase);
+                    }
+                }
+            }
+        }
+
+        /** Applies the optimiser to this worker's share of the touched slices and clears their gradient. */
+        void apply() {
+            for (int k = 0; k < d; k++) {
+                int n = touchedCount[k];
+                int ss = shape.sliceSize(k);
+                int kk = rk[k], nc = ncol[k];
+                float[] w = cores[k], g = grad[k];
+                float[] st = states == null ? null : states[k];
+                for (int i = split(n, threads, t); i < split(n, threads, t + 1); i++) {
+                    int digit = touchedList[k][i];
+                    int base = digit * ss;
+                    switch (opt.kind()) {
+                        case ACCUMULATE -> axpy(ss, 1f, g, base, st, base);
+                        case SGD -> axpy(ss, -opt.lr(), g, base, w, base);
+                        case ADAGRAD -> adagrad(ss, opt.lr(), opt.eps(), g, base, st, base, w, base);
+                        case ROWWISE_ADAGRAD -> {
+                            for (int a = 0; a < kk; a++) {
+                                int o = base + a * nc;
+                                float sq = sumSquares(nc, g, o);
+                                float sv = st[digit * kk + a] + sq / nc;
+                                st[digit * kk + a] = sv;
+                                float step = opt.lr() / ((float) Math.sqrt(sv) + opt.eps());
+                                axpy(nc, -step, g, o, w, o);
+                            }
+                        }
+                    }
+                    Arrays.fill(g, base, base + ss, 0f);
+                }
+            }
+        }
+
+        /** Pools row values into the output for bags [b0, b1). */
+        void pool(int b0, int b1) {
+            int dim = shape.dim();
+            int o0 = off[0];
+            for (int b = b0; b < b1; b++) {
+                int ob = outOff + b * ldOut;
+                if (!accumulate) {
+                    Arrays.fill(out, ob, ob + dim, 0f);
+                }
+                int start = off[b], end = off[b + 1];
+                for (int j = start; j < end; j++) {
+                    float s = weights == null ? 1f : weights[j];
+                    if (pooling == Pooling.MEAN) {
+                        s /= (end - start);
+                    }
+                    axpy(dim, s, rowBuf, posU[j - o0] * dim, out, ob);
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ small vector kernels
+    // Each loops over plain arrays; vectors never cross a method boundary (no boxing).
+
+    /** y[yo + i] += alpha * x[xo + i]. */
+    static void axpy(int n, float alpha, float[] x, int xo, float[] y, int yo) {
+        int i = 0;
+        if (!SCALAR) {
+            FloatVector av = FloatVector.broadcast(SP, alpha);
+            for (; i <= n - L; i += L) {
+                FloatVector.fromArray(SP, x, xo + i).fma(av, FloatVector.fromArray(SP, y, yo + i)).intoArray(y, yo + i);
+            }
+            if (i < n) {
+                VectorMask<Float> mk = SP.indexInRange(i, n);
+                FloatVector.fromArray(SP, x, xo + i, mk).fma(av, FloatVector.fromArray(SP, y, yo + i, mk))
+                        .intoArray(y, yo + i, mk);
+                return;
+            }
+        }
+        for (; i < n; i++) {
+            y[yo + i] += alpha * x[xo + i];
+        }
+    }
+
+    static float sumSquares(int n, float[] x, int xo) {
+        float s = 0f;
+        for (int i = 0; i < n; i++) {
+            s += x[xo + i] * x[xo + i];
+        }
+        return s;
+    }
+
+    /** Elementwise Adagrad on n entries. */
+    static void adagrad(int n, float lr, float eps, float[] g, int go, float[] s, int so, float[] w, int wo) {
+        int i = 0;
+        if (!SCALAR) {
+            FloatVector lrv = FloatVector.broadcast(SP, lr), epsv = FloatVector.broadcast(SP, eps);
+            for (; i <= n - L; i += L) {
+                FloatVector gv = FloatVector.fromArray(SP, g, go + i);
+                FloatVector sv = gv.fma(gv, FloatVector.fromArray(SP, s, so + i));
+                sv.intoArray(s, so + i);
+                FloatVector wv = FloatVector.fromArray(SP, w, wo + i);
+                wv.sub(lrv.mul(gv).div(sv.sqrt().add(epsv))).intoArray(w, wo + i);
+            }
+        }
+        for (; i < n; i++) {
+            float gv = g[go + i];
+            float sv = s[so + i] + gv * gv;
+            s[so + i] = sv;
+            w[wo + i] -= lr * gv / ((float) Math.sqrt(sv) + eps);
+        }
+    }
+
+    /**
+     * C (m x n) = A (m x k) @ B (k x n), all row-major and dense; vectorised along n, two rows of
+     * C and two vectors of columns at a time so each B load feeds two FMAs.
+     */
+    static void gemmRows(int m, int k, int n, float[] a, int ao, float[] b, int bo, float[] c, int co) {
+        if (SCALAR) {
+            for (int r = 0; r < m; r++) {
+                for (int j = 0; j < n; j++) {
+                    float s = 0f;
+                    for (int t = 0; t < k; t++) {
+                        s += a[ao + r * k + t] * b[bo + t * n + j];
+                    }
+                    c[co + r * n + j] = s;
+                }
+            }
+            return;
+        }
+        int r = 0;
+        for (; r + 1 < m; r += 2) {
+            int a0 = ao + r * k, a1 = a0 + k;
+            int j = 0;
+            // 2 rows x 4 vectors: eight independent FMA chains hide the FMA latency
+            for (; j + 4 * L <= n; j += 4 * L) {
+                FloatVector c00 = FloatVector.zero(SP), c01 = FloatVector.zero(SP);
+                FloatVector c02 = FloatVector.zero(SP), c03 = FloatVector.zero(SP);
+                FloatVector c10 = FloatVector.zero(SP), c11 = FloatVector.zero(SP);
+                FloatVector c12 = FloatVector.zero(SP), c13 = FloatVector.zero(SP);
+                for (int t = 0; t < k; t++) {
+                    int bt = bo + t * n + j;
+                    FloatVector b0 = FloatVector.fromArray(SP, b, bt);
+                    FloatVector b1 = FloatVector.fromArray(SP, b, bt + L);
+                    FloatVector b2 = FloatVector.fromArray(SP, b, bt + 2 * L);
+                    FloatVector b3 = FloatVector.fromArray(SP, b, bt + 3 * L);
+                    FloatVector x0 = FloatVector.broadcast(SP, a[a0 + t]);
+                    FloatVector x1 = FloatVector.broadcast(SP, a[a1 + t]);
+                    c00 = b0.fma(x0, c00);
+                    c01 = b1.fma(x0, c01);
+                    c02 = b2.fma(x0, c02);
+                    c03 = b3.fma(x0, c03);
+                    c10 = b0.fma(x1, c10);
+                    c11 = b1.fma(x1, c11);
+                    c12 = b2.fma(x1, c12);
+                    c13 = b3.fma(x1, c13);
+                }
+                int c0o = co + r * n + j, c1o = c0o + n;
+                c00.intoArray(c, c0o);
+                c01.intoArray(c, c0o + L);
+                c02.intoArray(c, c0o + 2 * L);
+                c03.intoArray(c, c0o + 3 * L);
+                c10.intoArray(c, c1o);
+                c11.intoArray(c, c1o + L);
+                c12.intoArray(c, c1o + 2 * L);
+                c13.intoArray(c, c1o + 3 * L);
+            }
+            for (; j + 2 * L <= n; j += 2 * L) {
+                FloatVector c00 = FloatVector.zero(SP), c01 = FloatVector.zero(SP);
+                FloatVector c10 = FloatVector.zero(SP), c11 = FloatVector.zero(SP);
+                for (int t = 0; t < k; t++) {
+                    int bt = bo + t * n + j;
+                    FloatVector b0 = FloatVector.fromArray(SP, b, bt);
+                    FloatVector b1 = FloatVector.fromArray(SP, b, bt + L);
+                    FloatVector x0 = FloatVector.broadcast(SP, a[a0 + t]);
+                    FloatVector x1 = FloatVector.broadcast(SP, a[a1 + t]);
+                    c00 = b0.fma(x0, c00);
+                    c01 = b1.fma(x0, c01);
+                    c10 = b0.fma(x1, c10);
+                    c11 = b1.fma(x1, c11);
+                }
+                c00.intoArray(c, co + r * n + j);
+                c01.intoArray(c, co + r * n + j + L);
+                c10.intoArray(c, co + (r + 1) * n + j);
+                c11.intoArray(c, co + (r + 1) * n + j + L);
+            }
+            for (; j < n; j += L) {
+                VectorMask<Float> mk = SP.indexInRange(j, n);
+                FloatVector c0 = FloatVector.zero(SP), c1 = FloatVector.zero(SP);
+                for (int t = 0; t < k; t++) {
+                    FloatVector bv = FloatVector.fromArray(SP, b, bo + t * n + j, mk);
+                    c0 = bv.fma(FloatVector.broadcast(SP, a[a0 + t]), c0);
+                    c1 = bv.fma(FloatVector.broadcast(SP, a[a1 + t]), c1);
+                }
+                c0.intoArray(c, co + r * n + j, mk);
+                c1.intoArray(c, co + (r + 1) * n + j, mk);
+            }
+        }
+        for (; r < m; r++) {
+            int a0 = ao + r * k;
+            for (int j = 0; j < n; j += L) {
+                VectorMask<Float> mk = SP.indexInRange(j, n);
+                FloatVector c0 = FloatVector.zero(SP);
+                for (int t = 0; t < k; t++) {
+                    c0 = FloatVector.fromArray(SP, b, bo + t * n + j, mk).fma(FloatVector.broadcast(SP, a[a0 + t]), c0);
+                }
+                c0.intoArray(c, co + r * n + j, mk);
+            }
+        }
+    }
+
+    /**
+     * C (m x n) += A (m x k) @ B (k x n), vectorised along n (used with B = a transposed slice).
+     * Two vectors of columns and even/odd k run as four independent FMA chains.
+     */
+    static void gemmRowsAdd(int m, int k, int n, float[] a, int ao, float[] b, int bo, float[] c, int co) {
+        int r = 0;
+        if (!SCALAR) {
+            // two rows x two vectors x even/odd k: eight independent FMA chains
+            for (; r + 1 < m; r += 2) {
+                int a0 = ao + r * k, a1 = a0 + k;
+                int cr = co + r * n, cr1 = cr + n;
+                int j = 0;
+                for (; j + 2 * L <= n; j += 2 * L) {
+                    FloatVector e0 = FloatVector.fromArray(SP, c, cr + j), e1 = FloatVector.fromArray(SP, c, cr + j + L);
+                    FloatVector f0 = FloatVector.fromArray(SP, c, cr1 + j), f1 = FloatVector.fromArray(SP, c, cr1 + j + L);
+                    FloatVector o0 = FloatVector.zero(SP), o1 = FloatVector.zero(SP);
+                    FloatVector g0 = FloatVector.zero(SP), g1 = FloatVector.zero(SP);
+                    int t = 0;
+                    for (; t + 1 < k; t += 2) {
+                        int bt = bo + t * n + j;
+                        FloatVector b0 = FloatVector.fromArray(SP, b, bt), b1 = FloatVector.fromArray(SP, b, bt + L);
+                        FloatVector b2 = FloatVector.fromArray(SP, b, bt + n), b3 = FloatVector.fromArray(SP, b, bt + n + L);
+                        FloatVector x0 = FloatVector.broadcast(SP, a[a0 + t]);
+                        FloatVector x1 = FloatVector.broadcast(SP, a[a0 + t + 1]);
+                        FloatVector y0 = FloatVector.broadcast(SP, a[a1 + t]);
+                        FloatVector y1 = FloatVector.broadcast(SP, a[a1 + t + 1]);
+                        e0 = b0.fma(x0, e0);
+                        e1 = b1.fma(x0, e1);
+                        o0 = b2.fma(x1, o0);
+                        o1 = b3.fma(x1, o1);
+                        f0 = b0.fma(y0, f0);
+                        f1 = b1.fma(y0, f1);
+                        g0 = b2.fma(y1, g0);
+                        g1 = b3.fma(y1, g1);
+                    }
+                    if (t < k) {
+                        int bt = bo + t * n + j;
+                        FloatVector b0 = FloatVector.fromArray(SP, b, bt), b1 = FloatVector.fromArray(SP, b, bt + L);
+                        FloatVector x0 = FloatVector.broadcast(SP, a[a0 + t]);
+                        FloatVector y0 = FloatVector.broadcast(SP, a[a1 + t]);
+                        e0 = b0.fma(x0, e0);
+                        e1 = b1.fma(x0, e1);
+                        f0 = b0.fma(y0, f0);
+                        f1 = b1.fma(y0, f1);
+                    }
+                    e0.add(o0).intoArray(c, cr + j);
+                    e1.add(o1).intoArray(c, cr + j + L);
+                    f0.add(g0).intoArray(c, cr1 + j);
+                    f1.add(g1).intoArray(c, cr1 + j + L);
+                }
+                for (; j < n; j += L) {
+                    VectorMask<Float> mk = SP.indexInRange(j, n);
+                    FloatVector c0 = FloatVector.fromArray(SP, c, cr + j, mk);
+                    FloatVector c1 = FloatVector.fromArray(SP, c, cr1 + j, mk);
+                    for (int t = 0; t < k; t++) {
+                        FloatVector bv = FloatVector.fromArray(SP, b, bo + t * n + j, mk);
+                        c0 = bv.fma(FloatVector.broadcast(SP, a[a0 + t]), c0);
+                        c1 = bv.fma(FloatVector.broadcast(SP, a[a1 + t]), c1);
+                    }
+                    c0.intoArray(c, cr + j, mk);
+                    c1.intoArray(c, cr1 + j, mk);
+                }
+            }
+            for (; r < m; r++) {
+                int a0 = ao + r * k;
+                int cr = co + r * n;
+                for (int j = 0; j < n; j += L) {
+                    VectorMask<Float> mk = SP.indexInRange(j, n);
+                    FloatVector c0 = FloatVector.fromArray(SP, c, cr + j, mk);
+                    FloatVector c1 = FloatVector.zero(SP);
+                    int t = 0;
+                    for (; t + 1 < k; t += 2) {
+                        c0 = FloatVector.fromArray(SP, b, bo + t * n + j, mk).fma(FloatVector.broadcast(SP, a[a0 + t]), c0);
+                        c1 = FloatVector.fromArray(SP, b, bo + (t + 1) * n + j, mk).fma(FloatVector.broadcast(SP, a[a0 + t + 1]), c1);
+                    }
+                    if (t < k) {
+                        c0 = FloatVector.fromArray(SP, b, bo + t * n + j, mk).fma(FloatVector.broadcast(SP, a[a0 + t]), c0);
+                    }
+                    c0.add(c1).intoArray(c, cr + j, mk);
+                }
+            }
+            return;
+        }
+        for (; r < m; r++) {
+            for (int j = 0; j < n; j++) {
+                float s = c[co + r * n + j];
+                for (int t = 0; t < k; t++) {
+                    s += a[ao + r * k + t] * b[bo + t * n + j];
+                }
+                c[co + r * n + j] = s;
+            }
+        }
+    }
+
+    /** C[r, j] = dot(A[r, :], Bt[j, :]) with A m x k and Bt n x k (vectorised along k). */
+    static void dotsT(int m, int k, int n, float[] a, int ao, float[] bt, int bo, float[] c, int co) {
+        for (int r = 0; r < m; r++) {
+            for (int j = 0; j < n; j++) {
+                c[co + r * n + j] = dot(k, a, ao + r * k, bt, bo + j * k);
+            }
+        }
+    }
+
+    /** C[r, j] += dot(A[r, :], B[j, :]) with A m x k and B n x k (vectorised along k). */
+    static void dotsAdd(int m, int k, int n, float[] a, int ao, float[] b, int bo, float[] c, int co) {
+        for (int r = 0; r < m; r++) {
+            for (int j = 0; j < n; j++) {
+                c[co + r * n + j] += dot(k, a, ao + r * k, b, bo + j * k);
+            }
+        }
+    }
+
+    static float dot(int k, float[] x, int xo, float[] y, int yo) {
+        int t = 0;
+        float s = 0f;
+        if (!SCALAR) {
+            FloatVector acc = FloatVector.zero(SP);
+            for (; t <= k - L; t += L) {
+                acc = FloatVector.fromArray(SP, x, xo + t).fma(FloatVector.fromArray(SP, y, yo + t), acc);
+            }
+            if (t < k) {
+                VectorMask<Float> mk = SP.indexInRange(t, k);
+                acc = FloatVector.fromArray(SP, x, xo + t, mk).fma(FloatVector.fromArray(SP, y, yo + t, mk), acc);
+            }
+            return acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; t < k; t++) {
+            s += x[xo + t] * y[yo + t];
+        }
+        return s;
+    }
+
+    /**
+     * One slice's gradient over all its groups: G (k x n) += sum_e P_e^T @ D_e, P_e (m x k) at
+     * p[po[e]], D_e (m x n) at dd[dOffs[e]]. Vectorised along n with four accumulators held in
+     * registers across every group, so G is loaded and stored once per slice.
+     */
+    static void sliceGrad(int m, int k, int n, float[] p, int[] po, float[] dd, int[] dOffs, int cnt, float[] g, int go) {
+        if (SCALAR) {
+            for (int e = 0; e < cnt; e++) {
+                atbAdd(m, k, n, p, po[e], dd, dOffs[e], g, go);
+            }
+            return;
+        }
+        int a = 0;
+        // two slice rows x four vectors: eight independent FMA chains per group row
+        for (; a + 1 < k && n >= 4 * L; a += 2) {
+            int ga = go + a * n, gb = ga + n;
+            int j = 0;
+            for (; j + 4 * L <= n; j += 4 * L) {
+                FloatVector c0 = FloatVector.fromArray(SP, g, ga + j);
+                FloatVector c1 = FloatVector.fromArray(SP, g, ga + j + L);
+                FloatVector c2 = FloatVector.fromArray(SP, g, ga + j + 2 * L);
+                FloatVector c3 = FloatVector.fromArray(SP, g, ga + j + 3 * L);
+                FloatVector d0 = FloatVector.fromArray(SP, g, gb + j);
+                FloatVector d1 = FloatVector.fromArray(SP, g, gb + j + L);
+                FloatVector d2 = FloatVector.fromArray(SP, g, gb + j + 2 * L);
+                FloatVector d3 = FloatVector.fromArray(SP, g, gb + j + 3 * L);
+                for (int e = 0; e < cnt; e++) {
+                    int pe = po[e] + a, de = dOffs[e] + j;
+                    for (int r = 0; r < m; r++) {
+                        FloatVector x = FloatVector.broadcast(SP, p[pe + r * k]);
+                        FloatVector y = FloatVector.broadcast(SP, p[pe + r * k + 1]);
+                        int dr = de + r * n;
+                        FloatVector v0 = FloatVector.fromArray(SP, dd, dr);
+                        FloatVector v1 = FloatVector.fromArray(SP, dd, dr + L);
+                        FloatVector v2 = FloatVector.fromArray(SP, dd, dr + 2 * L);
+                        FloatVector v3 = FloatVector.fromArray(SP, dd, dr + 3 * L);
+                        c0 = v0.fma(x, c0);
+                        c1 = v1.fma(x, c1);
+                        c2 = v2.fma(x, c2);
+                        c3 = v3.fma(x, c3);
+                        d0 = v0.fma(y, d0);
+                        d1 = v1.fma(y, d1);
+                        d2 = v2.fma(y, d2);
+                        d3 = v3.fma(y, d3);
+                    }
+                }
+                c0.intoArray(g, ga + j);
+                c1.intoArray(g, ga + j + L);
+                c2.intoArray(g, ga + j + 2 * L);
+                c3.intoArray(g, ga + j + 3 * L);
+                d0.intoArray(g, gb + j);
+                d1.intoArray(g, gb + j + L);
+                d2.intoArray(g, gb + j + 2 * L);
+                d3.intoArray(g, gb + j + 3 * L);
+            }
+            for (; j < n; j += L) {
+                VectorMask<Float> mk = SP.indexInRange(j, n);
+                FloatVector c0 = FloatVector.fromArray(SP, g, ga + j, mk);
+                FloatVector d0 = FloatVector.fromArray(SP, g, gb + j, mk);
+                for (int e = 0; e < cnt; e++) {
+                    int pe = po[e] + a, de = dOffs[e] + j;
+                    for (int r = 0; r < m; r++) {
+                        FloatVector v = FloatVector.fromArray(SP, dd, de + r * n, mk);
+                        c0 = v.fma(FloatVector.broadcast(SP, p[pe + r * k]), c0);
+                        d0 = v.fma(FloatVector.broadcast(SP, p[pe + r * k + 1]), d0);
+                    }
+                }
+                c0.intoArray(g, ga + j, mk);
+                d0.intoArray(g, gb + j, mk);
+            }
+        }
+        for (; a < k; a++) {
+            int ga = go + a * n;
+            int j = 0;
+            for (; j + 4 * L <= n; j += 4 * L) {
+                FloatVector c0 = FloatVector.fromArray(SP, g, ga + j);
+                FloatVector c1 = FloatVector.fromArray(SP, g, ga + j + L);
+                FloatVector c2 = FloatVector.fromArray(SP, g, ga + j + 2 * L);
+                FloatVector c3 = FloatVector.fromArray(SP, g, ga + j + 3 * L);
+                for (int e = 0; e < cnt; e++) {
+                    int pe = po[e] + a, de = dOffs[e] + j;
+                    for (int r = 0; r < m; r++) {
+                        FloatVector x = FloatVector.broadcast(SP, p[pe + r * k]);
+                        int dr = de + r * n;
+                        c0 = FloatVector.fromArray(SP, dd, dr).fma(x, c0);
+                        c1 = FloatVector.fromArray(SP, dd, dr + L).fma(x, c1);
+                        c2 = FloatVector.fromArray(SP, dd, dr + 2 * L).fma(x, c2);
+                        c3 = FloatVector.fromArray(SP, dd, dr + 3 * L).fma(x, c3);
+                    }
+                }
+                c0.intoArray(g, ga + j);
+                c1.intoArray(g, ga + j + L);
+                c2.intoArray(g, ga + j + 2 * L);
+                c3.intoArray(g, ga + j + 3 * L);
+            }
+            for (; j < n; j += L) {
+                VectorMask<Float> mk = SP.indexInRange(j, n);
+                FloatVector c0 = FloatVector.fromArray(SP, g, ga + j, mk);
+                for (int e = 0; e < cnt; e++) {
+                    int pe = po[e] + a, de = dOffs[e] + j;
+                    for (int r = 0; r < m; r++) {
+                        c0 = FloatVector.fromArray(SP, dd, de + r * n, mk).fma(FloatVector.broadcast(SP, p[pe + r * k]), c0);
+                    }
+                }
+                c0.intoArray(g, ga + j, mk);
+            }
+        }
+    }
+
+    /**
+     * Transposed form for narrow slices: GT (n x k) += sum_e D_e^T @ P_e, vectorised along k with
+     * two accumulators held across every group.
+     */
+    static void sliceGradT(int m, int k, int n, float[] p, int[] po, float[] dd, int[] dOffs, int cnt, float[] gt) {
+        if (SCALAR) {
+            for (int e = 0; e < cnt; e++) {
+                atbT(m, k, n, p, po[e], dd, dOffs[e], gt);
+            }
+            return;
+        }
+        int j = 0;
+        // two output columns x two vectors: four independent chains, each P load used twice
+        for (; j + 1 < n && k >= 2 * L; j += 2) {
+            int gj = j * k, gj1 = gj + k;
+            int a = 0;
+            for (; a + 2 * L <= k; a += 2 * L) {
+                FloatVector c0 = FloatVector.fromArray(SP, gt, gj + a);
+                FloatVector c1 = FloatVector.fromArray(SP, gt, gj + a + L);
+                FloatVector e0 = FloatVector.fromArray(SP, gt, gj1 + a);
+                FloatVector e1 = FloatVector.fromArray(SP, gt, gj1 + a + L);
+                for (int e = 0; e < cnt; e++) {
+                    int pe = po[e] + a, de = dOffs[e] + j;
+                    for (int r = 0; r < m; r++) {
+                        FloatVector x = FloatVector.broadcast(SP, dd[de + r * n]);
+                        FloatVector y = FloatVector.broadcast(SP, dd[de + r * n + 1]);
+                        FloatVector p0 = FloatVector.fromArray(SP, p, pe + r * k);
+                        FloatVector p1 = FloatVector.fromArray(SP, p, pe + r * k + L);
+                        c0 = p0.fma(x, c0);
+                        c1 = p1.fma(x, c1);
+                        e0 = p0.fma(y, e0);
+                        e1 = p1.fma(y, e1);
+                    }
+                }
+                c0.intoArray(gt, gj + a);
+                c1.intoArray(gt, gj + a + L);
+                e0.intoArray(gt, gj1 + a);
+                e1.intoArray(gt, gj1 + a + L);
+            }
+            for (; a < k; a += L) {
+                VectorMask<Float> mk = SP.indexInRange(a, k);
+                FloatVector c0 = FloatVector.fromArray(SP, gt, gj + a, mk);
+                FloatVector e0 = FloatVector.fromArray(SP, gt, gj1 + a, mk);
+                for (int e = 0; e < cnt; e++) {
+                    int pe = po[e] + a, de = dOffs[e] + j;
+                    for (int r = 0; r < m; r++) {
+                        FloatVector pv0 = FloatVector.fromArray(SP, p, pe + r * k, mk);
+                        c0 = pv0.fma(FloatVector.broadcast(SP, dd[de + r * n]), c0);
+                        e0 = pv0.fma(FloatVector.broadcast(SP, dd[de + r * n + 1]), e0);
+                    }
+                }
+                c0.intoArray(gt, gj + a, mk);
+                e0.intoArray(gt, gj1 + a, mk);
+            }
+        }
+        for (; j < n; j++) {
+            int gj = j * k;
+            int a = 0;
+            for (; a + 2 * L <= k; a += 2 * L) {
+                FloatVector c0 = FloatVector.fromArray(SP, gt, gj + a);
+                FloatVector c1 = FloatVector.fromArray(SP, gt, gj + a + L);
+                for (int e = 0; e < cnt; e++) {
+                    int pe = po[e] + a, de = dOffs[e] + j;
+                    for (int r = 0; r < m; r++) {
+                        FloatVector x = FloatVector.broadcast(SP, dd[de + r * n]);
+                        c0 = FloatVector.fromArray(SP, p, pe + r * k).fma(x, c0);
+                        c1 = FloatVector.fromArray(SP, p, pe + r * k + L).fma(x, c1);
+                    }
+                }
+                c0.intoArray(gt, gj + a);
+                c1.intoArray(gt, gj + a + L);
+            }
+            for (; a < k; a += L) {
+                VectorMask<Float> mk = SP.indexInRange(a, k);
+                FloatVector c0 = FloatVector.fromArray(SP, gt, gj + a, mk);
+                for (int e = 0; e < cnt; e++) {
+                    int pe = po[e] + a, de = dOffs[e] + j;
+                    for (int r = 0; r < m; r++) {
+                        c0 = FloatVector.fromArray(SP, p, pe + r * k, mk).fma(FloatVector.broadcast(SP, dd[de + r * n]), c0);
+                    }
+                }
+                c0.intoArray(gt, gj + a, mk);
+            }
+        }
+    }
+
+    /** G (k x n) += P^T @ D with P m x k and D m x n (vectorised along n). */
+    static void atbAdd(int m, int k, int n, float[] p, int po, float[] dd, int dOff, float[] g, int go) {
+        for (int a = 0; a < k; a++) {
+            int j = 0;
+            if (!SCALAR) {
+                for (; j < n; j += L) {
+                    VectorMask<Float> mk = SP.indexInRange(j, n);
+                    FloatVector acc = FloatVector.fromArray(SP, g, go + a * n + j, mk);
+                    for (int r = 0; r < m; r++) {
+                        acc = FloatVector.fromArray(SP, dd, dOff + r * n + j, mk)
+                                .fma(FloatVector.broadcast(SP, p[po + r * k + a]), acc);
+                    }
+                    acc.intoArray(g, go + a * n + j, mk);
+                }
+                continue;
+            }
+            for (; j < n; j++) {
+                float s = g[go + a * n + j];
+                for (int r = 0; r < m; r++) {
+                    s += p[po + r * k + a] * dd[dOff + r * n + j];
+                }
+                g[go + a * n + j] = s;
+            }
+        }
+    }
+
+    /** GT (n x k) += D^T @ P with P m x k and D m x n (vectorised along k). */
+    static void atbT(int m, int k, int n, float[] p, int po, float[] dd, int dOff, float[] gt) {
+        for (int j = 0; j < n; j++) {
+            int a = 0;
+            if (!SCALAR) {
+                for (; a < k; a += L) {
+                    VectorMask<Float> mk = SP.indexInRange(a, k);
+                    FloatVector acc = FloatVector.fromArray(SP, gt, j * k + a, mk);
+                    for (int r = 0; r < m; r++) {
+                        acc = FloatVector.fromArray(SP, p, po + r * k + a, mk)
+                                .fma(FloatVector.broadcast(SP, dd[dOff + r * n + j]), acc);
+                    }
+                    acc.intoArray(gt, j * k + a, mk);
+                }
+                continue;
+            }
+            for (; a < k; a++) {
+                float s = gt[j * k + a];
+                for (int r = 0; r < m; r++) {
+                    s += p[po + r * k + a] * dd[dOff + r * n + j];
+                }
+                gt[j * k + a] = s;
+            }
+        }
+    }
+}

@@ -1,0 +1,243 @@
+package org.ttrec.engine.cpu;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.ttrec.engine.FloatBuf;
+import org.ttrec.engine.HeapFloatBuf;
+import org.ttrec.engine.Pooling;
+import org.ttrec.engine.SparseOptimizer;
+import org.ttrec.engine.TtShape;
+import org.ttrec.engine.scalar.ScalarBackend;
+import org.ttrec.engine.tt.TtTestUtil;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ForkJoinPool;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** VectorTtKernels against the scalar reference on awkward shapes, at 1 and 2 threads. */
+class VectorTtKernelsTest {
+    private static ForkJoinPool pool;
+    private final ScalarBackend ref = new ScalarBackend();
+
+    @BeforeAll
+    static void start() {
+        pool = new ForkJoinPool(2);
+        System.out.println("VectorTtKernelsTest: vector bits " + VectorWidth.BITS + (VectorWidth.SCALAR ? " (scalar paths)" : ""));
+    }
+
+    @AfterAll
+    static void stop() {
+        pool.shutdown();
+    }
+
+    static List<TtShape> shapes() {
+        List<TtShape> l = new ArrayList<>();
+        l.add(new TtShape(37, 6, new int[] {5, 8}, new int[] {3, 2}, new int[] {1, 4, 1}));
+        l.add(new TtShape(200, 6, new int[] {8, 5, 5}, new int[] {2, 1, 3}, new int[] {1, 3, 5, 1}));
+        l.add(new TtShape(60, 6, new int[] {2, 3, 2, 5}, new int[] {1, 2, 1, 3}, new int[] {1, 2, 3, 2, 1}));
+        l.add(new TtShape(50, 5, new int[] {2, 2, 2, 3, 3}, new int[] {1, 1, 5, 1, 1}, new int[] {1, 2, 2, 3, 2, 1}));
+        l.add(new TtShape(1000, 16, new int[] {10, 10, 10}, new int[] {2, 2, 4}, new int[] {1, 32, 32, 1}));
+        l.add(new TtShape(900, 64, new int[] {9, 10, 10}, new int[] {4, 4, 4}, new int[] {1, 64, 64, 1}));
+        l.add(new TtShape(500, 36, new int[] {20, 25}, new int[] {6, 6}, new int[] {1, 1, 1}));
+        l.add(new TtShape(3000, 2, new int[] {1000, 3}, new int[] {1, 2}, new int[] {1, 2, 1}));
+        l.add(new TtShape(400, 30, new int[] {20, 20}, new int[] {5, 6}, new int[] {1, 17, 1}));
+        l.add(new TtShape(4096, 24, new int[] {16, 16, 16}, new int[] {2, 3, 4}, new int[] {1, 8, 13, 1}));
+        // Kaggle's largest table with small ranks: row digits near 2^24 (the reciprocal-based split)
+        l.add(new TtShape(10_131_227, 16, new int[] {200, 220, 250}, new int[] {2, 2, 4}, new int[] {1, 4, 3, 1}));
+        return l;
+    }
+
+    static FloatBuf[] bufs(float[][] a) {
+        FloatBuf[] b = new FloatBuf[a.length];
+        for (int k = 0; k < a.length; k++) {
+            b[k] = a[k] == null ? null : new HeapFloatBuf(a[k]);
+        }
+        return b;
+    }
+
+    VectorTtKernels kernels(int threads) {
+        return new VectorTtKernels(threads == 1 ? null : pool, threads);
+    }
+
+    @Test
+    void forwardMatchesScalarReference() {
+        SplittableRandom rnd = new SplittableRandom(1);
+        for (int threads : new int[] {1, 2}) {
+            VectorTtKernels vk = kernels(threads);
+            for (TtShape s : shapes()) {
+                float[][] cores = TtTestUtil.randomCores(s, 3, 0.3);
+                for (Pooling pool : Pooling.values()) {
+                    for (boolean weighted : new boolean[] {false, true}) {
+                        int bags = 1 + rnd.nextInt(40);
+                        int[][] io = TtTestUtil.randomBags(rnd, s.rows(), bags, 7);
+                        float[] w = weighted ? TtTestUtil.randomFloats(rnd, io[0].length) : null;
+                        int ld = s.dim() + 1;
+                        float[] exp = new float[bags * ld + 2];
+                        float[] got = new float[bags * ld + 2];
+                        boolean acc = rnd.nextBoolean();
+                        if (acc) {
+                            java.util.Arrays.fill(exp, 0.5f);
+                            java.util.Arrays.fill(got, 0.5f);
+                        }
+                        ref.ttEmbeddingBagForward(s, bufs(cores), ref.wrap(io[0]), ref.wrap(io[1]), bags,
+                                w == null ? null : ref.wrap(w), pool, acc, ref.wrap(exp), 2, ld);
+                        vk.forward(s, cores, io[0], io[1], bags, w, pool, acc, got, 2, ld);
+                        double scale = 1 + TtTestUtil.maxAbs(exp);
+                        assertEquals(0, TtTestUtil.maxAbsDiff(exp, got), 1e-5 * scale,
+                                s + " " + pool + " weighted=" + weighted + " threads=" + threads);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void backwardMatchesScalarReferenceForEveryOptimiser() {
+        SplittableRandom rnd = new SplittableRandom(2);
+        SparseOptimizer[] opts = {SparseOptimizer.accumulate(), SparseOptimizer.sgd(0.2f),
+                SparseOptimizer.adagrad(0.2f, 1e-4f), SparseOptimizer.rowwiseAdagrad(0.2f, 1e-4f)};
+        for (int threads : new int[] {1, 2}) {
+            VectorTtKernels vk = kernels(threads);
+            for (TtShape s : shapes()) {
+                for (SparseOptimizer opt : opts) {
+                    Pooling pool = rnd.nextBoolean() ? Pooling.SUM : Pooling.MEAN;
+                    int bags = 1 + rnd.nextInt(40);
+                    int[][] io = TtTestUtil.randomBags(rnd, s.rows(), bags, 7);
+                    float[] w = rnd.nextBoolean() ? TtTestUtil.randomFloats(rnd, io[0].length) : null;
+                    float[] g = TtTestUtil.randomFloats(rnd, bags * s.dim());
+                    float[][] c1 = TtTestUtil.randomCores(s, 5, 0.3);
+                    float[][] c2 = TtTestUtil.copy(c1);
+                    float[][] st1 = new float[s.cores()][];
+                    for (int k = 0; k < s.cores(); k++) {
+                        st1[k] = new float[opt.kind() == SparseOptimizer.Kind.ROWWISE_ADAGRAD ? s.p(k) * s.rank(k) : s.coreSize(k)];
+                        java.util.Arrays.fill(st1[k], 0.01f);
+                    }
+                    float[][] st2 = TtTestUtil.copy(st1);
+                    ref.ttEmbeddingBagBackward(s, bufs(c1), bufs(st1), ref.wrap(io[0]), ref.wrap(io[1]), bags,
+                            w == null ? null : ref.wrap(w), pool, ref.wrap(g), 0, s.dim(), opt);
+                    vk.backward(s, c2, st2, io[0], io[1], bags, w, pool, g, 0, s.dim(), opt);
+                    for (int k = 0; k < s.cores(); k++) {
+                        double scale = 1 + TtTestUtil.maxAbs(c1[k]) + TtTestUtil.maxAbs(st1[k]);
+                        assertEquals(0, TtTestUtil.maxAbsDiff(c1[k], c2[k]), 2e-5 * scale,
+                                s + " " + opt.kind() + " core " + k + " threads=" + threads);
+                        assertEquals(0, TtTestUtil.maxAbsDiff(st1[k], st2[k]), 2e-5 * scale,
+                                s + " " + opt.kind() + " state " + k + " threads=" + threads);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void repeatedCallsReuseScratchAndLargeBatchesCrossBlocks() {
+        // more distinct rows than one block, shapes changing between calls on the same instance
+        TtShape big = new TtShape(100_000, 16, new int[] {40, 50, 50}, new int[] {2, 2, 4}, new int[] {1, 8, 8, 1});
+        TtShape small = shapes().get(0);
+        VectorTtKernels vk = kernels(2);
+        SplittableRandom rnd = new SplittableRandom(3);
+        for (TtShape s : new TtShape[] {big, small, big}) {
+            int bags = s == big ? 3000 : 100;
+            int[][] io = TtTestUtil.randomBags(rnd, s.rows(), bags, 4);
+            float[][] c1 = TtTestUtil.randomCores(s, 8, 0.3);
+            float[][] c2 = TtTestUtil.copy(c1);
+            float[] g = TtTestUtil.randomFloats(rnd, bags * s.dim());
+            ref.ttEmbeddingBagBackward(s, bufs(c1), null, ref.wrap(io[0]), ref.wrap(io[1]), bags, null, Pooling.SUM,
+                    ref.wrap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
+            vk.backward(s, c2, null, io[0], io[1], bags, null, Pooling.SUM, g, 0, s.dim(), SparseOptimizer.sgd(0.5f));
+            for (int k = 0; k < s.cores(); k++) {
+                // thousands of contributions per slice: allow float rounding relative to the values
+                assertEquals(0, TtTestUtil.maxAbsDiff(c1[k], c2[k]), 5e-5 * (1 + TtTestUtil.maxAbs(c1[k])), s + " core " + k);
+            }
+            float[] exp = new float[bags * s.dim()], got = new float[bags * s.dim()];
+            ref.ttEmbeddingBagForward(s, bufs(c1), ref.wrap(io[0]), ref.wrap(io[1]), bags, null, Pooling.MEAN, false,
+                    ref.wrap(exp), 0, s.dim());
+            vk.forward(s, c1, io[0], io[1], bags, null, Pooling.MEAN, false, got, 0, s.dim());
+            assertEquals(0, TtTestUtil.maxAbsDiff(exp, got), 1e-5 * (1 + TtTestUtil.maxAbs(exp)), s.toString());
+        }
+    }
+
+    @Test
+    void resultsAreBitIdenticalForTheSameThreadCount() {
+        TtShape s = shapes().get(4);
+        SplittableRandom rnd = new SplittableRandom(4);
+        int bags = 300;
+        int[][] io = TtTestUtil.randomBags(rnd, s.rows(), bags, 10);
+        float[] g = TtTestUtil.randomFloats(rnd, bags * s.dim());
+        for (int threads : new int[] {1, 2}) {
+            float[][] first = null;
+            float[] firstOut = null;
+            for (int rep = 0; rep < 3; rep++) {
+                VectorTtKernels vk = kernels(threads);
+                float[][] c = TtTestUtil.randomCores(s, 6, 0.3);
+                float[][] st = new float[s.cores()][];
+                for (int k = 0; k < s.cores(); k++) {
+                    st[k] = new float[s.coreSize(k)];
+                }
+                for (int step = 0; step < 3; step++) {
+                    vk.backward(s, c, st, io[0], io[1], bags, null, Pooling.MEAN, g, 0, s.dim(),
+                            SparseOptimizer.adagrad(0.1f, 1e-6f));
+                }
+                float[] out = new float[bags * s.dim()];
+                vk.forward(s, c, io[0], io[1], bags, null, Pooling.SUM, false, out, 0, s.dim());
+                if (first == null) {
+                    first = c;
+                    firstOut = out;
+                } else {
+                    for (int k = 0; k < s.cores(); k++) {
+                        assertArrayEquals(first[k], c[k], "threads=" + threads + " core " + k);
+                    }
+                    assertArrayEquals(firstOut, out);
+                }
+            }
+        }
+    }
+
+    @Test
+    void everySliceOfALongCoreIsUpdated() {
+        TtShape s = new TtShape(3000, 2, new int[] {1000, 3}, new int[] {1, 2}, new int[] {1, 2, 1});
+        float[][] c = TtTestUtil.randomCores(s, 3, 0.5);
+        float[][] before = TtTestUtil.copy(c);
+        int[] idx = new int[3000];
+        int[] off = new int[3001];
+        for (int i = 0; i < 3000; i++) {
+            idx[i] = (i * 7919) % 3000;
+            off[i + 1] = i + 1;
+        }
+        float[] g = TtTestUtil.randomFloats(new SplittableRandom(5), 3000 * 2);
+        kernels(2).backward(s, c, null, idx, off, 3000, null, Pooling.SUM, g, 0, 2, SparseOptimizer.sgd(0.1f));
+        for (int k = 0; k < 2; k++) {
+            for (int digit = 0; digit < s.p(k); digit++) {
+                boolean changed = false;
+                for (int e = 0; e < s.sliceSize(k); e++) {
+                    changed |= c[k][digit * s.sliceSize(k) + e] != before[k][digit * s.sliceSize(k) + e];
+                }
+                assertTrue(changed, "core " + k + " slice " + digit);
+            }
+        }
+    }
+
+    @Test
+    void validateNamesTableAndPosition() {
+        TtShape s = shapes().get(0);
+        float[][] c = TtTestUtil.randomCores(s, 1, 0.1);
+        float[] out = new float[12];
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> VectorTtKernels.validate(
+                "table 4", s, c, null, new int[] {0, 37}, new int[] {0, 1, 2}, 2, null, Pooling.SUM, null, out, 0, 6));
+        assertTrue(e.getMessage().contains("table 4") && e.getMessage().contains("37")
+                && e.getMessage().contains("position 1"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> VectorTtKernels.validate(
+                "table 4", s, c, null, new int[] {0, 3}, new int[] {0, 1, 2}, 2, null, Pooling.SUM, null, out, 1, 6));
+        assertTrue(e.getMessage().contains("table 4"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> VectorTtKernels.validate(
+                "table 4", s, c, null, new int[] {0, 3}, new int[] {0, 1, 2}, 2, null, Pooling.SUM,
+                SparseOptimizer.rowwiseAdagrad(0.1f, 0f), out, 0, 6));
+        assertTrue(e.getMessage().contains("state"), e.getMessage());
+    }
+}
