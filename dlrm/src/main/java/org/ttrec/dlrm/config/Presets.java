@@ -43,7 +43,10 @@ public final class Presets {
                 m.embeddingDim = 8;
                 m.bottomMlp = "13-32-8";
                 m.topMlp = "32-1";
-                m.tableRows = new int[] {4, 10, 40, 100, 300, 1000, 2000, 5000};
+                // Three tables above the TT threshold, so the default run shows TT compression.
+                m.tableRows = new int[] {4, 10, 40, 100, 300, 1000, 5000, 20_000, 200_000, 1_000_000};
+                m.tt.threshold = 10_000;
+                m.tt.rank = 16;
                 t.lr = 0.2;
                 t.batchSize = 128;
                 t.testBatchSize = 2048;

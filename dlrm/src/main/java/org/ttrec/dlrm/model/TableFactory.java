@@ -7,9 +7,12 @@ import org.ttrec.dlrm.layers.EmbeddingBagLayer;
 import org.ttrec.engine.ComputeBackend;
 import org.ttrec.engine.Pooling;
 import org.ttrec.engine.TtShape;
+import org.ttrec.engine.tt.TtInit;
+import org.ttrec.engine.tt.TtShapes;
+import org.ttrec.dlrm.tt.TtCacheConfig;
+import org.ttrec.dlrm.tt.TtEmbeddingBag;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -82,65 +85,13 @@ public final class TableFactory {
     private static TtShape shape(int rows, int dim, int cores, int rank, TtConfig.TableShape ts, boolean budgetRank) {
         int d = ts != null && ts.p != null ? ts.p.length : ts != null && ts.q != null ? ts.q.length
                 : ts != null && ts.ranks != null ? ts.ranks.length - 1 : cores;
-        int[] p = ts != null && ts.p != null ? ts.p : suggestFactors(rows, d, true);
-        int[] q = ts != null && ts.q != null ? ts.q : suggestFactors(dim, d, false);
+        int[] p = ts != null && ts.p != null ? ts.p : TtShapes.suggestRowFactors(rows, d);
+        int[] q = ts != null && ts.q != null ? ts.q : TtShapes.suggestColumnFactors(dim, d);
         if (ts != null && ts.ranks != null) {
             return new TtShape(rows, dim, p, q, ts.ranks);
         }
         int r = ts != null && ts.rank > 0 && !budgetRank ? ts.rank : rank;
         return TtShape.uniformRank(rows, p, q, r);
-    }
-
-    /**
-     * A balanced factorisation (spec 7): {@code d} factors, sorted ascending, whose product is
-     * {@code n} exactly ({@code exact}) or the smallest balanced product >= n.
-     *
-     * @param n     the number to factor
-     * @param d     the number of factors
-     * @param roundUp whether the product may exceed n (row factors) or must equal it (columns)
-     * @return the factors
-     */
-    public static int[] suggestFactors(int n, int d, boolean roundUp) {
-        if (!roundUp) {
-            // Exact: repeatedly give the smallest factor the smallest prime left, largest primes first.
-            int[] f = new int[d];
-            Arrays.fill(f, 1);
-            List<Integer> primes = new ArrayList<>();
-            int x = n;
-            for (int pr = 2; (long) pr * pr <= x; pr++) {
-                while (x % pr == 0) {
-                    primes.add(pr);
-                    x /= pr;
-                }
-            }
-            if (x > 1) {
-                primes.add(x);
-            }
-            for (int i = primes.size() - 1; i >= 0; i--) {
-                int smallest = 0;
-                for (int k = 1; k < d; k++) {
-                    if (f[k] < f[smallest]) {
-                        smallest = k;
-                    }
-                }
-                f[smallest] *= primes.get(i);
-            }
-            Arrays.sort(f);
-            return f;
-        }
-        int[] f = new int[d];
-        long remaining = n;
-        for (int k = 0; k < d; k++) {
-            int left = d - k;
-            int v = (int) Math.ceil(Math.pow(remaining, 1.0 / left) - 1e-9);
-            while (left > 1 && Math.pow(v - 1, left) >= remaining) {
-                v--;
-            }
-            f[k] = Math.max(1, v);
-            remaining = (remaining + f[k] - 1) / f[k];
-        }
-        Arrays.sort(f);
-        return f;
     }
 
     /**
@@ -150,13 +101,14 @@ public final class TableFactory {
      * @param spec the table
      * @param seed initialisation seed of this table
      * @return the layer
-     * @throws IllegalStateException for TT tables until the TT layer is merged
      */
     public static EmbeddingBagLayer create(ComputeBackend be, EmbeddingTableSpec spec, long seed) {
         return switch (spec.kind()) {
             case DENSE -> new DenseEmbeddingBag(be, spec.name(), spec.rows(), spec.dim(), spec.pooling(), seed);
-            case TT -> throw new IllegalStateException("TT tables arrive with the TT layer (" + spec.name()
-                    + " has " + spec.rows() + " rows > the TT threshold; pass --tt-threshold -1 for all-dense tables)");
+            case TT -> new TtEmbeddingBag(spec.name(), be, spec.ttShape(), spec.pooling(), TtInit.parse(spec.ttInit()),
+                    seed, spec.cacheRows() > 0
+                            ? TtCacheConfig.rows(spec.cacheRows(), (int) Math.max(1, spec.cacheWarmupSteps()), 0)
+                            : TtCacheConfig.OFF);
         };
     }
 }

@@ -56,7 +56,9 @@ class CheckpointTest {
         assertArrayEquals(a.parameters().toArray(), b.parameters().toArray());
         assertArrayEquals(a.tables().get(7).materialize(new int[] {0, 4999}), b.tables().get(7).materialize(new int[] {0, 4999}));
         assertEquals("DENSE", h.header().get("tables").get(0).get("kind").asText());
-        assertEquals(8, h.header().get("tables").size());
+        assertEquals(10, h.header().get("tables").size());
+        assertEquals("TT", h.header().get("tables").get(9).get("kind").asText());
+        assertArrayEquals(a.tables().get(9).materialize(new int[] {0, 999_999}), b.tables().get(9).materialize(new int[] {0, 999_999}));
         try (var s = Files.list(dir)) {
             assertEquals(1, s.count(), "no temporary files left behind");
         }

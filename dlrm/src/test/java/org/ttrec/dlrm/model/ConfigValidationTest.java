@@ -57,10 +57,10 @@ class ConfigValidationTest {
         assertEquals(EmbeddingTableSpec.Kind.TT, t2.kind());
         assertTrue(t2.parameterCount() < t2.uncompressedParameterCount() / 50, t2.describe());
         assertEquals(16, t2.ttShape().dim());
-        // the TT branch is not wired in this build
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> TableFactory.create(new org.ttrec.engine.scalar.ScalarBackend(), t2, 1));
-        assertTrue(e.getMessage().contains("TT tables arrive with the TT layer"));
+        var layer = TableFactory.create(new org.ttrec.engine.scalar.ScalarBackend(), t2, 1);
+        assertTrue(layer instanceof org.ttrec.dlrm.tt.TtEmbeddingBag, layer.describe());
+        assertEquals(t2.parameterCount(), layer.parameterCount());
+        assertEquals(t2.rows(), layer.rows());
     }
 
     @Test
@@ -85,11 +85,10 @@ class ConfigValidationTest {
 
     @Test
     void suggestedShapesFollowTheReference() {
-        assertEquals("[2, 2, 4]", java.util.Arrays.toString(TableFactory.suggestFactors(16, 3, false)));
-        assertEquals("[4, 4, 4]", java.util.Arrays.toString(TableFactory.suggestFactors(64, 3, false)));
-        int[] p = TableFactory.suggestFactors(10_131_227, 3, true);
-        assertTrue((long) p[0] * p[1] * p[2] >= 10_131_227L);
-        assertTrue(p[2] - p[0] <= 2, java.util.Arrays.toString(p));
+        assertEquals("[2, 2, 4]", java.util.Arrays.toString(org.ttrec.engine.tt.TtShapes.suggestColumnFactors(16, 3)));
+        assertEquals("[4, 4, 4]", java.util.Arrays.toString(org.ttrec.engine.tt.TtShapes.suggestColumnFactors(64, 3)));
+        int[] p = org.ttrec.engine.tt.TtShapes.suggestRowFactors(10_131_227, 3);
+        assertEquals("[200, 220, 250]", java.util.Arrays.toString(p)); // spec section 7
     }
 
     @Test
@@ -119,7 +118,7 @@ class ConfigValidationTest {
             assertEquals(4, c.model.embeddingDim);
             assertEquals(0.5, c.train.lr);
             assertEquals(128, c.train.batchSize, "fields not named keep the preset's value");
-            assertEquals(8, c.model.tableRows.length, "fields not named keep the preset's value");
+            assertEquals(10, c.model.tableRows.length, "fields not named keep the preset's value");
             assertEquals("32-1", c.model.topMlp);
             assertEquals(2000, c.train.evalEvery);
             Files.writeString(f, "{\"train\": {\"learningRate\": 0.5}}");

@@ -56,7 +56,7 @@ class TrainCommandTest {
     void trainWritesARunFolderAndEvalReadsIt(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("run");
         String s = run(args("train", out, "--max-steps", "20"));
-        assertTrue(s.contains("test:") && s.contains("AUC") && s.contains("compression x1.00")
+        assertTrue(s.contains("test:") && s.contains("AUC") && s.contains("compression x") && s.contains("table 9: 8,000,000 -> ")
                 && s.contains("samples/s"), s);
         for (String f : new String[] {"config.json", "metrics.jsonl", "loss.png", "auc.png", "checkpoint.ttrec"}) {
             assertTrue(Files.size(out.resolve(f)) > 0, f);
@@ -65,7 +65,8 @@ class TrainCommandTest {
         assertEquals("scalar", cfg.at("/config/train/backend").asText());
         assertTrue(cfg.at("/provenance/jvm").asText().contains("25"));
         assertTrue(cfg.at("/provenance/gitSha").isTextual());
-        assertEquals(8, cfg.at("/tables").size());
+        assertEquals(10, cfg.at("/tables").size());
+        assertTrue(cfg.at("/tables/9").asText().startsWith("table 9: TT 1000000 x 8"), cfg.at("/tables").toString());
         List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
         assertTrue(lines.stream().anyMatch(l -> l.contains("\"kind\":\"validation\"") && l.contains("\"step\":10")), lines.toString());
         assertTrue(lines.stream().anyMatch(l -> l.contains("\"kind\":\"test\"")), lines.toString());

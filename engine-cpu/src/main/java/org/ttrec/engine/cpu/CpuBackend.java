@@ -50,8 +50,8 @@ public class CpuBackend extends ScalarBackend {
     private final int threads;
     private final ForkJoinPool pool;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
-    /** TT kernels: delegated to the reference until the merge wires them to VectorTtKernels(pool, threads). */
-    private final ScalarBackend reference = new ScalarBackend();
+    /** The TT-EmbeddingBag kernels, sharing this backend's pool. */
+    private final VectorTtKernels tt;
 
     /**
      * @param threads kernel threads; 0 = one per available processor, 1 = no pool (exactly reproducible)
@@ -60,6 +60,7 @@ public class CpuBackend extends ScalarBackend {
         Checks.nonNegative("cpu backend threads", threads);
         this.threads = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
         this.pool = this.threads > 1 ? new ForkJoinPool(this.threads) : null;
+        this.tt = new VectorTtKernels(pool, this.threads);
     }
 
     /** @return the worker pool, null when single-threaded (for the TT kernels) */
@@ -777,17 +778,23 @@ public class CpuBackend extends ScalarBackend {
     public void ttEmbeddingBagForward(TtShape shape, FloatBuf[] cores, IntBuf indices, IntBuf offsets, int bags,
                                       FloatBuf perSampleWeights, Pooling pooling, boolean accumulate,
                                       FloatBuf out, int outOff, int ldOut) {
-        // The merge wires this to VectorTtKernels(pool, threads); until then the reference runs.
-        reference.ttEmbeddingBagForward(shape, cores, indices, offsets, bags, perSampleWeights, pooling, accumulate,
-                out, outOff, ldOut);
+        checkTt(shape, cores, null, indices, offsets, bags, perSampleWeights, pooling, null, "out", out, outOff, ldOut);
+        tt.forward(shape, arrays(cores, "TT core"), i(indices, "indices"), i(offsets, "offsets"), bags,
+                perSampleWeights == null ? null : f(perSampleWeights, "perSampleWeights"), pooling, accumulate,
+                f(out, "out"), outOff, ldOut);
     }
 
     @Override
     public void ttEmbeddingBagBackward(TtShape shape, FloatBuf[] cores, FloatBuf[] states, IntBuf indices,
                                        IntBuf offsets, int bags, FloatBuf perSampleWeights, Pooling pooling,
                                        FloatBuf gradOut, int gradOff, int ldGrad, SparseOptimizer opt) {
-        // The merge wires this to VectorTtKernels(pool, threads); until then the reference runs.
-        reference.ttEmbeddingBagBackward(shape, cores, states, indices, offsets, bags, perSampleWeights, pooling,
-                gradOut, gradOff, ldGrad, opt);
+        Checks.notNull("optimizer", opt);
+        checkTt(shape, cores, states, indices, offsets, bags, perSampleWeights, pooling, opt, "gradOut",
+                gradOut, gradOff, ldGrad);
+        tt.backward(shape, arrays(cores, "TT core"),
+                opt.kind() == SparseOptimizer.Kind.SGD ? null : arrays(states, "TT state"),
+                i(indices, "indices"), i(offsets, "offsets"), bags,
+                perSampleWeights == null ? null : f(perSampleWeights, "perSampleWeights"), pooling,
+                f(gradOut, "gradOut"), gradOff, ldGrad, opt);
     }
 }
