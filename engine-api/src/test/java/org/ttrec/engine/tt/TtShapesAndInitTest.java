@@ -66,7 +66,7 @@ class TtShapesAndInitTest {
         TtShape[] shapes = {
                 TtShape.uniformRank(40_000, new int[] {200, 200}, new int[] {4, 4}, 8),
                 TtShape.uniformRank(64_000, new int[] {40, 40, 40}, new int[] {2, 2, 4}, 16),
-                TtShape.uniformRank(64_000, new int[] {40, 40, 40}, new int[] {4, 4, 4}, 32),
+                TtShape.uniformRank(64_000, new int[] {40, 40, 40}, new int[] {2, 2, 2}, 24),
                 TtShape.uniformRank(50_625, new int[] {15, 15, 15, 15}, new int[] {2, 2, 2, 2}, 8),
         };
         for (TtShape s : shapes) {
