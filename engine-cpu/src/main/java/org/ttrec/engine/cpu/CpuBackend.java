@@ -30,8 +30,8 @@ import java.util.function.IntConsumer;
  *
  * <p>Rounding versus the reference: elementwise ops, {@code sumRows}, gathers/scatters, the
  * Adagrad update and EmbeddingBag forward/backward perform the same float operations in the
- * same order and match it bit for bit. GEMM uses fma chains (and k blocks of
- * {@value Sgemm#KC}); {@code sum}, {@code dot} and {@code bceLoss} add in vector lanes in float
+ * same order and match it bit for bit. GEMM uses fma chains (in k blocks of 256 for large
+ * products); {@code sum}, {@code dot} and {@code bceLoss} add in vector lanes in float
  * over blocks of {@value #BLOCK} elements, then add the blocks in double; {@code sigmoid} and
  * {@code bceLoss} use float exp/log. Tests allow tolerances scaled by the reduction length.
  */

@@ -13,10 +13,11 @@ import java.util.Arrays;
  * for large products, and an unpacked row kernel vectorised along n for small ones (the batched
  * TT shapes). When {@link VectorWidth#SCALAR} is set, plain scalar loops run instead.
  *
- * <p>Rounding: each C element is an fma chain over k in order within each KC block, scaled by
- * alpha and combined with C per block, in lane-wise operations only. An element's value
- * therefore does not depend on where its tile lies, so splitting C among threads cannot change
- * a single bit: results are identical for every thread count.
+ * <p>Rounding: each C element is an fma chain over k in order (within each KC block on the
+ * packed path), scaled by alpha and combined with C, in lane-wise operations only. An element's
+ * value therefore does not depend on where its tile lies; the path is chosen from the sizes of
+ * the whole product, and {@link CpuBackend} runs the packed path on every part of a split one,
+ * so results are identical for every thread count.
  */
 final class Sgemm {
     private Sgemm() {}
@@ -39,7 +40,7 @@ final class Sgemm {
      * every row panel; 128..512 measured within noise of each other here. {@code ttrec.gemm.kc}
      * overrides it (for tuning).
      */
-    static final int KC = Integer.getInteger("ttrec.gemm.kc", 256);
+    static final int KC = Math.max(16, Integer.getInteger("ttrec.gemm.kc", 256));
     /** m block: an MC x KC block of packed A (about 120 KiB) stays in L2. */
     static final int MC = MR * Math.max(1, 128 / MR);
     /** n block: the packed B block (KC x NC, 2 MiB) is streamed from L2/L3 once per A block. */
