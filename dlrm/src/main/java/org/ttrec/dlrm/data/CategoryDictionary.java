@@ -35,7 +35,8 @@ public final class CategoryDictionary {
         counts = counting ? new int[16] : null;
     }
 
-    private static int mix(int x) {
+    /** The murmur3 32-bit finaliser: a cheap full-avalanche mix of an int. */
+    static int mix(int x) {
         x ^= x >>> 16;
         x *= 0x85ebca6b;
         x ^= x >>> 13;

@@ -361,13 +361,7 @@ public final class SyntheticCriteo {
      * 32-bit mix, so distinct indices give distinct hashes and a dictionary recovers the tables.
      */
     public static int hashOf(int t, int idx) {
-        int x = idx ^ (0x6A09E667 + t * 0x3C6EF372);
-        x ^= x >>> 16;
-        x *= 0x85ebca6b;
-        x ^= x >>> 13;
-        x *= 0xc2b2ae35;
-        x ^= x >>> 16;
-        return x;
+        return CategoryDictionary.mix(idx ^ (0x6A09E667 + t * 0x3C6EF372));
     }
 
     private static final byte[] HEXDIGITS = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
