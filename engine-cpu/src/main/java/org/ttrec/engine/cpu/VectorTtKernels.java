@@ -2,7 +2,6 @@ package org.ttrec.engine.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.ttrec.engine.Checks;
 import org.ttrec.engine.Pooling;
@@ -1134,7 +1133,13 @@ public final class VectorTtKernels {
                 VectorMask<Float> mk = SP.indexInRange(t, k);
                 acc = FloatVector.fromArray(SP, x, xo + t, mk).fma(FloatVector.fromArray(SP, y, yo + t, mk), acc);
             }
-            return acc.reduceLanes(VectorOperators.ADD);
+            // Not reduceLanes(ADD): its float summation order is unspecified and differs between
+            // the interpreter (sequential) and C2 (a tree), so results would depend on JIT timing.
+            // A fixed lane order keeps runs bit-identical; the loop unrolls (L is a constant).
+            for (int i = 0; i < L; i++) {
+                s += acc.lane(i);
+            }
+            return s;
         }
         for (; t < k; t++) {
             s += x[xo + t] * y[yo + t];
