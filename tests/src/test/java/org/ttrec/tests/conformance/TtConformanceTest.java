@@ -1,6 +1,9 @@
 package org.ttrec.tests.conformance;
 
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.ttrec.engine.ComputeBackend;
@@ -31,6 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * magnitude; repeated calls on one backend, however, must give the same bits (determinism, also
  * across JIT tiers: the repetitions run interpreted and compiled code).
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TtConformanceTest {
     static final ScalarBackend REF = new ScalarBackend();
     static final List<ComputeBackend> SUBJECTS = Subjects.all();
@@ -198,8 +202,10 @@ class TtConformanceTest {
     /**
      * The same call repeated on one backend gives the same bits: nothing depends on timing, scratch
      * left over from earlier calls of other shapes, or on whether the kernel runs interpreted or
-     * JIT-compiled (the loop runs long enough for C2 to compile the kernels).
+     * JIT-compiled (the loop runs long enough for C2 to compile the kernels; this test runs first
+     * so that the first repetition runs cold code).
      */
+    @Order(1)
     @ParameterizedTest(name = "{0}", autoCloseArguments = false)
     @MethodSource("subjects")
     void repeatedCallsAreBitIdentical(ComputeBackend be) {
