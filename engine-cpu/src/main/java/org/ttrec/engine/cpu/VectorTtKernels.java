@@ -1121,6 +1121,8 @@ public final class VectorTtKernels {
         }
     }
 
+    private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256, F128 = FloatVector.SPECIES_128;
+
     static float dot(int k, float[] x, int xo, float[] y, int yo) {
         int t = 0;
         float s = 0f;
@@ -1135,8 +1137,20 @@ public final class VectorTtKernels {
             }
             // Not reduceLanes(ADD): its float summation order is unspecified and differs between
             // the interpreter (sequential) and C2 (a tree), so results would depend on JIT timing.
-            // A fixed lane order keeps runs bit-identical; the loop unrolls (L is a constant).
-            for (int i = 0; i < L; i++) {
+            // Instead a fixed tree: halves added lanewise (reinterpretShape only moves bits),
+            // then four lanes in a fixed order: the same bits in every tier.
+            if (L >= 8 && L <= 16) {
+                FloatVector v = acc;
+                if (L == 16) {
+                    v = ((FloatVector) v.reinterpretShape(F256, 0)).add((FloatVector) v.reinterpretShape(F256, 1));
+                }
+                v = ((FloatVector) v.reinterpretShape(F128, 0)).add((FloatVector) v.reinterpretShape(F128, 1));
+                return (v.lane(0) + v.lane(2)) + (v.lane(1) + v.lane(3));
+            }
+            if (L == 4) {
+                return (acc.lane(0) + acc.lane(2)) + (acc.lane(1) + acc.lane(3));
+            }
+            for (int i = 0; i < L; i++) { // 2 lanes, or wider than AVX-512 (long SVE)
                 s += acc.lane(i);
             }
             return s;
