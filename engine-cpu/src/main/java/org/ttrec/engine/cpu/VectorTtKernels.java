@@ -2,7 +2,6 @@ package org.ttrec.engine.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.ttrec.engine.Checks;
 import org.ttrec.engine.Pooling;
@@ -1122,6 +1121,8 @@ public final class VectorTtKernels {
         }
     }
 
+    private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256, F128 = FloatVector.SPECIES_128;
+
     static float dot(int k, float[] x, int xo, float[] y, int yo) {
         int t = 0;
         float s = 0f;
@@ -1134,7 +1135,25 @@ public final class VectorTtKernels {
                 VectorMask<Float> mk = SP.indexInRange(t, k);
                 acc = FloatVector.fromArray(SP, x, xo + t, mk).fma(FloatVector.fromArray(SP, y, yo + t, mk), acc);
             }
-            return acc.reduceLanes(VectorOperators.ADD);
+            // Not reduceLanes(ADD): its float summation order is unspecified and differs between
+            // the interpreter (sequential) and C2 (a tree), so results would depend on JIT timing.
+            // Instead a fixed tree: halves added lanewise (reinterpretShape only moves bits),
+            // then four lanes in a fixed order: the same bits in every tier.
+            if (L >= 8 && L <= 16) {
+                FloatVector v = acc;
+                if (L == 16) {
+                    v = ((FloatVector) v.reinterpretShape(F256, 0)).add((FloatVector) v.reinterpretShape(F256, 1));
+                }
+                v = ((FloatVector) v.reinterpretShape(F128, 0)).add((FloatVector) v.reinterpretShape(F128, 1));
+                return (v.lane(0) + v.lane(2)) + (v.lane(1) + v.lane(3));
+            }
+            if (L == 4) {
+                return (acc.lane(0) + acc.lane(2)) + (acc.lane(1) + acc.lane(3));
+            }
+            for (int i = 0; i < L; i++) { // 2 lanes, or wider than AVX-512 (long SVE)
+                s += acc.lane(i);
+            }
+            return s;
         }
         for (; t < k; t++) {
             s += x[xo + t] * y[yo + t];
