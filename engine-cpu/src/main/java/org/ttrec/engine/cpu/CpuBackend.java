@@ -31,9 +31,11 @@ import java.util.function.IntConsumer;
  * <p>Rounding versus the reference: elementwise ops, {@code sumRows}, gathers/scatters, the
  * Adagrad update and EmbeddingBag forward/backward perform the same float operations in the
  * same order and match it bit for bit. GEMM uses fma chains (in k blocks of 256 for large
- * products); {@code sum}, {@code dot} and {@code bceLoss} add in vector lanes in float
- * over blocks of {@value #BLOCK} elements, then add the blocks in double; {@code sigmoid} and
- * {@code bceLoss} use float exp/log. Tests allow tolerances scaled by the reduction length.
+ * products); {@code sum} and {@code dot} add in vector lanes in float
+ * over blocks of {@value #BLOCK} elements, then add the lanes (in index order) and blocks in
+ * double; {@code sigmoid} and {@code bceLoss} are the reference's scalar loops, because the
+ * Vector API's EXP/LOG and reduceLanes round differently before and after JIT compilation, which
+ * would break run-to-run determinism. Tests allow tolerances scaled by the reduction length.
  */
 public class CpuBackend extends ScalarBackend {
     private static final VectorSpecies<Float> F = VectorWidth.FLOAT;
@@ -389,15 +391,10 @@ public class CpuBackend extends ScalarBackend {
         Checks.region("sigmoid x", x, xOff, n);
         Checks.region("sigmoid y", y, yOff, n);
         float[] xs = f(x, "x"), ys = f(y, "y");
-        int j = 0;
-        if (!SCALAR) {
-            // float exp (SVML intrinsic): within a few ulp of the reference's double evaluation.
-            for (; j <= n - L; j += L) {
-                FloatVector e = FloatVector.fromArray(F, xs, xOff + j).neg().lanewise(VectorOperators.EXP);
-                FloatVector.broadcast(F, 1f).div(e.add(1f)).intoArray(ys, yOff + j);
-            }
-        }
-        for (; j < n; j++) {
+        // Scalar on purpose, as the reference: the vector EXP rounds differently when interpreted
+        // and when compiled (SVML), which made results depend on JIT timing; DLRM applies the
+        // sigmoid to one logit per sample, so its speed does not matter.
+        for (int j = 0; j < n; j++) {
             ys[yOff + j] = (float) (1.0 / (1.0 + Math.exp(-xs[xOff + j])));
         }
     }
@@ -410,24 +407,11 @@ public class CpuBackend extends ScalarBackend {
             return 0;
         }
         float[] ps = f(p, "p"), ls = f(labels, "labels");
+        // Scalar on purpose: the loss is computed once per batch, and the vector LOG's rounding
+        // differs between interpreted and compiled code, which would make logged losses depend
+        // on JIT timing (same seed must give the same numbers).
         double s = 0;
         int j = 0;
-        if (!SCALAR) {
-            float lo = BCE_EPS, hi = 1f - BCE_EPS;
-            while (j <= n - L) {
-                int end = Math.min(n - L, j + BLOCK - L);
-                FloatVector acc = FloatVector.zero(F);
-                for (; j <= end; j += L) {
-                    FloatVector pv = FloatVector.fromArray(F, ps, pOff + j).max(lo).min(hi);
-                    FloatVector y = FloatVector.fromArray(F, ls, labelsOff + j);
-                    FloatVector l1 = pv.lanewise(VectorOperators.LOG);
-                    FloatVector l0 = pv.neg().add(1f).lanewise(VectorOperators.LOG);
-                    // y log p + (1 - y) log(1 - p) = l0 + y (l1 - l0)
-                    acc = acc.add(l1.sub(l0).mul(y).add(l0));
-                }
-                s -= acc.reduceLanes(VectorOperators.ADD);
-            }
-        }
         for (; j < n; j++) {
             double pv = Math.min(Math.max(ps[pOff + j], BCE_EPS), 1f - BCE_EPS);
             double y = ls[labelsOff + j];
@@ -462,6 +446,7 @@ public class CpuBackend extends ScalarBackend {
         double s = 0;
         int j = 0;
         if (!SCALAR) {
+            float[] lanes = new float[L];
             while (j <= n - 2 * L) {
                 // two accumulators hide the add latency; blocks bound the float rounding error
                 int end = Math.min(n - 2 * L, j + BLOCK - 2 * L);
@@ -470,7 +455,12 @@ public class CpuBackend extends ScalarBackend {
                     a0 = a0.add(FloatVector.fromArray(F, xs, xOff + j));
                     a1 = a1.add(FloatVector.fromArray(F, xs, xOff + j + L));
                 }
-                s += a0.add(a1).reduceLanes(VectorOperators.ADD);
+                // Lanes summed in index order: reduceLanes(ADD) may add them in another order
+                // once compiled than when interpreted, so results would depend on JIT timing.
+                a0.add(a1).intoArray(lanes, 0);
+                for (int l = 0; l < L; l++) {
+                    s += lanes[l];
+                }
             }
         }
         for (; j < n; j++) {
@@ -487,6 +477,7 @@ public class CpuBackend extends ScalarBackend {
         double s = 0;
         int j = 0;
         if (!SCALAR) {
+            float[] lanes = new float[L];
             while (j <= n - 2 * L) {
                 int end = Math.min(n - 2 * L, j + BLOCK - 2 * L);
                 FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
@@ -494,7 +485,12 @@ public class CpuBackend extends ScalarBackend {
                     a0 = FloatVector.fromArray(F, xs, xOff + j).fma(FloatVector.fromArray(F, ys, yOff + j), a0);
                     a1 = FloatVector.fromArray(F, xs, xOff + j + L).fma(FloatVector.fromArray(F, ys, yOff + j + L), a1);
                 }
-                s += a0.add(a1).reduceLanes(VectorOperators.ADD);
+                // Lanes summed in index order: reduceLanes(ADD) may add them in another order
+                // once compiled than when interpreted, so results would depend on JIT timing.
+                a0.add(a1).intoArray(lanes, 0);
+                for (int l = 0; l < L; l++) {
+                    s += lanes[l];
+                }
             }
         }
         for (; j < n; j++) {
