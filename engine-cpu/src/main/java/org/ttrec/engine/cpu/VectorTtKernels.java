@@ -2,7 +2,7 @@ package org.ttrec.engine.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import org.ttrec.engine.Checks;
 import org.ttrec.engine.Pooling;
@@ -1122,6 +1122,15 @@ public final class VectorTtKernels {
         }
     }
 
+    /**
+     * Lane rotations by 8, 4, 2, 1 (used while L is at least 16, 8, 4, 2): adding each to the
+     * vector in turn leaves the lane sum in lane 0. Constant fields so C2 folds the shuffles.
+     */
+    private static final VectorShuffle<Float> ROT_16 = VectorShuffle.iota(SP, Math.max(1, 8 % L), 1, true);
+    private static final VectorShuffle<Float> ROT_8 = VectorShuffle.iota(SP, Math.max(1, 4 % L), 1, true);
+    private static final VectorShuffle<Float> ROT_4 = VectorShuffle.iota(SP, Math.max(1, 2 % L), 1, true);
+    private static final VectorShuffle<Float> ROT_2 = VectorShuffle.iota(SP, 1, 1, true);
+
     static float dot(int k, float[] x, int xo, float[] y, int yo) {
         int t = 0;
         float s = 0f;
@@ -1134,7 +1143,21 @@ public final class VectorTtKernels {
                 VectorMask<Float> mk = SP.indexInRange(t, k);
                 acc = FloatVector.fromArray(SP, x, xo + t, mk).fma(FloatVector.fromArray(SP, y, yo + t, mk), acc);
             }
-            return acc.reduceLanes(VectorOperators.ADD);
+            // a fixed lanewise tree, not reduceLanes: C2's reduceLanes(ADD) may sum the lanes in
+            // another order than the interpreter and C1, so results would change with JIT tier
+            if (L >= 16) {
+                acc = acc.add(acc.rearrange(ROT_16));
+            }
+            if (L >= 8) {
+                acc = acc.add(acc.rearrange(ROT_8));
+            }
+            if (L >= 4) {
+                acc = acc.add(acc.rearrange(ROT_4));
+            }
+            if (L >= 2) {
+                acc = acc.add(acc.rearrange(ROT_2));
+            }
+            return acc.lane(0);
         }
         for (; t < k; t++) {
             s += x[xo + t] * y[yo + t];
