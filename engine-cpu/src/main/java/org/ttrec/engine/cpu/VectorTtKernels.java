@@ -57,9 +57,20 @@ public final class VectorTtKernels {
      */
     static final boolean SWAP_LEADING_DIGITS = Boolean.parseBoolean(System.getProperty("ttrec.tt.swap", "true"));
     static final int TRANSPOSE_MIN_USES = Integer.getInteger("ttrec.tt.transposeUses", 4);
+    /**
+     * Bytes of forward products (plus core snapshots) kept per kernel instance for reuse by the
+     * following backward ({@code ttrec.tt.reuseMB}, 0 disables the reuse).
+     */
+    static final long REUSE_BUDGET = Long.getLong("ttrec.tt.reuseMB", 256L) << 20;
+    /** See {@link ForwardCache.Registry#Registry}; {@code ttrec.tt.reuseMinFlopsPerByte}. */
+    static final double REUSE_MIN_FLOPS_PER_BYTE =
+            Double.parseDouble(System.getProperty("ttrec.tt.reuseMinFlopsPerByte", "12"));
 
     private final ForkJoinPool pool;
     private final int threads;
+    private final ForwardCache.Registry reuse;
+    /** Backward calls that reused the forward's products (for tests). */
+    long reuseHits;
     private final Worker[] workers;
 
     // ---- per-call shape data (small arrays, regrown when d grows)
@@ -88,7 +99,9 @@ public final class VectorTtKernels {
     private int distinct;
 
     // ---- per-block group scratch (slots are block-relative distinct-row ids)
-    private float[][] pv = new float[0][];    // level k < d-1: P_k of the group opened at a slot
+    private float[][] pv = new float[0][];    // level k < d-1: P_k of the group opened at a slot (active block)
+    private float[][] pvScratch = new float[0][]; // pv when the block is not kept in a ForwardCache
+    private boolean pvCached;                 // backward: pv holds this block's P_k from a checked forward
     private float[][] gp = new float[0][];    // level k < d-1: dP_k of that group
     private int[][] digitAt = new int[0][];   // level k: digit of the group opened at a slot, or -1
     private int[][] parentAt = new int[0][];  // level k >= 1: slot of the parent group
@@ -126,6 +139,12 @@ public final class VectorTtKernels {
      * @param threads number of static partitions (>= 1)
      */
     public VectorTtKernels(ForkJoinPool pool, int threads) {
+        this(pool, threads, REUSE_BUDGET, REUSE_MIN_FLOPS_PER_BYTE);
+    }
+
+    /** As {@link #VectorTtKernels(ForkJoinPool, int)} with the forward-reuse policy given (tests). */
+    VectorTtKernels(ForkJoinPool pool, int threads, long reuseBudget, double reuseMinFlopsPerByte) {
+        this.reuse = new ForwardCache.Registry(reuseBudget, reuseMinFlopsPerByte);
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
@@ -220,11 +239,19 @@ public final class VectorTtKernels {
         this.ldOut = ldOut;
         this.accumulate = accumulate;
         ensureRowBuf();
+        ForwardCache fc = reuse.forForward(cores, shape, distinct, BLOCK);
         for (blockStart = 0; blockStart < distinct; blockStart += BLOCK) {
             blockEnd = Math.min(distinct, blockStart + BLOCK);
             ensureBlockScratch(blockEnd - blockStart);
+            int b = blockStart / BLOCK;
+            pv = fc != null && b < fc.blocks ? fc.blockPv(b, blockEnd - blockStart, msz, d) : pvScratch;
             run(PHASE_CHAIN_FWD);
         }
+        long tr0 = PROFILE ? MX.getCurrentThreadCpuTime() : 0;
+        if (fc != null) {
+            fc.record(cores, shape, uRow, distinct, msz);
+        }
+        if (PROFILE) PROF[8] += MX.getCurrentThreadCpuTime() - tr0;
         run(PHASE_POOL);
         this.out = null;
         end();
@@ -237,7 +264,9 @@ public final class VectorTtKernels {
     public void backward(TtShape shape, float[][] cores, float[][] states, int[] indices, int[] offsets, int bags,
                          float[] weights, Pooling pooling, float[] gradOut, int gradOff, int ldGrad,
                          SparseOptimizer opt) {
+        long tb0 = PROFILE ? MX.getCurrentThreadCpuTime() : 0;
         begin(shape, cores, indices, offsets, bags, weights, pooling);
+        if (PROFILE) PROF[6] += MX.getCurrentThreadCpuTime() - tb0;
         this.gradOut = gradOut;
         this.gradOff = gradOff;
         this.ldGrad = ldGrad;
@@ -254,18 +283,34 @@ public final class VectorTtKernels {
         if (n > 0) {
             run(PHASE_ROW_GRAD);
         }
+        // the forward's P_k, when it ran on bitwise the same rows and core slices (see ForwardCache)
+        long tm0 = PROFILE ? MX.getCurrentThreadCpuTime() : 0;
+        ForwardCache fc = reuse.forBackward(cores, shape, uRow, distinct);
+        if (PROFILE) PROF[9] += MX.getCurrentThreadCpuTime() - tm0;
+        if (fc != null) {
+            reuseHits++;
+        }
         for (blockStart = 0; blockStart < distinct; blockStart += BLOCK) {
             blockEnd = Math.min(distinct, blockStart + BLOCK);
             ensureBlockScratch(blockEnd - blockStart);
+            int b = blockStart / BLOCK;
+            pvCached = fc != null && b < fc.blocks;
+            pv = pvCached ? fc.pv[b] : pvScratch;
             int perThread = (blockEnd - blockStart) / threads;
             for (int k = 0; k < d; k++) {
                 transposeBack[k] = !SCALAR && (long) perThread >= (long) TRANSPOSE_MIN_USES * shape.p(k);
             }
             run(PHASE_CHAIN_BWD);
+            long tb1 = PROFILE ? MX.getCurrentThreadCpuTime() : 0;
             buildSliceLists();
+            if (PROFILE) PROF[7] += MX.getCurrentThreadCpuTime() - tb1;
             run(PHASE_REDUCE);
         }
-        run(PHASE_APPLY);
+        pvCached = false;
+        run(PHASE_APPLY); // changes the cores: a later backward must not reuse this forward
+        if (fc != null) {
+            fc.invalidate();
+        }
         this.gradOut = null;
         this.states = null;
         this.opt = null;
@@ -434,20 +479,24 @@ public final class VectorTtKernels {
     }
 
     private void ensureBlockScratch(int rows) {
-        if (pv.length < d) {
-            pv = Arrays.copyOf(pv, d);
+        if (gp.length < d) {
             gp = Arrays.copyOf(gp, d);
             digitAt = Arrays.copyOf(digitAt, d);
             parentAt = Arrays.copyOf(parentAt, d);
             levelSlices = new int[d];
             levelKeyBase = new int[d];
         }
+        if (pvScratch.length < d) {
+            pvScratch = Arrays.copyOf(pvScratch, d);
+        }
         for (int k = 0; k < d; k++) {
             if (k < d - 1) {
                 long need = (long) rows * msz[k];
-                if (pv[k] == null || pv[k].length < need) {
-                    pv[k] = new float[(int) need];
+                if (gp[k] == null || gp[k].length < need) {
                     gp[k] = new float[(int) need];
+                }
+                if (pvScratch[k] == null || pvScratch[k].length < need) {
+                    pvScratch[k] = new float[(int) need];
                 }
             }
             if (digitAt[k] == null || digitAt[k].length < rows) {
@@ -520,10 +569,21 @@ public final class VectorTtKernels {
 
     // ------------------------------------------------------------------ threading
 
+    /**
+     * Development aid ({@code ttrec.tt.profile}, single-threaded instances only): CPU nanoseconds
+     * per phase summed into {@link #PROF} (index = phase; 6 sort, 7 slice lists, 8 reuse
+     * snapshot, 9 reuse check). A constant false folds the timing away.
+     */
+    static final boolean PROFILE = Boolean.getBoolean("ttrec.tt.profile");
+    static final long[] PROF = new long[16];
+    static final java.lang.management.ThreadMXBean MX = java.lang.management.ManagementFactory.getThreadMXBean();
+
     private void run(int ph) {
         phase = ph;
         if (threads == 1) {
+            long t0 = PROFILE ? MX.getCurrentThreadCpuTime() : 0;
             workers[0].work();
+            if (PROFILE) PROF[ph] += MX.getCurrentThreadCpuTime() - t0;
             return;
         }
         for (Worker w : workers) {
@@ -702,10 +762,14 @@ public final class VectorTtKernels {
                     open[k] = slot;
                     int dst = slot * msz[k];
                     if (k == 0) {
-                        System.arraycopy(cores[0], dg[0] * msz[0], pv[0], dst, msz[0]);
+                        if (!pvCached) {
+                            System.arraycopy(cores[0], dg[0] * msz[0], pv[0], dst, msz[0]);
+                        }
                     } else {
                         parentAt[k][slot] = open[k - 1];
-                        levelForward(k, dg[k], pv[k - 1], open[k - 1] * msz[k - 1], pv[k], dst);
+                        if (!pvCached) {
+                            levelForward(k, dg[k], pv[k - 1], open[k - 1] * msz[k - 1], pv[k], dst);
+                        }
                     }
                     if (backward) {
                         Arrays.fill(gp[k], dst, dst + msz[k], 0f);
