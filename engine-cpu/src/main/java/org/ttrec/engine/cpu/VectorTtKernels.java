@@ -611,6 +611,7 @@ public final class VectorTtKernels {
         int[] pOffs = new int[16], dOffs = new int[16];
         // transposed slices of narrow cores: tcache[k][digit * slice] = slice^T, valid when stamp == callId
         float[][] tcache = new float[0][];
+        int[][] gatherIdx = new int[0][]; // per level: i * ncol, i < L (column gather of a slice)
         int[][] tstamp = new int[0][];
 
         Worker(int t) {
@@ -624,6 +625,15 @@ public final class VectorTtKernels {
                 open = new int[d];
                 tcache = Arrays.copyOf(tcache, d);
                 tstamp = Arrays.copyOf(tstamp, d);
+                gatherIdx = Arrays.copyOf(gatherIdx, d);
+            }
+            for (int k = 0; k < d; k++) {
+                if (gatherIdx[k] == null) {
+                    gatherIdx[k] = new int[L];
+                }
+                for (int i = 0; i < L; i++) {
+                    gatherIdx[k][i] = i * ncol[k];
+                }
             }
             int maxSlice = 0, maxM = 0;
             for (int k = 0; k < d; k++) {
@@ -707,9 +717,24 @@ public final class VectorTtKernels {
                 tstamp[k][digit] = callId;
                 float[] g = cores[k], tc = tcache[k];
                 int kk = rk[k], nc = ncol[k];
-                for (int a = 0; a < kk; a++) {
+                if (!SCALAR && kk >= L) {
+                    // gather a column (stride nc), store it as a contiguous row: one vector op per
+                    // L entries instead of a scalar load and a strided store each
+                    int[] ix = gatherIdx[k];
                     for (int c = 0; c < nc; c++) {
-                        tc[base + c * kk + a] = g[base + a * nc + c];
+                        int a = 0;
+                        for (; a + L <= kk; a += L) {
+                            FloatVector.fromArray(SP, g, base + a * nc + c, ix, 0).intoArray(tc, base + c * kk + a);
+                        }
+                        for (; a < kk; a++) {
+                            tc[base + c * kk + a] = g[base + a * nc + c];
+                        }
+                    }
+                } else {
+                    for (int a = 0; a < kk; a++) {
+                        for (int c = 0; c < nc; c++) {
+                            tc[base + c * kk + a] = g[base + a * nc + c];
+                        }
                     }
                 }
             }
