@@ -101,7 +101,8 @@ public final class VectorTtKernels {
     // ---- per-block group scratch (slots are block-relative distinct-row ids)
     private float[][] pv = new float[0][];    // level k < d-1: P_k of the group opened at a slot (active block)
     private float[][] pvScratch = new float[0][]; // pv when the block is not kept in a ForwardCache
-    private boolean pvCached;                 // backward: pv holds this block's P_k from a checked forward
+    private boolean pvCached;
+    private boolean fuseApply;                // backward in one block: reduce applies the optimiser                 // backward: pv holds this block's P_k from a checked forward
     private float[][] gp = new float[0][];    // level k < d-1: dP_k of that group
     private int[][] digitAt = new int[0][];   // level k: digit of the group opened at a slot, or -1
     private int[][] parentAt = new int[0][];  // level k >= 1: slot of the parent group
@@ -286,6 +287,7 @@ public final class VectorTtKernels {
         // the forward's P_k, when it ran on bitwise the same rows and core slices (see ForwardCache)
         long tm0 = PROFILE ? MX.getCurrentThreadCpuTime() : 0;
         ForwardCache fc = reuse.forBackward(cores, shape, uRow, distinct);
+        fuseApply = distinct <= BLOCK;
         if (PROFILE) PROF[9] += MX.getCurrentThreadCpuTime() - tm0;
         if (fc != null) {
             reuseHits++;
@@ -307,7 +309,10 @@ public final class VectorTtKernels {
             run(PHASE_REDUCE);
         }
         pvCached = false;
-        run(PHASE_APPLY); // changes the cores: a later backward must not reuse this forward
+        if (!fuseApply) {
+            run(PHASE_APPLY); // changes the cores: a later backward must not reuse this forward
+        }
+        fuseApply = false;
         if (fc != null) {
             fc.invalidate();
         }
@@ -860,12 +865,21 @@ public final class VectorTtKernels {
                 for (int s = s0; s < s1; s++) {
                     int from = sliceSeg[segBase + s], to = sliceSeg[segBase + s + 1];
                     int digit = (int) (sliceKeys[from] >>> 32);
-                    float[] gk = grad[k];
-                    int gBase = digit * ss;
+                    // one block holds the whole batch: the slice's gradient is complete here, so it
+                    // is summed in L1-resident scratch and applied at once (same arithmetic as
+                    // summing into the zeroed dense gradient, without its stores, reloads and clearing)
+                    float[] gk = fuseApply ? acc : grad[k];
+                    int gBase = fuseApply ? 0 : digit * ss;
+                    if (fuseApply) {
+                        Arrays.fill(acc, 0, ss, 0f);
+                    }
                     if (k == 0) {
                         for (int e = from; e < to; e++) {
                             int slot = (int) sliceKeys[e];
                             axpy(ss, 1f, gp[0], slot * msz[0], gk, gBase);
+                        }
+                        if (fuseApply) {
+                            applySlice(k, digit, acc, 0);
                         }
                         continue;
                     }
@@ -893,6 +907,9 @@ public final class VectorTtKernels {
                     } else {
                         sliceGrad(m, kk, nc, pv[k - 1], pOffs, src, dOffs, cnt, gk, gBase);
                     }
+                    if (fuseApply) {
+                        applySlice(k, digit, acc, 0);
+                    }
                 }
             }
         }
@@ -902,28 +919,35 @@ public final class VectorTtKernels {
             for (int k = 0; k < d; k++) {
                 int n = touchedCount[k];
                 int ss = shape.sliceSize(k);
-                int kk = rk[k], nc = ncol[k];
-                float[] w = cores[k], g = grad[k];
-                float[] st = states == null ? null : states[k];
+                float[] g = grad[k];
                 for (int i = split(n, threads, t); i < split(n, threads, t + 1); i++) {
                     int digit = touchedList[k][i];
                     int base = digit * ss;
-                    switch (opt.kind()) {
-                        case ACCUMULATE -> axpy(ss, 1f, g, base, st, base);
-                        case SGD -> axpy(ss, -opt.lr(), g, base, w, base);
-                        case ADAGRAD -> adagrad(ss, opt.lr(), opt.eps(), g, base, st, base, w, base);
-                        case ROWWISE_ADAGRAD -> {
-                            for (int a = 0; a < kk; a++) {
-                                int o = base + a * nc;
-                                float sq = sumSquares(nc, g, o);
-                                float sv = st[digit * kk + a] + sq / nc;
-                                st[digit * kk + a] = sv;
-                                float step = opt.lr() / ((float) Math.sqrt(sv) + opt.eps());
-                                axpy(nc, -step, g, o, w, o);
-                            }
-                        }
-                    }
+                    applySlice(k, digit, g, base);
                     Arrays.fill(g, base, base + ss, 0f);
+                }
+            }
+        }
+
+        /** The optimiser step of slice (k, digit) from its gradient at g[gOff, gOff + sliceSize). */
+        void applySlice(int k, int digit, float[] g, int gOff) {
+            int ss = shape.sliceSize(k);
+            int kk = rk[k], nc = ncol[k];
+            int base = digit * ss;
+            float[] w = cores[k];
+            float[] st = states == null ? null : states[k];
+            switch (opt.kind()) {
+                case ACCUMULATE -> axpy(ss, 1f, g, gOff, st, base);
+                case SGD -> axpy(ss, -opt.lr(), g, gOff, w, base);
+                case ADAGRAD -> adagrad(ss, opt.lr(), opt.eps(), g, gOff, st, base, w, base);
+                case ROWWISE_ADAGRAD -> {
+                    for (int a = 0; a < kk; a++) {
+                        float sq = sumSquares(nc, g, gOff + a * nc);
+                        float sv = st[digit * kk + a] + sq / nc;
+                        st[digit * kk + a] = sv;
+                        float step = opt.lr() / ((float) Math.sqrt(sv) + opt.eps());
+                        axpy(nc, -step, g, gOff + a * nc, w, base + a * nc);
+                    }
                 }
             }
         }
