@@ -1290,6 +1290,14 @@ public final class VectorTtKernels {
             }
             return;
         }
+        // two methods, not one: as a single 1.4 KB method C1 gave up on it ("out of virtual
+        // registers"), which left it at tier 2 (no intrinsics, vectors boxed, ~50x slower)
+        int a = sliceGradPairs(m, k, n, p, po, dd, dOffs, cnt, g, go);
+        sliceGradSingles(a, m, k, n, p, po, dd, dOffs, cnt, g, go);
+    }
+
+    /** Slice rows in pairs (while n >= 4L); returns the first row left. */
+    static int sliceGradPairs(int m, int k, int n, float[] p, int[] po, float[] dd, int[] dOffs, int cnt, float[] g, int go) {
         int a = 0;
         // two slice rows x four vectors: eight independent FMA chains per group row
         for (; a + 1 < k && n >= 4 * L; a += 2) {
@@ -1349,7 +1357,13 @@ public final class VectorTtKernels {
                 d0.intoArray(g, gb + j, mk);
             }
         }
-        for (; a < k; a++) {
+        return a;
+    }
+
+    /** Slice rows [a0, k) one at a time. */
+    static void sliceGradSingles(int a0, int m, int k, int n, float[] p, int[] po, float[] dd, int[] dOffs, int cnt,
+                                 float[] g, int go) {
+        for (int a = a0; a < k; a++) {
             int ga = go + a * n;
             int j = 0;
             for (; j + 4 * L <= n; j += 4 * L) {
