@@ -59,9 +59,11 @@ public final class VectorTtKernels {
     static final int TRANSPOSE_MIN_USES = Integer.getInteger("ttrec.tt.transposeUses", 4);
     /**
      * Bytes of forward products (plus core snapshots) kept per kernel instance for reuse by the
-     * following backward ({@code ttrec.tt.reuseMB}, 0 disables the reuse).
+     * following backward ({@code ttrec.tt.reuseMB}, 0 disables the reuse); by default 256 MB but
+     * at most an eighth of the maximum heap, so small heaps are not crowded out.
      */
-    static final long REUSE_BUDGET = Long.getLong("ttrec.tt.reuseMB", 256L) << 20;
+    static final long REUSE_BUDGET = Long.getLong("ttrec.tt.reuseMB",
+            Math.min(256L, Runtime.getRuntime().maxMemory() / 8 >> 20)) << 20;
     /** See {@link ForwardCache.Registry#Registry}; {@code ttrec.tt.reuseMinFlopsPerByte}. */
     static final double REUSE_MIN_FLOPS_PER_BYTE =
             Double.parseDouble(System.getProperty("ttrec.tt.reuseMinFlopsPerByte", "12"));
