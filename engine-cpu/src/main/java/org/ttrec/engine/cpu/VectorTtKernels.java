@@ -56,9 +56,22 @@ public final class VectorTtKernels {
      */
     static final boolean SWAP_LEADING_DIGITS = Boolean.parseBoolean(System.getProperty("ttrec.tt.swap", "true"));
     static final int TRANSPOSE_MIN_USES = Integer.getInteger("ttrec.tt.transposeUses", 4);
+    /**
+     * Bytes of forward products (plus core snapshots) kept per kernel instance for reuse by the
+     * following backward ({@code ttrec.tt.reuseMB}, 0 disables the reuse); by default 256 MB but
+     * at most an eighth of the maximum heap, so small heaps are not crowded out.
+     */
+    static final long REUSE_BUDGET = Long.getLong("ttrec.tt.reuseMB",
+            Math.min(256L, Runtime.getRuntime().maxMemory() / 8 >> 20)) << 20;
+    /** See {@link ForwardCache.Registry#Registry}; {@code ttrec.tt.reuseMinFlopsPerByte}. */
+    static final double REUSE_MIN_FLOPS_PER_BYTE =
+            Double.parseDouble(System.getProperty("ttrec.tt.reuseMinFlopsPerByte", "12"));
 
     private final ForkJoinPool pool;
     private final int threads;
+    private final ForwardCache.Registry reuse;
+    /** Backward calls that reused the forward's products (for tests). */
+    long reuseHits;
     private final Worker[] workers;
 
     // ---- per-call shape data (small arrays, regrown when d grows)
@@ -87,7 +100,10 @@ public final class VectorTtKernels {
     private int distinct;
 
     // ---- per-block group scratch (slots are block-relative distinct-row ids)
-    private float[][] pv = new float[0][];    // level k < d-1: P_k of the group opened at a slot
+    private float[][] pv = new float[0][];    // level k < d-1: P_k of the group opened at a slot (active block)
+    private float[][] pvScratch = new float[0][]; // pv when the block is not kept in a ForwardCache
+    private boolean pvCached;
+    private boolean fuseApply;                // backward in one block: reduce applies the optimiser                 // backward: pv holds this block's P_k from a checked forward
     private float[][] gp = new float[0][];    // level k < d-1: dP_k of that group
     private int[][] digitAt = new int[0][];   // level k: digit of the group opened at a slot, or -1
     private int[][] parentAt = new int[0][];  // level k >= 1: slot of the parent group
@@ -125,6 +141,12 @@ public final class VectorTtKernels {
      * @param threads number of static partitions (>= 1)
      */
     public VectorTtKernels(ForkJoinPool pool, int threads) {
+        this(pool, threads, REUSE_BUDGET, REUSE_MIN_FLOPS_PER_BYTE);
+    }
+
+    /** As {@link #VectorTtKernels(ForkJoinPool, int)} with the forward-reuse policy given (tests). */
+    VectorTtKernels(ForkJoinPool pool, int threads, long reuseBudget, double reuseMinFlopsPerByte) {
+        this.reuse = new ForwardCache.Registry(reuseBudget, reuseMinFlopsPerByte);
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
@@ -219,11 +241,19 @@ public final class VectorTtKernels {
         this.ldOut = ldOut;
         this.accumulate = accumulate;
         ensureRowBuf();
+        ForwardCache fc = reuse.forForward(cores, shape, distinct, BLOCK);
         for (blockStart = 0; blockStart < distinct; blockStart += BLOCK) {
             blockEnd = Math.min(distinct, blockStart + BLOCK);
             ensureBlockScratch(blockEnd - blockStart);
+            int b = blockStart / BLOCK;
+            pv = fc != null && b < fc.blocks ? fc.blockPv(b, blockEnd - blockStart, msz, d) : pvScratch;
             run(PHASE_CHAIN_FWD);
         }
+        long tr0 = PROFILE ? MX.getCurrentThreadCpuTime() : 0;
+        if (fc != null) {
+            fc.record(cores, shape, uRow, distinct, msz);
+        }
+        if (PROFILE) PROF[8] += MX.getCurrentThreadCpuTime() - tr0;
         run(PHASE_POOL);
         this.out = null;
         end();
@@ -236,7 +266,9 @@ public final class VectorTtKernels {
     public void backward(TtShape shape, float[][] cores, float[][] states, int[] indices, int[] offsets, int bags,
                          float[] weights, Pooling pooling, float[] gradOut, int gradOff, int ldGrad,
                          SparseOptimizer opt) {
+        long tb0 = PROFILE ? MX.getCurrentThreadCpuTime() : 0;
         begin(shape, cores, indices, offsets, bags, weights, pooling);
+        if (PROFILE) PROF[6] += MX.getCurrentThreadCpuTime() - tb0;
         this.gradOut = gradOut;
         this.gradOff = gradOff;
         this.ldGrad = ldGrad;
@@ -253,18 +285,38 @@ public final class VectorTtKernels {
         if (n > 0) {
             run(PHASE_ROW_GRAD);
         }
+        // the forward's P_k, when it ran on bitwise the same rows and core slices (see ForwardCache)
+        long tm0 = PROFILE ? MX.getCurrentThreadCpuTime() : 0;
+        ForwardCache fc = reuse.forBackward(cores, shape, uRow, distinct);
+        fuseApply = distinct <= BLOCK;
+        if (PROFILE) PROF[9] += MX.getCurrentThreadCpuTime() - tm0;
+        if (fc != null) {
+            reuseHits++;
+        }
         for (blockStart = 0; blockStart < distinct; blockStart += BLOCK) {
             blockEnd = Math.min(distinct, blockStart + BLOCK);
             ensureBlockScratch(blockEnd - blockStart);
+            int b = blockStart / BLOCK;
+            pvCached = fc != null && b < fc.blocks;
+            pv = pvCached ? fc.pv[b] : pvScratch;
             int perThread = (blockEnd - blockStart) / threads;
             for (int k = 0; k < d; k++) {
                 transposeBack[k] = !SCALAR && (long) perThread >= (long) TRANSPOSE_MIN_USES * shape.p(k);
             }
             run(PHASE_CHAIN_BWD);
+            long tb1 = PROFILE ? MX.getCurrentThreadCpuTime() : 0;
             buildSliceLists();
+            if (PROFILE) PROF[7] += MX.getCurrentThreadCpuTime() - tb1;
             run(PHASE_REDUCE);
         }
-        run(PHASE_APPLY);
+        pvCached = false;
+        if (!fuseApply) {
+            run(PHASE_APPLY); // changes the cores: a later backward must not reuse this forward
+        }
+        fuseApply = false;
+        if (fc != null) {
+            fc.invalidate();
+        }
         this.gradOut = null;
         this.states = null;
         this.opt = null;
@@ -433,20 +485,24 @@ public final class VectorTtKernels {
     }
 
     private void ensureBlockScratch(int rows) {
-        if (pv.length < d) {
-            pv = Arrays.copyOf(pv, d);
+        if (gp.length < d) {
             gp = Arrays.copyOf(gp, d);
             digitAt = Arrays.copyOf(digitAt, d);
             parentAt = Arrays.copyOf(parentAt, d);
             levelSlices = new int[d];
             levelKeyBase = new int[d];
         }
+        if (pvScratch.length < d) {
+            pvScratch = Arrays.copyOf(pvScratch, d);
+        }
         for (int k = 0; k < d; k++) {
             if (k < d - 1) {
                 long need = (long) rows * msz[k];
-                if (pv[k] == null || pv[k].length < need) {
-                    pv[k] = new float[(int) need];
+                if (gp[k] == null || gp[k].length < need) {
                     gp[k] = new float[(int) need];
+                }
+                if (pvScratch[k] == null || pvScratch[k].length < need) {
+                    pvScratch[k] = new float[(int) need];
                 }
             }
             if (digitAt[k] == null || digitAt[k].length < rows) {
@@ -519,10 +575,21 @@ public final class VectorTtKernels {
 
     // ------------------------------------------------------------------ threading
 
+    /**
+     * Development aid ({@code ttrec.tt.profile}, single-threaded instances only): CPU nanoseconds
+     * per phase summed into {@link #PROF} (index = phase; 6 sort, 7 slice lists, 8 reuse
+     * snapshot, 9 reuse check). A constant false folds the timing away.
+     */
+    static final boolean PROFILE = Boolean.getBoolean("ttrec.tt.profile");
+    static final long[] PROF = new long[16];
+    static final java.lang.management.ThreadMXBean MX = java.lang.management.ManagementFactory.getThreadMXBean();
+
     private void run(int ph) {
         phase = ph;
         if (threads == 1) {
+            long t0 = PROFILE ? MX.getCurrentThreadCpuTime() : 0;
             workers[0].work();
+            if (PROFILE) PROF[ph] += MX.getCurrentThreadCpuTime() - t0;
             return;
         }
         for (Worker w : workers) {
@@ -550,6 +617,7 @@ public final class VectorTtKernels {
         int[] pOffs = new int[16], dOffs = new int[16];
         // transposed slices of narrow cores: tcache[k][digit * slice] = slice^T, valid when stamp == callId
         float[][] tcache = new float[0][];
+        int[][] gatherIdx = new int[0][]; // per level: i * ncol, i < L (column gather of a slice)
         int[][] tstamp = new int[0][];
 
         Worker(int t) {
@@ -563,6 +631,15 @@ public final class VectorTtKernels {
                 open = new int[d];
                 tcache = Arrays.copyOf(tcache, d);
                 tstamp = Arrays.copyOf(tstamp, d);
+                gatherIdx = Arrays.copyOf(gatherIdx, d);
+            }
+            for (int k = 0; k < d; k++) {
+                if (gatherIdx[k] == null) {
+                    gatherIdx[k] = new int[L];
+                }
+                for (int i = 0; i < L; i++) {
+                    gatherIdx[k][i] = i * ncol[k];
+                }
             }
             int maxSlice = 0, maxM = 0;
             for (int k = 0; k < d; k++) {
@@ -646,9 +723,24 @@ public final class VectorTtKernels {
                 tstamp[k][digit] = callId;
                 float[] g = cores[k], tc = tcache[k];
                 int kk = rk[k], nc = ncol[k];
-                for (int a = 0; a < kk; a++) {
+                if (!SCALAR && kk >= L) {
+                    // gather a column (stride nc), store it as a contiguous row: one vector op per
+                    // L entries instead of a scalar load and a strided store each
+                    int[] ix = gatherIdx[k];
                     for (int c = 0; c < nc; c++) {
-                        tc[base + c * kk + a] = g[base + a * nc + c];
+                        int a = 0;
+                        for (; a + L <= kk; a += L) {
+                            FloatVector.fromArray(SP, g, base + a * nc + c, ix, 0).intoArray(tc, base + c * kk + a);
+                        }
+                        for (; a < kk; a++) {
+                            tc[base + c * kk + a] = g[base + a * nc + c];
+                        }
+                    }
+                } else {
+                    for (int a = 0; a < kk; a++) {
+                        for (int c = 0; c < nc; c++) {
+                            tc[base + c * kk + a] = g[base + a * nc + c];
+                        }
                     }
                 }
             }
@@ -701,10 +793,14 @@ public final class VectorTtKernels {
                     open[k] = slot;
                     int dst = slot * msz[k];
                     if (k == 0) {
-                        System.arraycopy(cores[0], dg[0] * msz[0], pv[0], dst, msz[0]);
+                        if (!pvCached) {
+                            System.arraycopy(cores[0], dg[0] * msz[0], pv[0], dst, msz[0]);
+                        }
                     } else {
                         parentAt[k][slot] = open[k - 1];
-                        levelForward(k, dg[k], pv[k - 1], open[k - 1] * msz[k - 1], pv[k], dst);
+                        if (!pvCached) {
+                            levelForward(k, dg[k], pv[k - 1], open[k - 1] * msz[k - 1], pv[k], dst);
+                        }
                     }
                     if (backward) {
                         Arrays.fill(gp[k], dst, dst + msz[k], 0f);
@@ -770,12 +866,21 @@ public final class VectorTtKernels {
                 for (int s = s0; s < s1; s++) {
                     int from = sliceSeg[segBase + s], to = sliceSeg[segBase + s + 1];
                     int digit = (int) (sliceKeys[from] >>> 32);
-                    float[] gk = grad[k];
-                    int gBase = digit * ss;
+                    // one block holds the whole batch: the slice's gradient is complete here, so it
+                    // is summed in L1-resident scratch and applied at once (same arithmetic as
+                    // summing into the zeroed dense gradient, without its stores, reloads and clearing)
+                    float[] gk = fuseApply ? acc : grad[k];
+                    int gBase = fuseApply ? 0 : digit * ss;
+                    if (fuseApply) {
+                        Arrays.fill(acc, 0, ss, 0f);
+                    }
                     if (k == 0) {
                         for (int e = from; e < to; e++) {
                             int slot = (int) sliceKeys[e];
                             axpy(ss, 1f, gp[0], slot * msz[0], gk, gBase);
+                        }
+                        if (fuseApply) {
+                            applySlice(k, digit, acc, 0);
                         }
                         continue;
                     }
@@ -803,6 +908,9 @@ public final class VectorTtKernels {
                     } else {
                         sliceGrad(m, kk, nc, pv[k - 1], pOffs, src, dOffs, cnt, gk, gBase);
                     }
+                    if (fuseApply) {
+                        applySlice(k, digit, acc, 0);
+                    }
                 }
             }
         }
@@ -812,28 +920,35 @@ public final class VectorTtKernels {
             for (int k = 0; k < d; k++) {
                 int n = touchedCount[k];
                 int ss = shape.sliceSize(k);
-                int kk = rk[k], nc = ncol[k];
-                float[] w = cores[k], g = grad[k];
-                float[] st = states == null ? null : states[k];
+                float[] g = grad[k];
                 for (int i = split(n, threads, t); i < split(n, threads, t + 1); i++) {
                     int digit = touchedList[k][i];
                     int base = digit * ss;
-                    switch (opt.kind()) {
-                        case ACCUMULATE -> axpy(ss, 1f, g, base, st, base);
-                        case SGD -> axpy(ss, -opt.lr(), g, base, w, base);
-                        case ADAGRAD -> adagrad(ss, opt.lr(), opt.eps(), g, base, st, base, w, base);
-                        case ROWWISE_ADAGRAD -> {
-                            for (int a = 0; a < kk; a++) {
-                                int o = base + a * nc;
-                                float sq = sumSquares(nc, g, o);
-                                float sv = st[digit * kk + a] + sq / nc;
-                                st[digit * kk + a] = sv;
-                                float step = opt.lr() / ((float) Math.sqrt(sv) + opt.eps());
-                                axpy(nc, -step, g, o, w, o);
-                            }
-                        }
-                    }
+                    applySlice(k, digit, g, base);
                     Arrays.fill(g, base, base + ss, 0f);
+                }
+            }
+        }
+
+        /** The optimiser step of slice (k, digit) from its gradient at g[gOff, gOff + sliceSize). */
+        void applySlice(int k, int digit, float[] g, int gOff) {
+            int ss = shape.sliceSize(k);
+            int kk = rk[k], nc = ncol[k];
+            int base = digit * ss;
+            float[] w = cores[k];
+            float[] st = states == null ? null : states[k];
+            switch (opt.kind()) {
+                case ACCUMULATE -> axpy(ss, 1f, g, gOff, st, base);
+                case SGD -> axpy(ss, -opt.lr(), g, gOff, w, base);
+                case ADAGRAD -> adagrad(ss, opt.lr(), opt.eps(), g, gOff, st, base, w, base);
+                case ROWWISE_ADAGRAD -> {
+                    for (int a = 0; a < kk; a++) {
+                        float sq = sumSquares(nc, g, gOff + a * nc);
+                        float sv = st[digit * kk + a] + sq / nc;
+                        st[digit * kk + a] = sv;
+                        float step = opt.lr() / ((float) Math.sqrt(sv) + opt.eps());
+                        axpy(nc, -step, g, gOff + a * nc, w, base + a * nc);
+                    }
                 }
             }
         }
@@ -1173,6 +1288,14 @@ public final class VectorTtKernels {
             }
             return;
         }
+        // two methods, not one: as a single 1.4 KB method C1 gave up on it ("out of virtual
+        // registers"), which left it at tier 2 (no intrinsics, vectors boxed, ~50x slower)
+        int a = sliceGradPairs(m, k, n, p, po, dd, dOffs, cnt, g, go);
+        sliceGradSingles(a, m, k, n, p, po, dd, dOffs, cnt, g, go);
+    }
+
+    /** Slice rows in pairs (while n >= 4L); returns the first row left. */
+    static int sliceGradPairs(int m, int k, int n, float[] p, int[] po, float[] dd, int[] dOffs, int cnt, float[] g, int go) {
         int a = 0;
         // two slice rows x four vectors: eight independent FMA chains per group row
         for (; a + 1 < k && n >= 4 * L; a += 2) {
@@ -1232,7 +1355,13 @@ public final class VectorTtKernels {
                 d0.intoArray(g, gb + j, mk);
             }
         }
-        for (; a < k; a++) {
+        return a;
+    }
+
+    /** Slice rows [a0, k) one at a time. */
+    static void sliceGradSingles(int a0, int m, int k, int n, float[] p, int[] po, float[] dd, int[] dOffs, int cnt,
+                                 float[] g, int go) {
+        for (int a = a0; a < k; a++) {
             int ga = go + a * n;
             int j = 0;
             for (; j + 4 * L <= n; j += 4 * L) {

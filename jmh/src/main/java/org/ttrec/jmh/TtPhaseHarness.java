@@ -1,0 +1,69 @@
+package org.ttrec.jmh;
+
+import org.ttrec.engine.*;
+import org.ttrec.engine.cpu.VectorTtKernels;
+import org.ttrec.engine.tt.TtInit;
+import java.lang.management.*;
+import java.util.*;
+
+/**
+ * Quick TT-EmbeddingBag harness for a shared, noisy machine: single-threaded kernels, throughput
+ * from this thread's CPU time (not wall time), best of {@code -Dreps} (default 6) windows, and,
+ * with {@code -Dttrec.tt.profile=true}, CPU time per kernel phase. Same workload as
+ * {@link TtEmbeddingBagBenchmark} (2048 bags of 1 and 20 uniform lookups, SGD). JMH stays the
+ * reference for reported numbers; this is for A/B runs of two builds in one session.
+ *
+ * <p>Usage: {@code java --add-modules jdk.incubator.vector -cp <classes> org.ttrec.jmh.TtPhaseHarness
+ * [D:q1xq2xq3:R,...] [seconds per window]}; {@code -Dfwdonly=1} skips fwd+bwd.
+ */
+public class TtPhaseHarness {
+    static final int N = 10_131_227; static final int[] P = {200,220,250}; static final int BAGS = 2048;
+    public static void main(String[] a) throws Exception {
+        String[] configs = a.length > 0 ? a[0].split(",") : new String[]{"16:2x2x4:32","64:4x4x4:32","64:4x4x4:64"};
+        double secs = a.length > 1 ? Double.parseDouble(a[1]) : 1.5;
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        for (String config : configs) {
+            String[] parts = config.split(":");
+            int dim = Integer.parseInt(parts[0]);
+            String[] qs = parts[1].split("x"); int[] q = new int[qs.length];
+            for (int k = 0; k < q.length; k++) q[k] = Integer.parseInt(qs[k]);
+            TtShape shape = TtShape.uniformRank(N, P, q, Integer.parseInt(parts[2]));
+            float[][] cores = TtInit.sampledGaussian().create(shape, 1);
+            VectorTtKernels kern = new VectorTtKernels(null, 1);
+            float[] out = new float[BAGS*dim], grad = new float[BAGS*dim];
+            SplittableRandom rnd = new SplittableRandom(7);
+            for (int i = 0; i < grad.length; i++) grad[i] = (float) rnd.nextDouble(-1e-3, 1e-3);
+            for (int lookups : new int[]{1, 20}) {
+                int[][] batches = new int[8][BAGS*lookups];
+                for (int[] b : batches) for (int j = 0; j < b.length; j++) b[j] = rnd.nextInt(N);
+                int[] off = new int[BAGS+1]; for (int b = 0; b <= BAGS; b++) off[b] = b*lookups;
+                SparseOptimizer sgd = SparseOptimizer.sgd(0.01f);
+                for (int mode = 0; mode < (System.getProperty("fwdonly") != null ? 1 : 2); mode++) {
+                    double best = 0; int REPS = Integer.getInteger("reps", 6);
+                    for (int rep = 0; rep < REPS; rep++) { // rep 0 = warmup
+                        long[] prof = profArr(); if (prof != null) Arrays.fill(prof, 0);
+                        long t0 = mx.getCurrentThreadCpuTime(); long calls = 0; int bi = 0;
+                        while (mx.getCurrentThreadCpuTime() - t0 < secs * 1e9) {
+                            int[] idx = batches[bi++ & 7];
+                            kern.forward(shape, cores, idx, off, BAGS, null, Pooling.SUM, false, out, 0, dim);
+                            if (mode == 1) kern.backward(shape, cores, null, idx, off, BAGS, null, Pooling.SUM, grad, 0, dim, sgd);
+                            calls++;
+                        }
+                        long t = mx.getCurrentThreadCpuTime() - t0;
+                        double rate0 = calls * (double) BAGS * lookups / (t / 1e9); if (rep > 0) best = Math.max(best, rate0);
+                        if (rep == REPS - 1) {
+                            double rate = best; t = (long) (1e9 * calls * BAGS * lookups / best);
+                            StringBuilder sb = new StringBuilder();
+                            if (prof != null) { String[] nm = {"rowgrad","chainF","chainB","pool","reduce","apply","begin","slices","record","match"};
+                                for (int i = 0; i < 10; i++) sb.append(String.format(" %s=%.0fus", nm[i], prof[i]/1e3/calls)); }
+                            System.out.printf("%-12s L%-2d %-7s %8.3f M lookups/s (%.0f us/call)%s%n", config, lookups, mode==0?"fwd":"fwdbwd", rate/1e6, t/1e3/calls, sb);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    static long[] profArr() {
+        try { var f = VectorTtKernels.class.getDeclaredField("PROF"); f.setAccessible(true); return (long[]) f.get(null);} catch (Exception e) { return null; }
+    }
+}
