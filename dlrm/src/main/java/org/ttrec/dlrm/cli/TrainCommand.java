@@ -117,6 +117,10 @@ public final class TrainCommand implements Callable<Integer> {
     Long memoryBudget;
     @Option(names = "--tt-cache-fraction", description = "Hot-row cache rows as a fraction of each TT table.")
     Double cacheFraction;
+    @Option(names = "--tt-cache-warmup", description = "Training steps counted before the hot-row cache is populated.")
+    Long cacheWarmup;
+    @Option(names = "--tt-cache-refresh", description = "Steps between hot-row cache refreshes (0 = never).")
+    Long cacheRefresh;
     @Option(names = "--train-samples", description = "Synthetic data: training samples (validation and test get 1/12 of that each).")
     Long trainSamples;
     @Option(names = "--zipf", description = "Synthetic data: Zipf exponent of categorical values (0 = uniform).")
@@ -205,6 +209,8 @@ public final class TrainCommand implements Callable<Integer> {
         if (ttCores != null) m.tt.cores = ttCores;
         if (memoryBudget != null) m.tt.memoryBudgetBytes = memoryBudget;
         if (cacheFraction != null) m.tt.cacheFraction = cacheFraction;
+        if (cacheWarmup != null) m.tt.cacheWarmupSteps = cacheWarmup;
+        if (cacheRefresh != null) m.tt.cacheRefreshSteps = cacheRefresh;
         if (trainSamples != null) c.data.trainSamples = trainSamples;
         if (zipf != null) c.data.zipf = zipf;
         if (sets != null) {

@@ -31,8 +31,10 @@ public final class TtConfig {
     public String init = "sampled-gaussian";
     /** Hot-row cache rows as a fraction of N (0 = no cache). */
     public double cacheFraction = 0;
-    /** Lookups counted before the cache is first populated. */
+    /** Training steps counted before the cache is first populated (0 = populate after the first step). */
     public long cacheWarmupSteps = 0;
+    /** Steps between cache refreshes after the first populate (0 = never refresh). */
+    public long cacheRefreshSteps = 0;
 
     /** An explicit TT shape for one table. */
     public static final class TableShape {
@@ -79,6 +81,11 @@ public final class TtConfig {
                 throw new IllegalArgumentException("model.tt.perTable: table " + t + " does not exist (there are "
                         + tableCount + ")");
             }
+        }
+        if (cacheWarmupSteps < 0 || cacheWarmupSteps > Integer.MAX_VALUE
+                || cacheRefreshSteps < 0 || cacheRefreshSteps > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("model.tt.cacheWarmupSteps and cacheRefreshSteps must lie in [0, "
+                    + Integer.MAX_VALUE + "], got " + cacheWarmupSteps + " and " + cacheRefreshSteps);
         }
         if (!(cacheFraction >= 0 && cacheFraction <= 1)) {
             throw new IllegalArgumentException("model.tt.cacheFraction must lie in [0, 1], got " + cacheFraction);

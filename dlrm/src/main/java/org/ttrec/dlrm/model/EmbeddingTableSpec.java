@@ -17,9 +17,11 @@ import org.ttrec.engine.TtShape;
  * @param ttInit    core initialisation (TT only)
  * @param cacheRows hot-row cache rows (TT only, 0 = none)
  * @param cacheWarmupSteps steps counted before the cache is populated (TT only)
+ * @param cacheRefreshSteps steps between cache refreshes, 0 = never (TT only)
  */
 public record EmbeddingTableSpec(int index, String name, int rows, int dim, Pooling pooling, Kind kind,
-                                 TtShape ttShape, String ttInit, int cacheRows, long cacheWarmupSteps) {
+                                 TtShape ttShape, String ttInit, int cacheRows, long cacheWarmupSteps,
+                                 long cacheRefreshSteps) {
 
     /** Table kinds. */
     public enum Kind {

@@ -65,7 +65,7 @@ public final class TableFactory {
             String name = "table " + t;
             if (!tt.isTt(t, rows[t])) {
                 specs.add(new EmbeddingTableSpec(t, name, rows[t], m.embeddingDim, pooling,
-                        EmbeddingTableSpec.Kind.DENSE, null, null, 0, 0));
+                        EmbeddingTableSpec.Kind.DENSE, null, null, 0, 0, 0));
                 continue;
             }
             TtConfig.TableShape ts = tt.perTable.get(Integer.toString(t));
@@ -77,7 +77,7 @@ public final class TableFactory {
             }
             int cache = (int) Math.min(rows[t], Math.round(tt.cacheFraction * rows[t]));
             specs.add(new EmbeddingTableSpec(t, name, rows[t], m.embeddingDim, pooling, EmbeddingTableSpec.Kind.TT,
-                    shape, tt.init, cache, tt.cacheWarmupSteps));
+                    shape, tt.init, cache, tt.cacheWarmupSteps, tt.cacheRefreshSteps));
         }
         return specs;
     }
@@ -107,7 +107,8 @@ public final class TableFactory {
             case DENSE -> new DenseEmbeddingBag(be, spec.name(), spec.rows(), spec.dim(), spec.pooling(), seed);
             case TT -> new TtEmbeddingBag(spec.name(), be, spec.ttShape(), spec.pooling(), TtInit.parse(spec.ttInit()),
                     seed, spec.cacheRows() > 0
-                            ? TtCacheConfig.rows(spec.cacheRows(), (int) Math.max(1, spec.cacheWarmupSteps()), 0)
+                            ? TtCacheConfig.rows(spec.cacheRows(), (int) Math.max(1, spec.cacheWarmupSteps()),
+                                    (int) spec.cacheRefreshSteps())
                             : TtCacheConfig.OFF);
         };
     }

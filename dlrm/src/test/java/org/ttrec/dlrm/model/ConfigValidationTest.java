@@ -128,4 +128,22 @@ class ConfigValidationTest {
             Files.deleteIfExists(f);
         }
     }
+
+    @Test
+    void hotRowCacheSettingsReachTheTtTables() {
+        RunConfig c = Presets.get("tiny");
+        c.set("model.tt.cacheFraction=0.01");
+        c.set("model.tt.cacheWarmupSteps=7");
+        c.set("model.tt.cacheRefreshSteps=50");
+        var specs = TableFactory.plan(c.model, MemoryPlan.denseParameters(c), 0);
+        EmbeddingTableSpec big = specs.get(9);
+        assertEquals(EmbeddingTableSpec.Kind.TT, big.kind());
+        assertEquals(10_000, big.cacheRows());
+        assertEquals(7, big.cacheWarmupSteps());
+        assertEquals(50, big.cacheRefreshSteps());
+        assertEquals(0, specs.get(0).cacheRows(), "dense tables get no cache");
+        c.set("model.tt.cacheRefreshSteps=-1");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, c::validate);
+        assertTrue(e.getMessage().contains("cacheRefreshSteps"), e.getMessage());
+    }
 }
