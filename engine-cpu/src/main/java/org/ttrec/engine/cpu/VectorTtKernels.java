@@ -1410,6 +1410,15 @@ public final class VectorTtKernels {
             }
             return;
         }
+        // Two methods, not one: as a single method C1 ran out of registers compiling it, and the
+        // method then never reached C2, leaving the backward's reduce phase about 7x slower.
+        int j = n >= 2 && k >= 2 * L ? sliceGradTPairs(m, k, n, p, po, dd, dOffs, cnt, gt) : 0;
+        sliceGradTSingles(m, k, n, p, po, dd, dOffs, cnt, gt, j);
+    }
+
+    /** Columns of GT two at a time; returns the first column not done. */
+    private static int sliceGradTPairs(int m, int k, int n, float[] p, int[] po, float[] dd, int[] dOffs, int cnt,
+                                       float[] gt) {
         int j = 0;
         // two output columns x two vectors: four independent chains, each P load used twice
         for (; j + 1 < n && k >= 2 * L; j += 2) {
@@ -1454,6 +1463,12 @@ public final class VectorTtKernels {
                 e0.intoArray(gt, gj1 + a, mk);
             }
         }
+        return j;
+    }
+
+    /** Columns of GT from {@code j} on, one at a time. */
+    private static void sliceGradTSingles(int m, int k, int n, float[] p, int[] po, float[] dd, int[] dOffs, int cnt,
+                                          float[] gt, int j) {
         for (; j < n; j++) {
             int gj = j * k;
             int a = 0;
