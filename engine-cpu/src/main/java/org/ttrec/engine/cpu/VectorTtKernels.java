@@ -1131,80 +1131,10 @@ public final class VectorTtKernels {
     static void gemmRowsAdd(int m, int k, int n, float[] a, int ao, float[] b, int bo, float[] c, int co) {
         int r = 0;
         if (!SCALAR) {
-            // two rows x two vectors x even/odd k: eight independent FMA chains
-            for (; r + 1 < m; r += 2) {
-                int a0 = ao + r * k, a1 = a0 + k;
-                int cr = co + r * n, cr1 = cr + n;
-                int j = 0;
-                for (; j + 2 * L <= n; j += 2 * L) {
-                    FloatVector e0 = FloatVector.fromArray(SP, c, cr + j), e1 = FloatVector.fromArray(SP, c, cr + j + L);
-                    FloatVector f0 = FloatVector.fromArray(SP, c, cr1 + j), f1 = FloatVector.fromArray(SP, c, cr1 + j + L);
-                    FloatVector o0 = FloatVector.zero(SP), o1 = FloatVector.zero(SP);
-                    FloatVector g0 = FloatVector.zero(SP), g1 = FloatVector.zero(SP);
-                    int t = 0;
-                    for (; t + 1 < k; t += 2) {
-                        int bt = bo + t * n + j;
-                        FloatVector b0 = FloatVector.fromArray(SP, b, bt), b1 = FloatVector.fromArray(SP, b, bt + L);
-                        FloatVector b2 = FloatVector.fromArray(SP, b, bt + n), b3 = FloatVector.fromArray(SP, b, bt + n + L);
-                        FloatVector x0 = FloatVector.broadcast(SP, a[a0 + t]);
-                        FloatVector x1 = FloatVector.broadcast(SP, a[a0 + t + 1]);
-                        FloatVector y0 = FloatVector.broadcast(SP, a[a1 + t]);
-                        FloatVector y1 = FloatVector.broadcast(SP, a[a1 + t + 1]);
-                        e0 = b0.fma(x0, e0);
-                        e1 = b1.fma(x0, e1);
-                        o0 = b2.fma(x1, o0);
-                        o1 = b3.fma(x1, o1);
-                        f0 = b0.fma(y0, f0);
-                        f1 = b1.fma(y0, f1);
-                        g0 = b2.fma(y1, g0);
-                        g1 = b3.fma(y1, g1);
-                    }
-                    if (t < k) {
-                        int bt = bo + t * n + j;
-                        FloatVector b0 = FloatVector.fromArray(SP, b, bt), b1 = FloatVector.fromArray(SP, b, bt + L);
-                        FloatVector x0 = FloatVector.broadcast(SP, a[a0 + t]);
-                        FloatVector y0 = FloatVector.broadcast(SP, a[a1 + t]);
-                        e0 = b0.fma(x0, e0);
-                        e1 = b1.fma(x0, e1);
-                        f0 = b0.fma(y0, f0);
-                        f1 = b1.fma(y0, f1);
-                    }
-                    e0.add(o0).intoArray(c, cr + j);
-                    e1.add(o1).intoArray(c, cr + j + L);
-                    f0.add(g0).intoArray(c, cr1 + j);
-                    f1.add(g1).intoArray(c, cr1 + j + L);
-                }
-                for (; j < n; j += L) {
-                    VectorMask<Float> mk = SP.indexInRange(j, n);
-                    FloatVector c0 = FloatVector.fromArray(SP, c, cr + j, mk);
-                    FloatVector c1 = FloatVector.fromArray(SP, c, cr1 + j, mk);
-                    for (int t = 0; t < k; t++) {
-                        FloatVector bv = FloatVector.fromArray(SP, b, bo + t * n + j, mk);
-                        c0 = bv.fma(FloatVector.broadcast(SP, a[a0 + t]), c0);
-                        c1 = bv.fma(FloatVector.broadcast(SP, a[a1 + t]), c1);
-                    }
-                    c0.intoArray(c, cr + j, mk);
-                    c1.intoArray(c, cr1 + j, mk);
-                }
-            }
-            for (; r < m; r++) {
-                int a0 = ao + r * k;
-                int cr = co + r * n;
-                for (int j = 0; j < n; j += L) {
-                    VectorMask<Float> mk = SP.indexInRange(j, n);
-                    FloatVector c0 = FloatVector.fromArray(SP, c, cr + j, mk);
-                    FloatVector c1 = FloatVector.zero(SP);
-                    int t = 0;
-                    for (; t + 1 < k; t += 2) {
-                        c0 = FloatVector.fromArray(SP, b, bo + t * n + j, mk).fma(FloatVector.broadcast(SP, a[a0 + t]), c0);
-                        c1 = FloatVector.fromArray(SP, b, bo + (t + 1) * n + j, mk).fma(FloatVector.broadcast(SP, a[a0 + t + 1]), c1);
-                    }
-                    if (t < k) {
-                        c0 = FloatVector.fromArray(SP, b, bo + t * n + j, mk).fma(FloatVector.broadcast(SP, a[a0 + t]), c0);
-                    }
-                    c0.add(c1).intoArray(c, cr + j, mk);
-                }
-            }
+            // Split in two: as one method C1 ran out of registers compiling it, and it then never
+            // reached C2 (Vector API code left unintrinsified).
+            r = gemmRowsAddPairs(m, k, n, a, ao, b, bo, c, co);
+            gemmRowsAddSingles(m, k, n, a, ao, b, bo, c, co, r);
             return;
         }
         for (; r < m; r++) {
@@ -1214,6 +1144,91 @@ public final class VectorTtKernels {
                     s += a[ao + r * k + t] * b[bo + t * n + j];
                 }
                 c[co + r * n + j] = s;
+            }
+        }
+    }
+
+    /** Rows of C two at a time ({@link #gemmRowsAdd}); returns the first row not done. */
+    private static int gemmRowsAddPairs(int m, int k, int n, float[] a, int ao, float[] b, int bo, float[] c, int co) {
+        int r = 0;
+        // two rows x two vectors x even/odd k: eight independent FMA chains
+        for (; r + 1 < m; r += 2) {
+            int a0 = ao + r * k, a1 = a0 + k;
+            int cr = co + r * n, cr1 = cr + n;
+            int j = 0;
+            for (; j + 2 * L <= n; j += 2 * L) {
+                FloatVector e0 = FloatVector.fromArray(SP, c, cr + j), e1 = FloatVector.fromArray(SP, c, cr + j + L);
+                FloatVector f0 = FloatVector.fromArray(SP, c, cr1 + j), f1 = FloatVector.fromArray(SP, c, cr1 + j + L);
+                FloatVector o0 = FloatVector.zero(SP), o1 = FloatVector.zero(SP);
+                FloatVector g0 = FloatVector.zero(SP), g1 = FloatVector.zero(SP);
+                int t = 0;
+                for (; t + 1 < k; t += 2) {
+                    int bt = bo + t * n + j;
+                    FloatVector b0 = FloatVector.fromArray(SP, b, bt), b1 = FloatVector.fromArray(SP, b, bt + L);
+                    FloatVector b2 = FloatVector.fromArray(SP, b, bt + n), b3 = FloatVector.fromArray(SP, b, bt + n + L);
+                    FloatVector x0 = FloatVector.broadcast(SP, a[a0 + t]);
+                    FloatVector x1 = FloatVector.broadcast(SP, a[a0 + t + 1]);
+                    FloatVector y0 = FloatVector.broadcast(SP, a[a1 + t]);
+                    FloatVector y1 = FloatVector.broadcast(SP, a[a1 + t + 1]);
+                    e0 = b0.fma(x0, e0);
+                    e1 = b1.fma(x0, e1);
+                    o0 = b2.fma(x1, o0);
+                    o1 = b3.fma(x1, o1);
+                    f0 = b0.fma(y0, f0);
+                    f1 = b1.fma(y0, f1);
+                    g0 = b2.fma(y1, g0);
+                    g1 = b3.fma(y1, g1);
+                }
+                if (t < k) {
+                    int bt = bo + t * n + j;
+                    FloatVector b0 = FloatVector.fromArray(SP, b, bt), b1 = FloatVector.fromArray(SP, b, bt + L);
+                    FloatVector x0 = FloatVector.broadcast(SP, a[a0 + t]);
+                    FloatVector y0 = FloatVector.broadcast(SP, a[a1 + t]);
+                    e0 = b0.fma(x0, e0);
+                    e1 = b1.fma(x0, e1);
+                    f0 = b0.fma(y0, f0);
+                    f1 = b1.fma(y0, f1);
+                }
+                e0.add(o0).intoArray(c, cr + j);
+                e1.add(o1).intoArray(c, cr + j + L);
+                f0.add(g0).intoArray(c, cr1 + j);
+                f1.add(g1).intoArray(c, cr1 + j + L);
+            }
+            for (; j < n; j += L) {
+                VectorMask<Float> mk = SP.indexInRange(j, n);
+                FloatVector c0 = FloatVector.fromArray(SP, c, cr + j, mk);
+                FloatVector c1 = FloatVector.fromArray(SP, c, cr1 + j, mk);
+                for (int t = 0; t < k; t++) {
+                    FloatVector bv = FloatVector.fromArray(SP, b, bo + t * n + j, mk);
+                    c0 = bv.fma(FloatVector.broadcast(SP, a[a0 + t]), c0);
+                    c1 = bv.fma(FloatVector.broadcast(SP, a[a1 + t]), c1);
+                }
+                c0.intoArray(c, cr + j, mk);
+                c1.intoArray(c, cr1 + j, mk);
+            }
+        }
+        return r;
+    }
+
+    /** Rows of C from {@code r} on, one at a time ({@link #gemmRowsAdd}). */
+    private static void gemmRowsAddSingles(int m, int k, int n, float[] a, int ao, float[] b, int bo, float[] c, int co,
+                                           int r) {
+        for (; r < m; r++) {
+            int a0 = ao + r * k;
+            int cr = co + r * n;
+            for (int j = 0; j < n; j += L) {
+                VectorMask<Float> mk = SP.indexInRange(j, n);
+                FloatVector c0 = FloatVector.fromArray(SP, c, cr + j, mk);
+                FloatVector c1 = FloatVector.zero(SP);
+                int t = 0;
+                for (; t + 1 < k; t += 2) {
+                    c0 = FloatVector.fromArray(SP, b, bo + t * n + j, mk).fma(FloatVector.broadcast(SP, a[a0 + t]), c0);
+                    c1 = FloatVector.fromArray(SP, b, bo + (t + 1) * n + j, mk).fma(FloatVector.broadcast(SP, a[a0 + t + 1]), c1);
+                }
+                if (t < k) {
+                    c0 = FloatVector.fromArray(SP, b, bo + t * n + j, mk).fma(FloatVector.broadcast(SP, a[a0 + t]), c0);
+                }
+                c0.add(c1).intoArray(c, cr + j, mk);
             }
         }
     }
