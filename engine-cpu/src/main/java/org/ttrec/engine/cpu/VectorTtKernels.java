@@ -3,7 +3,6 @@ package org.ttrec.engine.cpu;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
-import org.ttrec.engine.Checks;
 import org.ttrec.engine.Pooling;
 import org.ttrec.engine.SparseOptimizer;
 import org.ttrec.engine.TtShape;
@@ -39,8 +38,8 @@ import java.util.concurrent.RecursiveAction;
  *       per-group scratch stays bounded.</li>
  *   <li>Scratch grows once and is reused; steady-state calls allocate nothing.</li>
  * </ul>
- * Instances are not thread-safe: one call at a time. Arguments are not checked here; callers run
- * {@link #validate} (or the equivalent {@code Checks}) first.
+ * Instances are not thread-safe: one call at a time. Arguments are not checked here: the caller
+ * ({@link CpuBackend}) runs the reference backend's checks (built on {@code Checks}) first.
  */
 public final class VectorTtKernels {
     private static final VectorSpecies<Float> SP = VectorWidth.FLOAT;
@@ -167,65 +166,6 @@ public final class VectorTtKernels {
     }
 
     // ------------------------------------------------------------------ validation
-
-    /**
-     * Checks every argument of {@link #forward} / {@link #backward} with the shared {@link Checks}
-     * rules: cores (and states for {@code opt}) sized for the shape, CSR offsets, indices in
-     * [0, N) (messages name {@code table}, the position and the value), weights, the output or
-     * gradient matrix.
-     *
-     * @param opt null for a forward call
-     */
-    public static void validate(String table, TtShape shape, float[][] cores, float[][] states, int[] indices,
-                                int[] offsets, int bags, float[] weights, Pooling pooling, SparseOptimizer opt,
-                                float[] mat, int matOff, int ld) {
-        Checks.notNull(table + ": TT shape", shape);
-        Checks.notNull(table + ": TT cores", cores);
-        Checks.notNull(table + ": pooling", pooling);
-        int dd = shape.cores();
-        if (cores.length != dd) {
-            throw new IllegalArgumentException(table + ": " + dd + " TT cores expected, got " + cores.length);
-        }
-        for (int k = 0; k < dd; k++) {
-            Checks.notNull(table + ": TT core " + k, cores[k]);
-            if (cores[k].length < shape.coreSize(k)) {
-                throw new IllegalArgumentException(table + ": TT core " + k + " has " + cores[k].length
-                        + " floats, needs " + shape.coreSize(k) + " for " + shape);
-            }
-        }
-        if (opt != null && opt.kind() != SparseOptimizer.Kind.SGD) {
-            if (states == null || states.length != dd) {
-                throw new IllegalArgumentException(table + ": optimiser " + opt.kind() + " needs " + dd + " state arrays");
-            }
-            for (int k = 0; k < dd; k++) {
-                long need = opt.kind() == SparseOptimizer.Kind.ROWWISE_ADAGRAD
-                        ? (long) shape.p(k) * shape.rank(k) : shape.coreSize(k);
-                Checks.notNull(table + ": TT state " + k, states[k]);
-                if (states[k].length < need) {
-                    throw new IllegalArgumentException(table + ": TT state " + k + " has " + states[k].length
-                            + " floats, " + opt.kind() + " needs " + need);
-                }
-            }
-        }
-        Checks.notNull(table + ": indices", indices);
-        Checks.notNull(table + ": offsets", offsets);
-        Checks.csr(table, offsets, bags, indices.length);
-        Checks.indices(table, indices, offsets[0], offsets[bags], shape.rows());
-        if (weights != null) {
-            Checks.region(table + ": per-sample weights", weights.length, 0, offsets[bags]);
-        }
-        Checks.notNull(table + ": output", mat);
-        if (bags > 0 && ld < shape.dim()) {
-            throw new IllegalArgumentException(table + ": leading dimension " + ld + " < D = " + shape.dim());
-        }
-        if (bags > 0) {
-            long last = matOff + (long) (bags - 1) * ld + shape.dim();
-            if (matOff < 0 || last > mat.length) {
-                throw new IllegalArgumentException(table + ": " + bags + " rows of " + shape.dim() + " with leading dimension "
-                        + ld + " at offset " + matOff + " need " + last + " floats, the array has " + mat.length);
-            }
-        }
-    }
 
     // ------------------------------------------------------------------ entry points
 

@@ -224,20 +224,27 @@ class VectorTtKernelsTest {
     }
 
     @Test
-    void validateNamesTableAndPosition() {
+    void theCpuBackendChecksTtArgumentsBeforeTheKernelsRun() {
         TtShape s = shapes().get(0);
         float[][] c = TtTestUtil.randomCores(s, 1, 0.1);
-        float[] out = new float[12];
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> VectorTtKernels.validate(
-                "table 4", s, c, null, new int[] {0, 37}, new int[] {0, 1, 2}, 2, null, Pooling.SUM, null, out, 0, 6));
-        assertTrue(e.getMessage().contains("table 4") && e.getMessage().contains("37")
-                && e.getMessage().contains("position 1"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> VectorTtKernels.validate(
-                "table 4", s, c, null, new int[] {0, 3}, new int[] {0, 1, 2}, 2, null, Pooling.SUM, null, out, 1, 6));
-        assertTrue(e.getMessage().contains("table 4"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> VectorTtKernels.validate(
-                "table 4", s, c, null, new int[] {0, 3}, new int[] {0, 1, 2}, 2, null, Pooling.SUM,
-                SparseOptimizer.rowwiseAdagrad(0.1f, 0f), out, 0, 6));
-        assertTrue(e.getMessage().contains("state"), e.getMessage());
+        FloatBuf[] cores = new FloatBuf[c.length];
+        for (int k = 0; k < c.length; k++) {
+            cores[k] = new HeapFloatBuf(c[k]);
+        }
+        FloatBuf out = new HeapFloatBuf(new float[12]);
+        try (CpuBackend be = new CpuBackend(1)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> be.ttEmbeddingBagForward(
+                    s, cores, be.wrap(new int[] {0, 37}), be.wrap(new int[] {0, 1, 2}), 2, null, Pooling.SUM, false,
+                    out, 0, 6));
+            assertTrue(e.getMessage().contains("37") && e.getMessage().contains("position 1"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> be.ttEmbeddingBagForward(
+                    s, cores, be.wrap(new int[] {0, 3}), be.wrap(new int[] {0, 1, 2}), 2, null, Pooling.SUM, false,
+                    out, 1, 6));
+            assertTrue(e.getMessage().contains("out"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> be.ttEmbeddingBagBackward(
+                    s, cores, null, be.wrap(new int[] {0, 3}), be.wrap(new int[] {0, 1, 2}), 2, null, Pooling.SUM,
+                    out, 0, 6, SparseOptimizer.rowwiseAdagrad(0.1f, 0f)));
+            assertTrue(e.getMessage().contains("state"), e.getMessage());
+        }
     }
 }
