@@ -249,24 +249,6 @@ public class CpuBackend extends ScalarBackend {
     }
 
     @Override
-    public void copy(int n, FloatBuf src, int srcOff, FloatBuf dst, int dstOff) {
-        Checks.region("copy src", src, srcOff, n);
-        Checks.region("copy dst", dst, dstOff, n);
-        // arraycopy is a vectorised intrinsic with memmove semantics, which a lane loop would lack.
-        System.arraycopy(f(src, "src"), srcOff, f(dst, "dst"), dstOff, n);
-    }
-
-    @Override
-    public void copy2d(int rows, int cols, FloatBuf src, int srcOff, int srcLd, FloatBuf dst, int dstOff, int dstLd) {
-        Checks.matrix("copy2d src", src, srcOff, rows, cols, srcLd);
-        Checks.matrix("copy2d dst", dst, dstOff, rows, cols, dstLd);
-        float[] s = f(src, "src"), d = f(dst, "dst");
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(s, srcOff + r * srcLd, d, dstOff + r * dstLd, cols);
-        }
-    }
-
-    @Override
     public void axpy(int n, float alpha, FloatBuf x, int xOff, FloatBuf y, int yOff) {
         Checks.region("axpy x", x, xOff, n);
         Checks.region("axpy y", y, yOff, n);
