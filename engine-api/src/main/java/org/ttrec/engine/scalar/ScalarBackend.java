@@ -293,14 +293,24 @@ public class ScalarBackend implements ComputeBackend {
         }
     }
 
+    /**
+     * Checks gatherColumns/scatterAddColumns: the column list against the width it indexes
+     * ({@code srcCols} for a gather, {@code dstCols} for a scatter), then both matrices.
+     */
+    protected static void checkColumnCopy(String what, int rows, int count, IntBuf cols,
+                                          FloatBuf src, int srcOff, int srcCols, int srcLd,
+                                          FloatBuf dst, int dstOff, int dstCols, int dstLd) {
+        Checks.nonNegative(what + " rows", rows);
+        Checks.nonNegative(what + " count", count);
+        checkColumns(count, cols, what.startsWith("gather") ? srcLd : dstLd, what);
+        Checks.matrix(what + " src", src, srcOff, rows, srcCols, srcLd);
+        Checks.matrix(what + " dst", dst, dstOff, rows, dstCols, dstLd);
+    }
+
     @Override
     public void gatherColumns(int rows, int count, IntBuf cols, FloatBuf src, int srcOff, int srcLd,
                               FloatBuf dst, int dstOff, int dstLd) {
-        Checks.nonNegative("gatherColumns rows", rows);
-        Checks.nonNegative("gatherColumns count", count);
-        checkColumns(count, cols, srcLd, "gatherColumns");
-        Checks.matrix("gatherColumns src", src, srcOff, rows, srcLd, srcLd);
-        Checks.matrix("gatherColumns dst", dst, dstOff, rows, count, dstLd);
+        checkColumnCopy("gatherColumns", rows, count, cols, src, srcOff, srcLd, srcLd, dst, dstOff, count, dstLd);
         float[] s = f(src, "src"), d = f(dst, "dst");
         int[] cs = i(cols, "cols");
         for (int r = 0; r < rows; r++) {
@@ -313,11 +323,7 @@ public class ScalarBackend implements ComputeBackend {
     @Override
     public void scatterAddColumns(int rows, int count, IntBuf cols, FloatBuf src, int srcOff, int srcLd,
                                   FloatBuf dst, int dstOff, int dstLd) {
-        Checks.nonNegative("scatterAddColumns rows", rows);
-        Checks.nonNegative("scatterAddColumns count", count);
-        checkColumns(count, cols, dstLd, "scatterAddColumns");
-        Checks.matrix("scatterAddColumns src", src, srcOff, rows, count, srcLd);
-        Checks.matrix("scatterAddColumns dst", dst, dstOff, rows, dstLd, dstLd);
+        checkColumnCopy("scatterAddColumns", rows, count, cols, src, srcOff, count, srcLd, dst, dstOff, dstLd, dstLd);
         float[] s = f(src, "src"), d = f(dst, "dst");
         int[] cs = i(cols, "cols");
         for (int r = 0; r < rows; r++) {
@@ -361,6 +367,24 @@ public class ScalarBackend implements ComputeBackend {
         }
     }
 
+    /**
+     * Checks an EmbeddingBag call of either direction: table, optimiser state (backward only,
+     * {@code opt} non-null), bag structure and the output or gradient matrix.
+     */
+    protected static void checkEmbeddingBag(int rows, int dim, FloatBuf table, FloatBuf state, SparseOptimizer opt,
+                                            IntBuf indices, IntBuf offsets, int bags, FloatBuf perSampleWeights,
+                                            Pooling pooling, String matName, FloatBuf mat, int matOff, int ld) {
+        Checks.positive("embeddingBag rows", rows);
+        Checks.positive("embeddingBag dim", dim);
+        Checks.notNull("pooling", pooling);
+        Checks.region("embeddingBag table", table, 0, (long) rows * dim);
+        if (opt != null) {
+            Checks.embeddingState(rows, dim, state, opt);
+        }
+        checkBags("embeddingBag", rows, indices, offsets, bags, perSampleWeights);
+        Checks.matrix("embeddingBag " + matName, mat, matOff, bags, dim, ld);
+    }
+
     /** The factor lookup j of a bag [start, end) contributes with. */
     protected static float lookupScale(float[] w, int j, int start, int end, Pooling pooling) {
         float s = w == null ? 1f : w[j];
@@ -371,12 +395,8 @@ public class ScalarBackend implements ComputeBackend {
     public void embeddingBagForward(int rows, int dim, FloatBuf table, IntBuf indices, IntBuf offsets, int bags,
                                     FloatBuf perSampleWeights, Pooling pooling, boolean accumulate,
                                     FloatBuf out, int outOff, int ldOut) {
-        Checks.positive("embeddingBag rows", rows);
-        Checks.positive("embeddingBag dim", dim);
-        Checks.notNull("pooling", pooling);
-        Checks.region("embeddingBag table", table, 0, (long) rows * dim);
-        checkBags("embeddingBag", rows, indices, offsets, bags, perSampleWeights);
-        Checks.matrix("embeddingBag out", out, outOff, bags, dim, ldOut);
+        checkEmbeddingBag(rows, dim, table, null, null, indices, offsets, bags, perSampleWeights, pooling,
+                "out", out, outOff, ldOut);
         float[] t = f(table, "table"), o = f(out, "out");
         float[] w = perSampleWeights == null ? null : f(perSampleWeights, "perSampleWeights");
         int[] idx = i(indices, "indices"), off = i(offsets, "offsets");
@@ -399,13 +419,9 @@ public class ScalarBackend implements ComputeBackend {
     public void embeddingBagBackward(int rows, int dim, FloatBuf table, FloatBuf state, IntBuf indices, IntBuf offsets,
                                      int bags, FloatBuf perSampleWeights, Pooling pooling,
                                      FloatBuf gradOut, int gradOff, int ldGrad, SparseOptimizer opt) {
-        Checks.positive("embeddingBag rows", rows);
-        Checks.positive("embeddingBag dim", dim);
-        Checks.notNull("pooling", pooling);
-        Checks.region("embeddingBag table", table, 0, (long) rows * dim);
-        Checks.embeddingState(rows, dim, state, opt);
-        checkBags("embeddingBag", rows, indices, offsets, bags, perSampleWeights);
-        Checks.matrix("embeddingBag gradOut", gradOut, gradOff, bags, dim, ldGrad);
+        Checks.notNull("optimizer", opt);
+        checkEmbeddingBag(rows, dim, table, state, opt, indices, offsets, bags, perSampleWeights, pooling,
+                "gradOut", gradOut, gradOff, ldGrad);
         float[] t = f(table, "table"), g = f(gradOut, "gradOut");
         float[] w = perSampleWeights == null ? null : f(perSampleWeights, "perSampleWeights");
         int[] idx = i(indices, "indices"), off = i(offsets, "offsets");
