@@ -158,7 +158,7 @@ public class CpuBackend extends ScalarBackend {
         boolean byRows = m >= n;
         int extent = byRows ? m : n;
         int align = byRows ? Sgemm.MR : Sgemm.NR;
-        int tasks = (int) Math.min(threads, (extent + align - 1) / align);
+        int tasks = Math.min(threads, (extent + align - 1) / align);
         parallel(tasks, t -> {
             int lo = split(extent, tasks, t, align), hi = split(extent, tasks, t + 1, align);
             if (lo >= hi) {

@@ -44,7 +44,7 @@ final class ForwardCache {
     private long lastUse;
     private long bytes;
 
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"})
     private ForwardCache(float[][] cores, TtShape shape) {
         coreRefs = new WeakReference[cores.length];
         for (int k = 0; k < cores.length; k++) {
