@@ -70,7 +70,7 @@ class TtModelGradientCheckTest {
         double worst = 0;
         for (int trial = 0; trial < 40; trial++) {
             int i = pick.nextInt(model.denseParameterCount());
-            worst = Math.max(worst, check("MLP parameter " + i, grads[i], fd.gradient(params, i)));
+            worst = Math.max(worst, GradientCheckTest.check("MLP parameter " + i, grads[i], fd.gradient(params, i)));
             checked++;
         }
         int coreEntries = 0, nonZeroCoreGrads = 0;
@@ -85,7 +85,7 @@ class TtModelGradientCheckTest {
                     for (int e = 0; e < gk.length; e++) {
                         // a core entry moves many embedding values at once: a smaller step crosses fewer ReLU kinks
                         double num = fd.gradient(cores[k], e, 2e-3f);
-                        worst = Math.max(worst, check(t.name() + " core " + k + " entry " + e, gk[e], num));
+                        worst = Math.max(worst, GradientCheckTest.check(t.name() + " core " + k + " entry " + e, gk[e], num));
                         checked++;
                         coreEntries++;
                         nonZeroCoreGrads += gk[e] != 0 ? 1 : 0;
@@ -95,7 +95,7 @@ class TtModelGradientCheckTest {
                 DenseEmbeddingBag t = (DenseEmbeddingBag) layer;
                 float[] g = t.optimizerState().toArray();
                 for (int e = 0; e < t.rows() * t.dim(); e++) {
-                    worst = Math.max(worst, check(t.name() + " element " + e, g[e], fd.gradient(t.table(), e)));
+                    worst = Math.max(worst, GradientCheckTest.check(t.name() + " element " + e, g[e], fd.gradient(t.table(), e)));
                     checked++;
                 }
             }
@@ -147,15 +147,5 @@ class TtModelGradientCheckTest {
         long pattern() {
             return model.bottomMlp().reluPattern() * 31 + model.topMlp().reluPattern();
         }
-    }
-
-    private static double check(String what, double analytic, double numeric) {
-        if (Double.isNaN(numeric)) {
-            return 0;
-        }
-        double err = Math.abs(analytic - numeric);
-        double tol = 1e-4 + 1e-2 * Math.max(Math.abs(analytic), Math.abs(numeric));
-        assertTrue(err <= tol, () -> what + ": analytic " + analytic + " vs numeric " + numeric);
-        return err / Math.max(1e-4, Math.abs(numeric));
     }
 }
