@@ -40,8 +40,10 @@ import java.util.concurrent.TimeUnit;
  * <p>Tables have the 26 Kaggle cardinalities capped at {@code rowsCap} so the uncompressed
  * variant fits a benchmark heap. {@code tableKind}: "dense" = every table uncompressed; "tt" =
  * the 7 tables above 100,000 rows TT-compressed (3 cores, rank 32, TT-Rec's Kaggle setting),
- * the other 19 uncompressed. Both kinds run in one JMH run, so their ratio is measured on one
- * machine state. Batches are generated before measuring, so data generation is not timed.
+ * the other 19 uncompressed; "tt-cache" = "tt" with TT-Rec's hot-row cache holding
+ * {@code cacheFraction} of each TT table's rows, filled from lookup counts over 64 warm-up training
+ * batches that are not among the measured ones. The kinds run in one JMH run, so their ratio is
+ * measured on one machine state. Batches are generated before measuring, so data generation is not timed.
  *
  * <p>Run: {@code ./ttrec jmh TrainBenchmark -f 1 -wi 2 -i 3 -w 2s -r 2s}.
  */
@@ -53,9 +55,13 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xms3g", "-Xmx3g", "-XX:+AlwaysPreTouch"})
 public class TrainBenchmark {
 
-    /** "dense" or "tt". */
-    @Param({"dense", "tt"})
+    /** "dense", "tt" or "tt-cache" (TT with the hot-row cache, warmed up before measuring). */
+    @Param({"dense", "tt", "tt-cache"})
     public String tableKind;
+
+    /** Fraction of each TT table's rows the hot-row cache keeps ("tt-cache" only). */
+    @Param({"0.01"})
+    public double cacheFraction;
 
     /** Mini-batch size. */
     @Param({"128", "2048"})
@@ -74,6 +80,8 @@ public class TrainBenchmark {
     public int rowsCap;
 
     private static final int BATCHES = 16;
+    /** Training batches the "tt-cache" kind counts lookups over before its cache is filled. */
+    static final int WARMUP_BATCHES = 64;
     private ComputeBackend be;
     private DlrmModel model;
     private DenseOptimizer opt;
@@ -100,20 +108,26 @@ public class TrainBenchmark {
         RunConfig c = Presets.get("kaggle");
         c.model.maxIndRange = rowsCap;
         c.model.tt.threshold = switch (tableKind) {
-            case "tt" -> 100_000;
+            case "tt", "tt-cache" -> 100_000;
             case "dense" -> -1;
-            default -> throw new IllegalArgumentException("tableKind must be dense or tt, got '" + tableKind + "'");
+            default -> throw new IllegalArgumentException("tableKind must be dense, tt or tt-cache, got '" + tableKind
+                    + "'");
         };
+        boolean cached = tableKind.equals("tt-cache");
+        if (cached) {
+            c.model.tt.cacheFraction = cacheFraction;
+            c.model.tt.cacheWarmupSteps = WARMUP_BATCHES;
+        }
         c.model.tt.rank = 32;
         c.model.tt.cores = 3;
         c.train.batchSize = batch;
         c.train.testBatchSize = batch;
-        c.data.trainSamples = (long) batch * BATCHES;
+        c.data.trainSamples = (long) batch * (BATCHES + (cached ? WARMUP_BATCHES : 0));
         Dataset data = TrainingSetup.openDataset(c);
         TrainingSetup.adopt(c, data);
         List<EmbeddingTableSpec> specs = TrainingSetup.plan(c, Runtime.getRuntime().maxMemory());
         long tt = specs.stream().filter(sp -> sp.kind() == EmbeddingTableSpec.Kind.TT).count();
-        if (tt != (tableKind.equals("tt") ? 7 : 0)) {
+        if (tt != (tableKind.equals("dense") ? 0 : 7)) {
             throw new IllegalStateException(tableKind + ": " + tt + " TT tables planned");
         }
         be = Backends.create(backend, threads);
@@ -121,6 +135,15 @@ public class TrainBenchmark {
         opt = Trainer.optimizerFor(c, model);
         batches = new Batch[BATCHES];
         try (BatchStream s = data.batches(Split.TRAIN, batch, false, 0)) {
+            if (cached) {
+                // the cache counts lookups over its warm-up batches, then keeps the hottest rows;
+                // measured batches are others, so their hits come from the data's skew alone
+                for (int i = 0; i < WARMUP_BATCHES; i++) {
+                    model.forward(s.next());
+                    model.backward(opt.sparse(0.1f));
+                    opt.step(0.1f, model.parameters(), model.gradients());
+                }
+            }
             for (int i = 0; i < BATCHES; i++) {
                 batches[i] = s.next();
             }

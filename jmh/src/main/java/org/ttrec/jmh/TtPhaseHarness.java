@@ -14,10 +14,12 @@ import java.util.*;
  * reference for reported numbers; this is for A/B runs of two builds in one session.
  *
  * <p>Usage: {@code java --add-modules jdk.incubator.vector -cp <classes> org.ttrec.jmh.TtPhaseHarness
- * [D:q1xq2xq3:R,...] [seconds per window]}; {@code -Dfwdonly=1} skips fwd+bwd.
+ * [D:q1xq2xq3:R,...] [seconds per window]}; {@code -Dfwdonly=1} skips fwd+bwd, {@code -Dlookups=1,20}
+ * and {@code -Dbags=2048} set the batch,
+ * {@code -Dn=10131227 -Dp=200,220,250} the table.
  */
 public class TtPhaseHarness {
-    static final int N = 10_131_227; static final int[] P = {200,220,250}; static final int BAGS = 2048;
+    static final int N = Integer.getInteger("n", 10_131_227); static final int[] P = Arrays.stream(System.getProperty("p", "200,220,250").split(",")).mapToInt(Integer::parseInt).toArray(); static final int BAGS = Integer.getInteger("bags", 2048);
     public static void main(String[] a) throws Exception {
         String[] configs = a.length > 0 ? a[0].split(",") : new String[]{"16:2x2x4:32","64:4x4x4:32","64:4x4x4:64"};
         double secs = a.length > 1 ? Double.parseDouble(a[1]) : 1.5;
@@ -33,7 +35,7 @@ public class TtPhaseHarness {
             float[] out = new float[BAGS*dim], grad = new float[BAGS*dim];
             SplittableRandom rnd = new SplittableRandom(7);
             for (int i = 0; i < grad.length; i++) grad[i] = (float) rnd.nextDouble(-1e-3, 1e-3);
-            for (int lookups : new int[]{1, 20}) {
+            for (int lookups : Arrays.stream(System.getProperty("lookups", "1,20").split(",")).mapToInt(Integer::parseInt).toArray()) {
                 int[][] batches = new int[8][BAGS*lookups];
                 for (int[] b : batches) for (int j = 0; j < b.length; j++) b[j] = rnd.nextInt(N);
                 int[] off = new int[BAGS+1]; for (int b = 0; b <= BAGS; b++) off[b] = b*lookups;

@@ -2,6 +2,7 @@ package org.ttrec.engine.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import org.ttrec.engine.Pooling;
 import org.ttrec.engine.SparseOptimizer;
@@ -554,6 +555,8 @@ public final class VectorTtKernels {
         final int t;
         int[] cur = new int[0], dg = new int[0], open = new int[0];
         float[] acc = new float[0], accT = new float[0], tmp = new float[0];
+        /** Lanes of one vector, for the fixed-order horizontal sum in {@link #dot}. */
+        final float[] red = new float[Math.max(L, 1)];
         int[] pOffs = new int[16], dOffs = new int[16];
         // transposed slices of narrow cores: tcache[k][digit * slice] = slice^T, valid when stamp == callId
         float[][] tcache = new float[0][];
@@ -776,9 +779,13 @@ public final class VectorTtKernels {
         /** P_k (M x ncol) = P_{k-1} (M x R_k) @ G_k[digit] (R_k x ncol), M = Q_{k-1}. */
         void levelForward(int k, int digit, float[] a, int aOff, float[] c, int cOff) {
             int m = qpre[k], kk = rk[k], nc = ncol[k];
-            if (narrow[k]) {
+            if (narrow[k] && nc == 4) {
+                gemmRowsN4(m, kk, a, aOff, cores[k], digit * shape.sliceSize(k), c, cOff);
+            } else if (narrow[k] && nc == 8) {
+                gemmRowsN8(m, kk, a, aOff, cores[k], digit * shape.sliceSize(k), c, cOff);
+            } else if (narrow[k]) {
                 int bt = transposed(k, digit);
-                dotsT(m, kk, nc, a, aOff, tcache[k], bt, c, cOff);
+                dotsT(m, kk, nc, a, aOff, tcache[k], bt, c, cOff, red);
             } else {
                 gemmRows(m, kk, nc, a, aOff, cores[k], digit * shape.sliceSize(k), c, cOff);
             }
@@ -791,7 +798,7 @@ public final class VectorTtKernels {
                 int bt = transposed(k, digit);
                 gemmRowsAdd(m, nc, kk, g, gOff, tcache[k], bt, dst, dstOff);
             } else {
-                dotsAdd(m, nc, kk, g, gOff, cores[k], digit * shape.sliceSize(k), dst, dstOff);
+                dotsAdd(m, nc, kk, g, gOff, cores[k], digit * shape.sliceSize(k), dst, dstOff, red);
             }
         }
 
@@ -1174,26 +1181,129 @@ public final class VectorTtKernels {
     }
 
     /** C[r, j] = dot(A[r, :], Bt[j, :]) with A m x k and Bt n x k (vectorised along k). */
-    static void dotsT(int m, int k, int n, float[] a, int ao, float[] bt, int bo, float[] c, int co) {
+    static void dotsT(int m, int k, int n, float[] a, int ao, float[] bt, int bo, float[] c, int co, float[] red) {
         for (int r = 0; r < m; r++) {
             for (int j = 0; j < n; j++) {
-                c[co + r * n + j] = dot(k, a, ao + r * k, bt, bo + j * k);
+                c[co + r * n + j] = dot(k, a, ao + r * k, bt, bo + j * k, red);
             }
         }
     }
 
     /** C[r, j] += dot(A[r, :], B[j, :]) with A m x k and B n x k (vectorised along k). */
-    static void dotsAdd(int m, int k, int n, float[] a, int ao, float[] b, int bo, float[] c, int co) {
-        for (int r = 0; r < m; r++) {
-            for (int j = 0; j < n; j++) {
-                c[co + r * n + j] += dot(k, a, ao + r * k, b, bo + j * k);
+    static void dotsAdd(int m, int k, int n, float[] a, int ao, float[] b, int bo, float[] c, int co, float[] red) {
+        int j0 = 0;
+        if (L == 16 && !SCALAR && n >= 16) {
+            for (int r = 0; r < m; r++) {
+                dotsAdd16(k, n, a, ao + r * k, b, bo, c, co + r * n);
             }
+            j0 = n & ~15;
+        }
+        for (int r = 0; r < m; r++) {
+            for (int j = j0; j < n; j++) {
+                c[co + r * n + j] += dot(k, a, ao + r * k, b, bo + j * k, red);
+            }
+        }
+    }
+
+    // Lane masks and "swap with lane i ^ h" shuffles of the 16-lane transpose-and-add tree in
+    // dotsAdd16 (null unless vectors have 16 lanes).
+    private static final VectorMask<Float> M8 = L == 16 && !SCALAR ? VectorMask.fromLong(SP, 0xFF00L) : null;
+    private static final VectorMask<Float> M4 = L == 16 && !SCALAR ? VectorMask.fromLong(SP, 0xF0F0L) : null;
+    private static final VectorMask<Float> M2 = L == 16 && !SCALAR ? VectorMask.fromLong(SP, 0xCCCCL) : null;
+    private static final VectorMask<Float> M1 = L == 16 && !SCALAR ? VectorMask.fromLong(SP, 0xAAAAL) : null;
+    private static final VectorShuffle<Float> S8 = L == 16 && !SCALAR ? VectorShuffle.fromOp(SP, i -> i ^ 8) : null;
+    private static final VectorShuffle<Float> S4 = L == 16 && !SCALAR ? VectorShuffle.fromOp(SP, i -> i ^ 4) : null;
+    private static final VectorShuffle<Float> S2 = L == 16 && !SCALAR ? VectorShuffle.fromOp(SP, i -> i ^ 2) : null;
+    private static final VectorShuffle<Float> S1 = L == 16 && !SCALAR ? VectorShuffle.fromOp(SP, i -> i ^ 1) : null;
+
+    /**
+     * C[j] += dot(A, B[j, :]) for j < n rounded down to 16, with A of length k at a[ar] and B
+     * (n x k, row-major) at b[bo]: sixteen dot products at a time, vectorised along k, for 16-lane
+     * vectors only. Their sixteen horizontal sums come out of one transpose-and-add tree: two
+     * vectors u, v become u.blend(v, M) + v.blend(u, M).rearrange(i -> i ^ h), which adds lane
+     * pairs (i, i ^ h) of u into the lanes where bit h is clear and those of v where it is set;
+     * four levels (h = 8, 4, 2, 1) leave lane l holding the whole sum of accumulator bitrev4(l),
+     * so accumulator x_i takes B row bitrev4(i) and the result lands in natural order. That is
+     * 15 shuffles for 16 sums instead of a horizontal reduction each (those took a third of
+     * TT forward + backward at 128 bags in JFR); the order of additions is fixed, so results are the same in
+     * every JIT tier.
+     */
+    static void dotsAdd16(int k, int n, float[] a, int ar, float[] b, int bo, float[] c, int cr) {
+        // whole vectors only, the rest of k in dotsTail: masked loads made this method too big
+        // for C1's register allocator, and a method C1 gives up on never reaches C2
+        int kv = k & ~15;
+        for (int j0 = 0; j0 + 16 <= n; j0 += 16) {
+            int r0 = bo + j0 * k;
+            FloatVector x0 = FloatVector.zero(SP), x1 = FloatVector.zero(SP), x2 = FloatVector.zero(SP);
+            FloatVector x3 = FloatVector.zero(SP), x4 = FloatVector.zero(SP), x5 = FloatVector.zero(SP);
+            FloatVector x6 = FloatVector.zero(SP), x7 = FloatVector.zero(SP), x8 = FloatVector.zero(SP);
+            FloatVector x9 = FloatVector.zero(SP), x10 = FloatVector.zero(SP), x11 = FloatVector.zero(SP);
+            FloatVector x12 = FloatVector.zero(SP), x13 = FloatVector.zero(SP), x14 = FloatVector.zero(SP);
+            FloatVector x15 = FloatVector.zero(SP);
+            for (int t = 0; t < kv; t += 16) {
+                FloatVector av = FloatVector.fromArray(SP, a, ar + t);
+                int bt = r0 + t;
+                x0 = FloatVector.fromArray(SP, b, bt).fma(av, x0);
+                x1 = FloatVector.fromArray(SP, b, bt + 8 * k).fma(av, x1);
+                x2 = FloatVector.fromArray(SP, b, bt + 4 * k).fma(av, x2);
+                x3 = FloatVector.fromArray(SP, b, bt + 12 * k).fma(av, x3);
+                x4 = FloatVector.fromArray(SP, b, bt + 2 * k).fma(av, x4);
+                x5 = FloatVector.fromArray(SP, b, bt + 10 * k).fma(av, x5);
+                x6 = FloatVector.fromArray(SP, b, bt + 6 * k).fma(av, x6);
+                x7 = FloatVector.fromArray(SP, b, bt + 14 * k).fma(av, x7);
+                x8 = FloatVector.fromArray(SP, b, bt + k).fma(av, x8);
+                x9 = FloatVector.fromArray(SP, b, bt + 9 * k).fma(av, x9);
+                x10 = FloatVector.fromArray(SP, b, bt + 5 * k).fma(av, x10);
+                x11 = FloatVector.fromArray(SP, b, bt + 13 * k).fma(av, x11);
+                x12 = FloatVector.fromArray(SP, b, bt + 3 * k).fma(av, x12);
+                x13 = FloatVector.fromArray(SP, b, bt + 11 * k).fma(av, x13);
+                x14 = FloatVector.fromArray(SP, b, bt + 7 * k).fma(av, x14);
+                x15 = FloatVector.fromArray(SP, b, bt + 15 * k).fma(av, x15);
+            }
+            x0 = x0.blend(x1, M8).add(x1.blend(x0, M8).rearrange(S8));
+            x2 = x2.blend(x3, M8).add(x3.blend(x2, M8).rearrange(S8));
+            x4 = x4.blend(x5, M8).add(x5.blend(x4, M8).rearrange(S8));
+            x6 = x6.blend(x7, M8).add(x7.blend(x6, M8).rearrange(S8));
+            x8 = x8.blend(x9, M8).add(x9.blend(x8, M8).rearrange(S8));
+            x10 = x10.blend(x11, M8).add(x11.blend(x10, M8).rearrange(S8));
+            x12 = x12.blend(x13, M8).add(x13.blend(x12, M8).rearrange(S8));
+            x14 = x14.blend(x15, M8).add(x15.blend(x14, M8).rearrange(S8));
+            x0 = x0.blend(x2, M4).add(x2.blend(x0, M4).rearrange(S4));
+            x4 = x4.blend(x6, M4).add(x6.blend(x4, M4).rearrange(S4));
+            x8 = x8.blend(x10, M4).add(x10.blend(x8, M4).rearrange(S4));
+            x12 = x12.blend(x14, M4).add(x14.blend(x12, M4).rearrange(S4));
+            x0 = x0.blend(x4, M2).add(x4.blend(x0, M2).rearrange(S2));
+            x8 = x8.blend(x12, M2).add(x12.blend(x8, M2).rearrange(S2));
+            x0 = x0.blend(x8, M1).add(x8.blend(x0, M1).rearrange(S1));
+            int cj = cr + j0;
+            FloatVector.fromArray(SP, c, cj).add(x0).intoArray(c, cj);
+        }
+        if (kv < k) {
+            dotsTail(kv, k, n & ~15, a, ar, b, bo, c, cr);
+        }
+    }
+
+    /** C[j] += A[kv..k) . B[j, kv..k) for j < n: the tail of {@link #dotsAdd16}'s dot products. */
+    private static void dotsTail(int kv, int k, int n, float[] a, int ar, float[] b, int bo, float[] c, int cr) {
+        for (int j = 0; j < n; j++) {
+            float s = 0f;
+            for (int t = kv; t < k; t++) {
+                s += a[ar + t] * b[bo + j * k + t];
+            }
+            c[cr + j] += s;
         }
     }
 
     private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256, F128 = FloatVector.SPECIES_128;
 
-    static float dot(int k, float[] x, int xo, float[] y, int yo) {
+    /**
+     * x . y over k entries, vectorised along k. The horizontal sum stores the accumulator's lanes
+     * to {@code red} (L floats) and adds them in a fixed order. Not reduceLanes(ADD): its float
+     * summation order differs between the interpreter and C2, so results would depend on JIT
+     * timing. Not lane(i) either: extracting lanes one by one was a fifth of the TT forward's time
+     * (JFR), the store and four scalar loads per half are much cheaper.
+     */
+    static float dot(int k, float[] x, int xo, float[] y, int yo, float[] red) {
         int t = 0;
         float s = 0f;
         if (!SCALAR) {
@@ -1205,30 +1315,137 @@ public final class VectorTtKernels {
                 VectorMask<Float> mk = SP.indexInRange(t, k);
                 acc = FloatVector.fromArray(SP, x, xo + t, mk).fma(FloatVector.fromArray(SP, y, yo + t, mk), acc);
             }
-            // Not reduceLanes(ADD): its float summation order is unspecified and differs between
-            // the interpreter (sequential) and C2 (a tree), so results would depend on JIT timing.
-            // Instead a fixed tree: halves added lanewise (reinterpretShape only moves bits),
-            // then four lanes in a fixed order: the same bits in every tier.
-            if (L >= 8 && L <= 16) {
-                FloatVector v = acc;
-                if (L == 16) {
-                    v = ((FloatVector) v.reinterpretShape(F256, 0)).add((FloatVector) v.reinterpretShape(F256, 1));
-                }
-                v = ((FloatVector) v.reinterpretShape(F128, 0)).add((FloatVector) v.reinterpretShape(F128, 1));
-                return (v.lane(0) + v.lane(2)) + (v.lane(1) + v.lane(3));
-            }
-            if (L == 4) {
-                return (acc.lane(0) + acc.lane(2)) + (acc.lane(1) + acc.lane(3));
-            }
-            for (int i = 0; i < L; i++) { // 2 lanes, or wider than AVX-512 (long SVE)
-                s += acc.lane(i);
-            }
-            return s;
+            acc.intoArray(red, 0);
+            return sumLanes(red);
         }
         for (; t < k; t++) {
             s += x[xo + t] * y[yo + t];
         }
         return s;
+    }
+
+    /** The L floats of {@code red} added as a balanced tree in a fixed order. */
+    private static float sumLanes(float[] red) {
+        if (L == 16) {
+            return (((red[0] + red[8]) + (red[4] + red[12])) + ((red[2] + red[10]) + (red[6] + red[14])))
+                    + (((red[1] + red[9]) + (red[5] + red[13])) + ((red[3] + red[11]) + (red[7] + red[15])));
+        }
+        if (L == 8) {
+            return ((red[0] + red[4]) + (red[2] + red[6])) + ((red[1] + red[5]) + (red[3] + red[7]));
+        }
+        if (L == 4) {
+            return (red[0] + red[2]) + (red[1] + red[3]);
+        }
+        float s = 0f;
+        for (int i = 0; i < L; i++) { // 2 lanes, or wider than AVX-512 (long SVE)
+            s += red[i];
+        }
+        return s;
+    }
+
+    /**
+     * C (m x 4) = A (m x k) @ B (k x 4): the narrow last core at q = 4, R_d = 1 (D = 16 with
+     * q = (2, 2, 4), D = 64 with q = (4, 4, 4)). Each B row is exactly one 128-bit vector, so no
+     * transposed copy of the slice and no horizontal sums: four rows of C by even/odd k make
+     * eight independent FMA chains, and each B load feeds four FMAs.
+     */
+    static void gemmRowsN4(int m, int k, float[] a, int ao, float[] b, int bo, float[] c, int co) {
+        int r = 0;
+        for (; r + 3 < m; r += 4) {
+            int a0 = ao + r * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
+            FloatVector c0 = FloatVector.zero(F128), c1 = FloatVector.zero(F128);
+            FloatVector c2 = FloatVector.zero(F128), c3 = FloatVector.zero(F128);
+            FloatVector e0 = FloatVector.zero(F128), e1 = FloatVector.zero(F128);
+            FloatVector e2 = FloatVector.zero(F128), e3 = FloatVector.zero(F128);
+            int t = 0;
+            for (; t + 1 < k; t += 2) {
+                FloatVector b0 = FloatVector.fromArray(F128, b, bo + 4 * t);
+                FloatVector b1 = FloatVector.fromArray(F128, b, bo + 4 * t + 4);
+                c0 = b0.fma(FloatVector.broadcast(F128, a[a0 + t]), c0);
+                c1 = b0.fma(FloatVector.broadcast(F128, a[a1 + t]), c1);
+                c2 = b0.fma(FloatVector.broadcast(F128, a[a2 + t]), c2);
+                c3 = b0.fma(FloatVector.broadcast(F128, a[a3 + t]), c3);
+                e0 = b1.fma(FloatVector.broadcast(F128, a[a0 + t + 1]), e0);
+                e1 = b1.fma(FloatVector.broadcast(F128, a[a1 + t + 1]), e1);
+                e2 = b1.fma(FloatVector.broadcast(F128, a[a2 + t + 1]), e2);
+                e3 = b1.fma(FloatVector.broadcast(F128, a[a3 + t + 1]), e3);
+            }
+            if (t < k) {
+                FloatVector b0 = FloatVector.fromArray(F128, b, bo + 4 * t);
+                c0 = b0.fma(FloatVector.broadcast(F128, a[a0 + t]), c0);
+                c1 = b0.fma(FloatVector.broadcast(F128, a[a1 + t]), c1);
+                c2 = b0.fma(FloatVector.broadcast(F128, a[a2 + t]), c2);
+                c3 = b0.fma(FloatVector.broadcast(F128, a[a3 + t]), c3);
+            }
+            int cr = co + 4 * r;
+            c0.add(e0).intoArray(c, cr);
+            c1.add(e1).intoArray(c, cr + 4);
+            c2.add(e2).intoArray(c, cr + 8);
+            c3.add(e3).intoArray(c, cr + 12);
+        }
+        for (; r < m; r++) {
+            int a0 = ao + r * k;
+            FloatVector c0 = FloatVector.zero(F128), e0 = FloatVector.zero(F128);
+            int t = 0;
+            for (; t + 1 < k; t += 2) {
+                c0 = FloatVector.fromArray(F128, b, bo + 4 * t).fma(FloatVector.broadcast(F128, a[a0 + t]), c0);
+                e0 = FloatVector.fromArray(F128, b, bo + 4 * t + 4).fma(FloatVector.broadcast(F128, a[a0 + t + 1]), e0);
+            }
+            if (t < k) {
+                c0 = FloatVector.fromArray(F128, b, bo + 4 * t).fma(FloatVector.broadcast(F128, a[a0 + t]), c0);
+            }
+            c0.add(e0).intoArray(c, co + 4 * r);
+        }
+    }
+
+    /** As {@link #gemmRowsN4} for 8 columns (q = 8, R_d = 1) with 256-bit vectors. */
+    static void gemmRowsN8(int m, int k, float[] a, int ao, float[] b, int bo, float[] c, int co) {
+        int r = 0;
+        for (; r + 3 < m; r += 4) {
+            int a0 = ao + r * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
+            FloatVector c0 = FloatVector.zero(F256), c1 = FloatVector.zero(F256);
+            FloatVector c2 = FloatVector.zero(F256), c3 = FloatVector.zero(F256);
+            FloatVector e0 = FloatVector.zero(F256), e1 = FloatVector.zero(F256);
+            FloatVector e2 = FloatVector.zero(F256), e3 = FloatVector.zero(F256);
+            int t = 0;
+            for (; t + 1 < k; t += 2) {
+                FloatVector b0 = FloatVector.fromArray(F256, b, bo + 8 * t);
+                FloatVector b1 = FloatVector.fromArray(F256, b, bo + 8 * t + 8);
+                c0 = b0.fma(FloatVector.broadcast(F256, a[a0 + t]), c0);
+                c1 = b0.fma(FloatVector.broadcast(F256, a[a1 + t]), c1);
+                c2 = b0.fma(FloatVector.broadcast(F256, a[a2 + t]), c2);
+                c3 = b0.fma(FloatVector.broadcast(F256, a[a3 + t]), c3);
+                e0 = b1.fma(FloatVector.broadcast(F256, a[a0 + t + 1]), e0);
+                e1 = b1.fma(FloatVector.broadcast(F256, a[a1 + t + 1]), e1);
+                e2 = b1.fma(FloatVector.broadcast(F256, a[a2 + t + 1]), e2);
+                e3 = b1.fma(FloatVector.broadcast(F256, a[a3 + t + 1]), e3);
+            }
+            if (t < k) {
+                FloatVector b0 = FloatVector.fromArray(F256, b, bo + 8 * t);
+                c0 = b0.fma(FloatVector.broadcast(F256, a[a0 + t]), c0);
+                c1 = b0.fma(FloatVector.broadcast(F256, a[a1 + t]), c1);
+                c2 = b0.fma(FloatVector.broadcast(F256, a[a2 + t]), c2);
+                c3 = b0.fma(FloatVector.broadcast(F256, a[a3 + t]), c3);
+            }
+            int cr = co + 8 * r;
+            c0.add(e0).intoArray(c, cr);
+            c1.add(e1).intoArray(c, cr + 8);
+            c2.add(e2).intoArray(c, cr + 16);
+            c3.add(e3).intoArray(c, cr + 24);
+        }
+        for (; r < m; r++) {
+            int a0 = ao + r * k;
+            FloatVector c0 = FloatVector.zero(F256), e0 = FloatVector.zero(F256);
+            int t = 0;
+            for (; t + 1 < k; t += 2) {
+                c0 = FloatVector.fromArray(F256, b, bo + 8 * t).fma(FloatVector.broadcast(F256, a[a0 + t]), c0);
+                e0 = FloatVector.fromArray(F256, b, bo + 8 * t + 8).fma(FloatVector.broadcast(F256, a[a0 + t + 1]), e0);
+            }
+            if (t < k) {
+                c0 = FloatVector.fromArray(F256, b, bo + 8 * t).fma(FloatVector.broadcast(F256, a[a0 + t]), c0);
+            }
+            c0.add(e0).intoArray(c, co + 8 * r);
+        }
     }
 
     /**
@@ -1245,13 +1462,85 @@ public final class VectorTtKernels {
         }
         // two methods, not one: as a single 1.4 KB method C1 gave up on it ("out of virtual
         // registers"), which left it at tier 2 (no intrinsics, vectors boxed, ~50x slower)
-        int a = sliceGradPairs(m, k, n, p, po, dd, dOffs, cnt, g, go);
+        int a = n % (4 * L) == 0 ? sliceGradQuads(m, k, n, p, po, dd, dOffs, cnt, g, go) : 0;
+        a = sliceGradPairs(a, m, k, n, p, po, dd, dOffs, cnt, g, go);
         sliceGradSingles(a, m, k, n, p, po, dd, dOffs, cnt, g, go);
     }
 
-    /** Slice rows in pairs (while n >= 4L); returns the first row left. */
-    static int sliceGradPairs(int m, int k, int n, float[] p, int[] po, float[] dd, int[] dOffs, int cnt, float[] g, int go) {
+    /**
+     * Slice rows four at a time when n is a multiple of 4L (e.g. the middle core at q R = 64):
+     * four rows x four vectors make sixteen accumulators, so each loaded D vector feeds four
+     * FMAs instead of two. Returns the first row left.
+     */
+    static int sliceGradQuads(int m, int k, int n, float[] p, int[] po, float[] dd, int[] dOffs, int cnt, float[] g,
+                              int go) {
         int a = 0;
+        for (; a + 3 < k; a += 4) {
+            for (int j = 0; j < n; j += 4 * L) {
+                int g0 = go + a * n + j, g1 = g0 + n, g2 = g1 + n, g3 = g2 + n;
+                FloatVector c00 = FloatVector.fromArray(SP, g, g0), c01 = FloatVector.fromArray(SP, g, g0 + L);
+                FloatVector c02 = FloatVector.fromArray(SP, g, g0 + 2 * L), c03 = FloatVector.fromArray(SP, g, g0 + 3 * L);
+                FloatVector c10 = FloatVector.fromArray(SP, g, g1), c11 = FloatVector.fromArray(SP, g, g1 + L);
+                FloatVector c12 = FloatVector.fromArray(SP, g, g1 + 2 * L), c13 = FloatVector.fromArray(SP, g, g1 + 3 * L);
+                FloatVector c20 = FloatVector.fromArray(SP, g, g2), c21 = FloatVector.fromArray(SP, g, g2 + L);
+                FloatVector c22 = FloatVector.fromArray(SP, g, g2 + 2 * L), c23 = FloatVector.fromArray(SP, g, g2 + 3 * L);
+                FloatVector c30 = FloatVector.fromArray(SP, g, g3), c31 = FloatVector.fromArray(SP, g, g3 + L);
+                FloatVector c32 = FloatVector.fromArray(SP, g, g3 + 2 * L), c33 = FloatVector.fromArray(SP, g, g3 + 3 * L);
+                for (int e = 0; e < cnt; e++) {
+                    int pe = po[e] + a, de = dOffs[e] + j;
+                    for (int r = 0; r < m; r++) {
+                        int pr = pe + r * k, dr = de + r * n;
+                        FloatVector v0 = FloatVector.fromArray(SP, dd, dr);
+                        FloatVector v1 = FloatVector.fromArray(SP, dd, dr + L);
+                        FloatVector v2 = FloatVector.fromArray(SP, dd, dr + 2 * L);
+                        FloatVector v3 = FloatVector.fromArray(SP, dd, dr + 3 * L);
+                        FloatVector x = FloatVector.broadcast(SP, p[pr]);
+                        c00 = v0.fma(x, c00);
+                        c01 = v1.fma(x, c01);
+                        c02 = v2.fma(x, c02);
+                        c03 = v3.fma(x, c03);
+                        x = FloatVector.broadcast(SP, p[pr + 1]);
+                        c10 = v0.fma(x, c10);
+                        c11 = v1.fma(x, c11);
+                        c12 = v2.fma(x, c12);
+                        c13 = v3.fma(x, c13);
+                        x = FloatVector.broadcast(SP, p[pr + 2]);
+                        c20 = v0.fma(x, c20);
+                        c21 = v1.fma(x, c21);
+                        c22 = v2.fma(x, c22);
+                        c23 = v3.fma(x, c23);
+                        x = FloatVector.broadcast(SP, p[pr + 3]);
+                        c30 = v0.fma(x, c30);
+                        c31 = v1.fma(x, c31);
+                        c32 = v2.fma(x, c32);
+                        c33 = v3.fma(x, c33);
+                    }
+                }
+                c00.intoArray(g, g0);
+                c01.intoArray(g, g0 + L);
+                c02.intoArray(g, g0 + 2 * L);
+                c03.intoArray(g, g0 + 3 * L);
+                c10.intoArray(g, g1);
+                c11.intoArray(g, g1 + L);
+                c12.intoArray(g, g1 + 2 * L);
+                c13.intoArray(g, g1 + 3 * L);
+                c20.intoArray(g, g2);
+                c21.intoArray(g, g2 + L);
+                c22.intoArray(g, g2 + 2 * L);
+                c23.intoArray(g, g2 + 3 * L);
+                c30.intoArray(g, g3);
+                c31.intoArray(g, g3 + L);
+                c32.intoArray(g, g3 + 2 * L);
+                c33.intoArray(g, g3 + 3 * L);
+            }
+        }
+        return a;
+    }
+
+    /** Slice rows in pairs (while n >= 4L); returns the first row left. */
+    static int sliceGradPairs(int a0, int m, int k, int n, float[] p, int[] po, float[] dd, int[] dOffs, int cnt,
+                              float[] g, int go) {
+        int a = a0;
         // two slice rows x four vectors: eight independent FMA chains per group row
         for (; a + 1 < k && n >= 4 * L; a += 2) {
             int ga = go + a * n, gb = ga + n;

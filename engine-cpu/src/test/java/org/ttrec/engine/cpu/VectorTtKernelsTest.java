@@ -49,6 +49,13 @@ class VectorTtKernelsTest {
         l.add(new TtShape(3000, 2, new int[] {1000, 3}, new int[] {1, 2}, new int[] {1, 2, 1}));
         l.add(new TtShape(400, 30, new int[] {20, 20}, new int[] {5, 6}, new int[] {1, 17, 1}));
         l.add(new TtShape(4096, 24, new int[] {16, 16, 16}, new int[] {2, 3, 4}, new int[] {1, 8, 13, 1}));
+        // narrow last cores of exactly 4 and 8 columns (the 128/256-bit paths at 512 bits), with an
+        // odd number of C rows and an odd rank
+        l.add(new TtShape(700, 24, new int[] {7, 10, 10}, new int[] {3, 1, 8}, new int[] {1, 5, 7, 1}));
+        l.add(new TtShape(700, 12, new int[] {7, 10, 10}, new int[] {1, 3, 4}, new int[] {1, 6, 9, 1}));
+        l.add(new TtShape(2000, 40, new int[] {10, 10, 20}, new int[] {5, 1, 8}, new int[] {1, 16, 33, 1}));
+        // middle slice 7 x 64: slice-gradient rows in fours, then a pair, then a single
+        l.add(new TtShape(500, 16, new int[] {8, 8, 8}, new int[] {2, 2, 4}, new int[] {1, 7, 32, 1}));
         // Kaggle's largest table with small ranks: row digits near 2^24 (the reciprocal-based split)
         l.add(new TtShape(10_131_227, 16, new int[] {200, 220, 250}, new int[] {2, 2, 4}, new int[] {1, 4, 3, 1}));
         return l;
@@ -64,6 +71,71 @@ class VectorTtKernelsTest {
 
     VectorTtKernels kernels(int threads) {
         return new VectorTtKernels(threads == 1 ? null : pool, threads);
+    }
+
+    /**
+     * The small products behind the chain on awkward sizes: dotsAdd (16 dot products per
+     * transpose-and-add tree at 16 lanes), dotsT and the 4- and 8-column narrow products, against
+     * double precision.
+     */
+    @Test
+    void smallProductsMatchDoublePrecision() {
+        SplittableRandom rnd = new SplittableRandom(11);
+        float[] red = new float[64];
+        for (int m : new int[] {1, 2, 3, 4, 5}) {
+            for (int k : new int[] {1, 5, 16, 17, 33, 64, 70}) {
+                for (int n : new int[] {1, 4, 8, 15, 16, 17, 32, 40}) {
+                    float[] a = TtTestUtil.randomFloats(rnd, 3 + m * k);
+                    float[] b = TtTestUtil.randomFloats(rnd, 2 + n * k);
+                    float[] c0 = TtTestUtil.randomFloats(rnd, 1 + m * n);
+                    // dotsAdd: C += A @ B^T, A at offset 3, B at 2, C at 1
+                    float[] c = c0.clone();
+                    VectorTtKernels.dotsAdd(m, k, n, a, 3, b, 2, c, 1, red);
+                    float[] again = c0.clone();
+                    VectorTtKernels.dotsAdd(m, k, n, a, 3, b, 2, again, 1, red);
+                    assertTrue(java.util.Arrays.equals(c, again), "dotsAdd repeatable");
+                    for (int r = 0; r < m; r++) {
+                        for (int j = 0; j < n; j++) {
+                            double e = c0[1 + r * n + j];
+                            double scale = 1;
+                            for (int t = 0; t < k; t++) {
+                                e += (double) a[3 + r * k + t] * b[2 + j * k + t];
+                                scale += Math.abs((double) a[3 + r * k + t] * b[2 + j * k + t]);
+                            }
+                            assertEquals(e, c[1 + r * n + j], 2e-6 * scale, "dotsAdd m=" + m + " k=" + k + " n=" + n
+                                    + " at (" + r + "," + j + ")");
+                        }
+                    }
+                    // C = A @ B with B k x n row-major: gemmRowsN4/N8 for n = 4/8, dotsT on B^T
+                    float[] bkn = TtTestUtil.randomFloats(rnd, 2 + k * n);
+                    float[] bt = new float[n * k];
+                    for (int t = 0; t < k; t++) {
+                        for (int j = 0; j < n; j++) {
+                            bt[j * k + t] = bkn[2 + t * n + j];
+                        }
+                    }
+                    float[] d = new float[1 + m * n];
+                    if (n == 4) {
+                        VectorTtKernels.gemmRowsN4(m, k, a, 3, bkn, 2, d, 1);
+                    } else if (n == 8) {
+                        VectorTtKernels.gemmRowsN8(m, k, a, 3, bkn, 2, d, 1);
+                    } else {
+                        VectorTtKernels.dotsT(m, k, n, a, 3, bt, 0, d, 1, red);
+                    }
+                    for (int r = 0; r < m; r++) {
+                        for (int j = 0; j < n; j++) {
+                            double e = 0, scale = 1;
+                            for (int t = 0; t < k; t++) {
+                                e += (double) a[3 + r * k + t] * bkn[2 + t * n + j];
+                                scale += Math.abs((double) a[3 + r * k + t] * bkn[2 + t * n + j]);
+                            }
+                            assertEquals(e, d[1 + r * n + j], 2e-6 * scale, "A@B m=" + m + " k=" + k + " n=" + n
+                                    + " at (" + r + "," + j + ")");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     @Test
