@@ -18,6 +18,9 @@
 #   --cache DIR         where dlrm's preprocessed files go (default: dlrm-<tsv name> next to
 #                       the TSV); made once per TSV, reused by later runs
 #   --cpus LIST         taskset CPU list for every run (default: cores 0..t-1 for t threads)
+#   --blas-threads N    OPENBLAS_NUM_THREADS/MKL_NUM_THREADS (default: the run's thread count;
+#                       PyTorch parallelises the ops itself with OpenMP, and OpenBLAS's own
+#                       pthreads on top can oversubscribe the cores: try 1)
 #   --nice N            run dlrm (and its preprocessing) under nice -n N (default: no nice)
 #   --python python3    interpreter (default python3, which must import torch, numpy, sklearn)
 #   --out DIR           where logs go (default bench/out/dlrm-reference-<timestamp>)
@@ -55,6 +58,7 @@ NUM_BATCHES=0
 CACHE=""
 CPUS=""
 NICE=""
+BLAS_THREADS=""
 PY=python3
 OUT=""
 while [ $# -gt 0 ]; do
@@ -69,6 +73,7 @@ while [ $# -gt 0 ]; do
     --cache) CACHE="$2"; shift 2;;
     --cpus) CPUS="$2"; shift 2;;
     --nice) NICE="$2"; shift 2;;
+    --blas-threads) BLAS_THREADS="$2"; shift 2;;
     --python) PY="$2"; shift 2;;
     --out) OUT="$2"; shift 2;;
     -h|--help) sed -n '2,45p' "$0"; exit 0;;
@@ -88,6 +93,7 @@ case "$METRIC" in speed|auc|both) ;; *) die "--metric must be speed, auc or both
 [[ "$NUM_BATCHES" =~ ^[0-9]+$ ]] || die "--num-batches must be a non-negative integer, not '$NUM_BATCHES'"
 for t in $THREADS; do [[ "$t" =~ ^[1-9][0-9]*$ ]] || die "--threads holds '$t', not a positive integer"; done
 [ -z "$NICE" ] || [[ "$NICE" =~ ^-?[0-9]+$ ]] || die "--nice must be an integer, not '$NICE'"
+[ -z "$BLAS_THREADS" ] || [[ "$BLAS_THREADS" =~ ^[1-9][0-9]*$ ]] || die "--blas-threads must be a positive integer, not '$BLAS_THREADS'"
 "$PY" -c 'import torch, numpy, sklearn, tqdm' 2>/dev/null \
   || die "$PY cannot import torch, numpy, sklearn and tqdm (apt-get install python3-torch python3-numpy python3-sklearn python3-tqdm)"
 
@@ -239,8 +245,9 @@ run_dlrm() {  # threads, log, extra dlrm flags...
   elif command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge "$t" ]; then
     pin=(taskset -c "0-$((t - 1))")
   fi
-  echo "== $t thread(s): ${nice_cmd[*]:-} ${pin[*]:-} $PY dlrm_s_pytorch.py ${args[*]}"
-  (cd "$OUT" && OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t MKL_NUM_THREADS=$t \
+  local bt="${BLAS_THREADS:-$t}"
+  echo "== $t thread(s), BLAS threads $bt: ${nice_cmd[*]:-} ${pin[*]:-} $PY dlrm_s_pytorch.py ${args[*]}"
+  (cd "$OUT" && OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$bt MKL_NUM_THREADS=$bt \
       "${nice_cmd[@]}" "${pin[@]}" "$PY" "$LAUNCHER" "$DLRM/dlrm_s_pytorch.py" "${args[@]}") \
     > "$log" 2>&1 || { tail -n 20 "$log" >&2; die "dlrm failed ($t threads), see $log"; }
   grep -E 'Finished training|Testing at|accuracy' "$log" | tail -n 4 || true
