@@ -16,7 +16,8 @@ import java.util.*;
  * <p>Usage: {@code java --add-modules jdk.incubator.vector -cp <classes> org.ttrec.jmh.TtPhaseHarness
  * [D:q1xq2xq3:R,...] [seconds per window]}; {@code -Dfwdonly=1} skips fwd+bwd, {@code -Dlookups=1,20}
  * and {@code -Dbags=2048} set the batch,
- * {@code -Dn=10131227 -Dp=200,220,250} the table.
+ * {@code -Dn=10131227 -Dp=200,220,250} the table, {@code -Dthreads=1} the kernel threads (above 1,
+ * wall time, or with {@code -Dwall=true}).
  */
 public class TtPhaseHarness {
     static final int N = Integer.getInteger("n", 10_131_227); static final int[] P = Arrays.stream(System.getProperty("p", "200,220,250").split(",")).mapToInt(Integer::parseInt).toArray(); static final int BAGS = Integer.getInteger("bags", 2048);
@@ -31,7 +32,8 @@ public class TtPhaseHarness {
             for (int k = 0; k < q.length; k++) q[k] = Integer.parseInt(qs[k]);
             TtShape shape = TtShape.uniformRank(N, P, q, Integer.parseInt(parts[2]));
             float[][] cores = TtInit.sampledGaussian().create(shape, 1);
-            VectorTtKernels kern = new VectorTtKernels(null, 1);
+            int th = Integer.getInteger("threads", 1);
+            VectorTtKernels kern = new VectorTtKernels(th > 1 ? new java.util.concurrent.ForkJoinPool(th - 1) : null, th);
             float[] out = new float[BAGS*dim], grad = new float[BAGS*dim];
             SplittableRandom rnd = new SplittableRandom(7);
             for (int i = 0; i < grad.length; i++) grad[i] = (float) rnd.nextDouble(-1e-3, 1e-3);
@@ -44,14 +46,14 @@ public class TtPhaseHarness {
                     double best = 0; int REPS = Integer.getInteger("reps", 6);
                     for (int rep = 0; rep < REPS; rep++) { // rep 0 = warmup
                         long[] prof = profArr(); if (prof != null) Arrays.fill(prof, 0);
-                        long t0 = mx.getCurrentThreadCpuTime(); long calls = 0; int bi = 0;
-                        while (mx.getCurrentThreadCpuTime() - t0 < secs * 1e9) {
+                        long t0 = clock(mx, th); long calls = 0; int bi = 0;
+                        while (clock(mx, th) - t0 < secs * 1e9) {
                             int[] idx = batches[bi++ & 7];
                             kern.forward(shape, cores, idx, off, BAGS, null, Pooling.SUM, false, out, 0, dim);
                             if (mode == 1) kern.backward(shape, cores, null, idx, off, BAGS, null, Pooling.SUM, grad, 0, dim, sgd);
                             calls++;
                         }
-                        long t = mx.getCurrentThreadCpuTime() - t0;
+                        long t = clock(mx, th) - t0;
                         double rate0 = calls * (double) BAGS * lookups / (t / 1e9); if (rep > 0) best = Math.max(best, rate0);
                         if (rep == REPS - 1) {
                             double rate = best; t = (long) (1e9 * calls * BAGS * lookups / best);
@@ -64,6 +66,10 @@ public class TtPhaseHarness {
                 }
             }
         }
+    }
+    /** This thread's CPU time on one thread; wall time when pool threads share the work. */
+    static long clock(ThreadMXBean mx, int threads) {
+        return threads > 1 || Boolean.getBoolean("wall") ? System.nanoTime() : mx.getCurrentThreadCpuTime();
     }
     static long[] profArr() {
         try { var f = VectorTtKernels.class.getDeclaredField("PROF"); f.setAccessible(true); return (long[]) f.get(null);} catch (Exception e) { return null; }

@@ -57,6 +57,14 @@ public final class VectorTtKernels {
     static final boolean SWAP_LEADING_DIGITS = Boolean.parseBoolean(System.getProperty("ttrec.tt.swap", "true"));
     static final int TRANSPOSE_MIN_USES = Integer.getInteger("ttrec.tt.transposeUses", 4);
     /**
+     * Distinct rows a call needs per thread before it is split over that thread
+     * ({@code ttrec.tt.minRowsPerThread}): every phase of a split call costs a fork and a join,
+     * and at 128 lookups two threads ran slower than one (wall time, 2 vCPUs). The number of
+     * partitions depends only on the number of distinct rows, so results stay bit-identical for
+     * the same inputs and thread count.
+     */
+    static final int MIN_ROWS_PER_THREAD = Integer.getInteger("ttrec.tt.minRowsPerThread", 256);
+    /**
      * Bytes of forward products (plus core snapshots) kept per kernel instance for reuse by the
      * following backward ({@code ttrec.tt.reuseMB}, 0 disables the reuse); by default 256 MB but
      * at most an eighth of the maximum heap, so small heaps are not crowded out.
@@ -69,6 +77,10 @@ public final class VectorTtKernels {
 
     private final ForkJoinPool pool;
     private final int threads;
+    /** Distinct rows per partition below which a call uses fewer partitions than threads. */
+    private final int minRowsPerPart;
+    /** Partitions (threads used) of the current call: at most threads, a function of its distinct rows. */
+    private int parts = 1;
     private final ForwardCache.Registry reuse;
     /** Backward calls that reused the forward's products (for tests). */
     long reuseHits;
@@ -141,11 +153,18 @@ public final class VectorTtKernels {
      * @param threads number of static partitions (>= 1)
      */
     public VectorTtKernels(ForkJoinPool pool, int threads) {
-        this(pool, threads, REUSE_BUDGET, REUSE_MIN_FLOPS_PER_BYTE);
+        this(pool, threads, REUSE_BUDGET, REUSE_MIN_FLOPS_PER_BYTE, MIN_ROWS_PER_THREAD);
     }
 
     /** As {@link #VectorTtKernels(ForkJoinPool, int)} with the forward-reuse policy given (tests). */
     VectorTtKernels(ForkJoinPool pool, int threads, long reuseBudget, double reuseMinFlopsPerByte) {
+        this(pool, threads, reuseBudget, reuseMinFlopsPerByte, MIN_ROWS_PER_THREAD);
+    }
+
+    /** As above, with the fewest distinct rows worth a partition of its own (tests use 1). */
+    VectorTtKernels(ForkJoinPool pool, int threads, long reuseBudget, double reuseMinFlopsPerByte,
+                    int minRowsPerPart) {
+        this.minRowsPerPart = Math.max(1, minRowsPerPart);
         this.reuse = new ForwardCache.Registry(reuseBudget, reuseMinFlopsPerByte);
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
@@ -164,6 +183,11 @@ public final class VectorTtKernels {
     /** @return the number of threads */
     public int threads() {
         return threads;
+    }
+
+    /** @return the partitions the last call used (tests) */
+    int parts() {
+        return parts;
     }
 
     // ------------------------------------------------------------------ validation
@@ -240,7 +264,7 @@ public final class VectorTtKernels {
             int b = blockStart / BLOCK;
             pvCached = fc != null && b < fc.blocks;
             pv = pvCached ? fc.pv[b] : pvScratch;
-            int perThread = (blockEnd - blockStart) / threads;
+            int perThread = (blockEnd - blockStart) / parts;
             for (int k = 0; k < d; k++) {
                 transposeBack[k] = !SCALAR && (long) perThread >= (long) TRANSPOSE_MIN_USES * shape.p(k);
             }
@@ -352,6 +376,9 @@ public final class VectorTtKernels {
         }
         distinct = u + 1;
         uStart[distinct] = n;
+        // from the distinct rows alone: a forward and a backward on the same rows split them the
+        // same way, which the reuse of the forward's products (ForwardCache) relies on
+        parts = (int) Math.max(1, Math.min(threads, distinct / minRowsPerPart));
         for (Worker wk : workers) {
             wk.ensure();
         }
@@ -527,21 +554,21 @@ public final class VectorTtKernels {
 
     private void run(int ph) {
         phase = ph;
-        if (threads == 1) {
+        if (parts == 1) {
             long t0 = PROFILE ? MX.getCurrentThreadCpuTime() : 0;
             workers[0].work();
             if (PROFILE) PROF[ph] += MX.getCurrentThreadCpuTime() - t0;
             return;
         }
-        for (Worker w : workers) {
-            w.reinitialize();
+        for (int t = 0; t < parts; t++) {
+            workers[t].reinitialize();
         }
         // the calling thread takes partition 0 so a pool of threads-1 workers suffices
-        for (int t = 1; t < threads; t++) {
+        for (int t = 1; t < parts; t++) {
             pool.execute(workers[t]);
         }
         workers[0].work();
-        for (int t = 1; t < threads; t++) {
+        for (int t = 1; t < parts; t++) {
             workers[t].join();
         }
     }
@@ -621,13 +648,13 @@ public final class VectorTtKernels {
 
         void work() {
             switch (phase) {
-                case PHASE_ROW_GRAD -> rowGrads(split(distinct, threads, t), split(distinct, threads, t + 1));
+                case PHASE_ROW_GRAD -> rowGrads(split(distinct, parts, t), split(distinct, parts, t + 1));
                 case PHASE_CHAIN_FWD, PHASE_CHAIN_BWD -> {
                     int rows = blockEnd - blockStart;
-                    chain(blockStart + split(rows, threads, t), blockStart + split(rows, threads, t + 1),
+                    chain(blockStart + split(rows, parts, t), blockStart + split(rows, parts, t + 1),
                             phase == PHASE_CHAIN_BWD);
                 }
-                case PHASE_POOL -> pool(split(bags, threads, t), split(bags, threads, t + 1));
+                case PHASE_POOL -> pool(split(bags, parts, t), split(bags, parts, t + 1));
                 case PHASE_REDUCE -> reduce();
                 case PHASE_APPLY -> apply();
                 default -> throw new IllegalStateException("phase " + phase);
@@ -807,7 +834,7 @@ public final class VectorTtKernels {
             for (int k = 0; k < d; k++) {
                 int slices = levelSlices[k];
                 int segBase = levelKeyBase[k];
-                int s0 = split(slices, threads, t), s1 = split(slices, threads, t + 1);
+                int s0 = split(slices, parts, t), s1 = split(slices, parts, t + 1);
                 int ss = shape.sliceSize(k);
                 int m = qpre[k], kk = rk[k], nc = ncol[k];
                 for (int s = s0; s < s1; s++) {
@@ -868,7 +895,7 @@ public final class VectorTtKernels {
                 int n = touchedCount[k];
                 int ss = shape.sliceSize(k);
                 float[] g = grad[k];
-                for (int i = split(n, threads, t); i < split(n, threads, t + 1); i++) {
+                for (int i = split(n, parts, t); i < split(n, parts, t + 1); i++) {
                     int digit = touchedList[k][i];
                     int base = digit * ss;
                     applySlice(k, digit, g, base);

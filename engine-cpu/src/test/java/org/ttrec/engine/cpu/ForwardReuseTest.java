@@ -35,7 +35,7 @@ class ForwardReuseTest {
     }
 
     private static VectorTtKernels kernels(int threads, long budget) {
-        return new VectorTtKernels(threads == 1 ? null : pool, threads, budget, 0);
+        return new VectorTtKernels(threads == 1 ? null : pool, threads, budget, 0, 1);
     }
 
     private static final SparseOptimizer SGD = SparseOptimizer.sgd(0.3f);

@@ -69,8 +69,52 @@ class VectorTtKernelsTest {
         return b;
     }
 
+    /** Kernels that split every call over all their threads, however small (so 2 threads test the split). */
     VectorTtKernels kernels(int threads) {
-        return new VectorTtKernels(threads == 1 ? null : pool, threads);
+        return new VectorTtKernels(threads == 1 ? null : pool, threads, VectorTtKernels.REUSE_BUDGET,
+                VectorTtKernels.REUSE_MIN_FLOPS_PER_BYTE, 1);
+    }
+
+    /**
+     * With the default policy a small call stays on one partition (a fork and join per phase cost
+     * more than they save there): 2 threads give the 1-thread bits; a call with enough distinct rows
+     * is split and still matches the reference.
+     */
+    @Test
+    void smallCallsStayOnOnePartitionLargeOnesSplit() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        TtShape s = new TtShape(1_000_000, 16, new int[] {100, 100, 100}, new int[] {2, 2, 4}, new int[] {1, 8, 8, 1});
+        for (int bags : new int[] {100, 4 * VectorTtKernels.MIN_ROWS_PER_THREAD}) {
+            float[][] c1 = TtTestUtil.randomCores(s, 3, 0.3);
+            float[][] c2 = new float[c1.length][];
+            float[][] c0 = new float[c1.length][];
+            for (int k = 0; k < c1.length; k++) {
+                c2[k] = c1[k].clone();
+                c0[k] = c1[k].clone();
+            }
+            int[][] io = TtTestUtil.randomBags(rnd, s.rows(), bags, 4);
+            float[] o1 = new float[bags * 16], o2 = new float[bags * 16], g = TtTestUtil.randomFloats(rnd, bags * 16);
+            VectorTtKernels one = new VectorTtKernels(null, 1), two = new VectorTtKernels(pool, 2);
+            one.forward(s, c1, io[0], io[1], bags, null, Pooling.SUM, false, o1, 0, 16);
+            two.forward(s, c2, io[0], io[1], bags, null, Pooling.SUM, false, o2, 0, 16);
+            one.backward(s, c1, null, io[0], io[1], bags, null, Pooling.SUM, g, 0, 16, SparseOptimizer.sgd(0.1f));
+            two.backward(s, c2, null, io[0], io[1], bags, null, Pooling.SUM, g, 0, 16, SparseOptimizer.sgd(0.1f));
+            boolean same = java.util.Arrays.equals(o1, o2);
+            for (int k = 0; k < c1.length; k++) {
+                same &= java.util.Arrays.equals(c1[k], c2[k]);
+            }
+            if (bags == 100) {
+                assertEquals(1, two.parts(), "partitions of a 100-bag call");
+                assertTrue(same, "100 bags on 2 threads should run as one partition, bit for bit");
+            } else {
+                assertEquals(2, two.parts(), "partitions of a " + bags + "-bag call");
+            }
+            // either way the result matches the scalar reference
+            float[] exp = new float[bags * 16];
+            ref.ttEmbeddingBagForward(s, bufs(c0), ref.wrap(io[0]), ref.wrap(io[1]), bags, null, Pooling.SUM, false,
+                    ref.wrap(exp), 0, 16);
+            assertEquals(0, TtTestUtil.maxAbsDiff(exp, o2), 1e-5 * (1 + TtTestUtil.maxAbs(exp)), "forward, " + bags + " bags");
+        }
     }
 
     /**
