@@ -2,6 +2,7 @@ package org.ttrec.engine.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
@@ -423,9 +424,19 @@ final class Sgemm {
                     }
                 }
             } else {
+                int p0 = 0;
+                if (TRANSPOSE16 && w == NR) {
+                    // whole 16 x 16 blocks in registers, the rest of k below
+                    p0 = kc & ~15;
+                    for (int j = 0; j < NR; j += 16) {
+                        for (int p = 0; p < p0; p += 16) {
+                            transpose16(b, off + (jp + j) * ldb + p, ldb, pb, base + p * NR + j, NR);
+                        }
+                    }
+                }
                 for (int j = 0; j < w; j++) {
                     int src = off + (jp + j) * ldb;
-                    for (int p = 0; p < kc; p++) {
+                    for (int p = p0; p < kc; p++) {
                         pb[base + p * NR + j] = b[src + p];
                     }
                 }
@@ -436,6 +447,93 @@ final class Sgemm {
                 }
             }
         }
+    }
+
+    /** Whether packB transposes 16 x 16 blocks in registers (16-lane vectors only). */
+    static final boolean TRANSPOSE16 = L == 16 && !VectorWidth.SCALAR && NR % 16 == 0;
+    // lanes with bit s set, their complements, and the swap of lane i with lane i ^ s (s = 8, 4, 2, 1)
+    private static final VectorMask<Float> T8 = TRANSPOSE16 ? VectorMask.fromLong(F, 0xFF00L) : null;
+    private static final VectorMask<Float> T4 = TRANSPOSE16 ? VectorMask.fromLong(F, 0xF0F0L) : null;
+    private static final VectorMask<Float> T2 = TRANSPOSE16 ? VectorMask.fromLong(F, 0xCCCCL) : null;
+    private static final VectorMask<Float> T1 = TRANSPOSE16 ? VectorMask.fromLong(F, 0xAAAAL) : null;
+    private static final VectorMask<Float> U8 = TRANSPOSE16 ? T8.not() : null;
+    private static final VectorMask<Float> U4 = TRANSPOSE16 ? T4.not() : null;
+    private static final VectorMask<Float> U2 = TRANSPOSE16 ? T2.not() : null;
+    private static final VectorMask<Float> U1 = TRANSPOSE16 ? T1.not() : null;
+    private static final VectorShuffle<Float> X8 = TRANSPOSE16 ? VectorShuffle.fromOp(F, i -> i ^ 8) : null;
+    private static final VectorShuffle<Float> X4 = TRANSPOSE16 ? VectorShuffle.fromOp(F, i -> i ^ 4) : null;
+    private static final VectorShuffle<Float> X2 = TRANSPOSE16 ? VectorShuffle.fromOp(F, i -> i ^ 2) : null;
+    private static final VectorShuffle<Float> X1 = TRANSPOSE16 ? VectorShuffle.fromOp(F, i -> i ^ 1) : null;
+
+    /**
+     * dst[q * ldd + r] = src[r * lds + q] for r, q < 16: a 16 x 16 block transposed in registers.
+     * Each of four stages (s = 8, 4, 2, 1) swaps the off-diagonal s x s sub-blocks of every
+     * 2s x 2s block: rows i and i + s (bit s of i clear) exchange the lanes where their bit s
+     * differs, using one lane swap (i -> i ^ s) and one blend each. Packing a transposed B
+     * (the forward of a Linear layer, W^T) otherwise costs a scalar load and store per entry.
+     */
+    static void transpose16(float[] src, int so, int lds, float[] dst, int dOff, int ldd) {
+        FloatVector v0 = FloatVector.fromArray(F, src, so), v1 = FloatVector.fromArray(F, src, so + lds);
+        FloatVector v2 = FloatVector.fromArray(F, src, so + 2 * lds), v3 = FloatVector.fromArray(F, src, so + 3 * lds);
+        FloatVector v4 = FloatVector.fromArray(F, src, so + 4 * lds), v5 = FloatVector.fromArray(F, src, so + 5 * lds);
+        FloatVector v6 = FloatVector.fromArray(F, src, so + 6 * lds), v7 = FloatVector.fromArray(F, src, so + 7 * lds);
+        FloatVector v8 = FloatVector.fromArray(F, src, so + 8 * lds), v9 = FloatVector.fromArray(F, src, so + 9 * lds);
+        FloatVector v10 = FloatVector.fromArray(F, src, so + 10 * lds), v11 = FloatVector.fromArray(F, src, so + 11 * lds);
+        FloatVector v12 = FloatVector.fromArray(F, src, so + 12 * lds), v13 = FloatVector.fromArray(F, src, so + 13 * lds);
+        FloatVector v14 = FloatVector.fromArray(F, src, so + 14 * lds), v15 = FloatVector.fromArray(F, src, so + 15 * lds);
+        FloatVector t;
+        // s = 8: rows (i, i + 8)
+        t = v0; v0 = t.blend(v8.rearrange(X8), T8); v8 = v8.blend(t.rearrange(X8), U8);
+        t = v1; v1 = t.blend(v9.rearrange(X8), T8); v9 = v9.blend(t.rearrange(X8), U8);
+        t = v2; v2 = t.blend(v10.rearrange(X8), T8); v10 = v10.blend(t.rearrange(X8), U8);
+        t = v3; v3 = t.blend(v11.rearrange(X8), T8); v11 = v11.blend(t.rearrange(X8), U8);
+        t = v4; v4 = t.blend(v12.rearrange(X8), T8); v12 = v12.blend(t.rearrange(X8), U8);
+        t = v5; v5 = t.blend(v13.rearrange(X8), T8); v13 = v13.blend(t.rearrange(X8), U8);
+        t = v6; v6 = t.blend(v14.rearrange(X8), T8); v14 = v14.blend(t.rearrange(X8), U8);
+        t = v7; v7 = t.blend(v15.rearrange(X8), T8); v15 = v15.blend(t.rearrange(X8), U8);
+        // s = 4: rows (i, i + 4) for i = 0..3, 8..11
+        t = v0; v0 = t.blend(v4.rearrange(X4), T4); v4 = v4.blend(t.rearrange(X4), U4);
+        t = v1; v1 = t.blend(v5.rearrange(X4), T4); v5 = v5.blend(t.rearrange(X4), U4);
+        t = v2; v2 = t.blend(v6.rearrange(X4), T4); v6 = v6.blend(t.rearrange(X4), U4);
+        t = v3; v3 = t.blend(v7.rearrange(X4), T4); v7 = v7.blend(t.rearrange(X4), U4);
+        t = v8; v8 = t.blend(v12.rearrange(X4), T4); v12 = v12.blend(t.rearrange(X4), U4);
+        t = v9; v9 = t.blend(v13.rearrange(X4), T4); v13 = v13.blend(t.rearrange(X4), U4);
+        t = v10; v10 = t.blend(v14.rearrange(X4), T4); v14 = v14.blend(t.rearrange(X4), U4);
+        t = v11; v11 = t.blend(v15.rearrange(X4), T4); v15 = v15.blend(t.rearrange(X4), U4);
+        // s = 2
+        t = v0; v0 = t.blend(v2.rearrange(X2), T2); v2 = v2.blend(t.rearrange(X2), U2);
+        t = v1; v1 = t.blend(v3.rearrange(X2), T2); v3 = v3.blend(t.rearrange(X2), U2);
+        t = v4; v4 = t.blend(v6.rearrange(X2), T2); v6 = v6.blend(t.rearrange(X2), U2);
+        t = v5; v5 = t.blend(v7.rearrange(X2), T2); v7 = v7.blend(t.rearrange(X2), U2);
+        t = v8; v8 = t.blend(v10.rearrange(X2), T2); v10 = v10.blend(t.rearrange(X2), U2);
+        t = v9; v9 = t.blend(v11.rearrange(X2), T2); v11 = v11.blend(t.rearrange(X2), U2);
+        t = v12; v12 = t.blend(v14.rearrange(X2), T2); v14 = v14.blend(t.rearrange(X2), U2);
+        t = v13; v13 = t.blend(v15.rearrange(X2), T2); v15 = v15.blend(t.rearrange(X2), U2);
+        // s = 1
+        t = v0; v0 = t.blend(v1.rearrange(X1), T1); v1 = v1.blend(t.rearrange(X1), U1);
+        t = v2; v2 = t.blend(v3.rearrange(X1), T1); v3 = v3.blend(t.rearrange(X1), U1);
+        t = v4; v4 = t.blend(v5.rearrange(X1), T1); v5 = v5.blend(t.rearrange(X1), U1);
+        t = v6; v6 = t.blend(v7.rearrange(X1), T1); v7 = v7.blend(t.rearrange(X1), U1);
+        t = v8; v8 = t.blend(v9.rearrange(X1), T1); v9 = v9.blend(t.rearrange(X1), U1);
+        t = v10; v10 = t.blend(v11.rearrange(X1), T1); v11 = v11.blend(t.rearrange(X1), U1);
+        t = v12; v12 = t.blend(v13.rearrange(X1), T1); v13 = v13.blend(t.rearrange(X1), U1);
+        t = v14; v14 = t.blend(v15.rearrange(X1), T1); v15 = v15.blend(t.rearrange(X1), U1);
+        v0.intoArray(dst, dOff);
+        v1.intoArray(dst, dOff + ldd);
+        v2.intoArray(dst, dOff + 2 * ldd);
+        v3.intoArray(dst, dOff + 3 * ldd);
+        v4.intoArray(dst, dOff + 4 * ldd);
+        v5.intoArray(dst, dOff + 5 * ldd);
+        v6.intoArray(dst, dOff + 6 * ldd);
+        v7.intoArray(dst, dOff + 7 * ldd);
+        v8.intoArray(dst, dOff + 8 * ldd);
+        v9.intoArray(dst, dOff + 9 * ldd);
+        v10.intoArray(dst, dOff + 10 * ldd);
+        v11.intoArray(dst, dOff + 11 * ldd);
+        v12.intoArray(dst, dOff + 12 * ldd);
+        v13.intoArray(dst, dOff + 13 * ldd);
+        v14.intoArray(dst, dOff + 14 * ldd);
+        v15.intoArray(dst, dOff + 15 * ldd);
     }
 
     /**
