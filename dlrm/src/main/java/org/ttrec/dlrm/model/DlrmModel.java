@@ -5,6 +5,7 @@ import org.ttrec.dlrm.data.Batch;
 import org.ttrec.dlrm.layers.EmbeddingBagLayer;
 import org.ttrec.dlrm.layers.Interaction;
 import org.ttrec.dlrm.layers.Mlp;
+import org.ttrec.dlrm.tt.TtEmbeddingBag;
 import org.ttrec.engine.ComputeBackend;
 import org.ttrec.engine.FloatBuf;
 import org.ttrec.engine.SparseOptimizer;
@@ -88,6 +89,11 @@ public final class DlrmModel {
             }
         }
         this.tables = List.copyOf(tables);
+        for (EmbeddingBagLayer t : this.tables) {
+            if (t instanceof TtEmbeddingBag tt) {
+                tt.setCoreLearningRateScale(config.tt.lrScale);
+            }
+        }
         this.interaction = new Interaction(be, config.interaction.equals("cat") ? Interaction.Kind.CAT
                 : Interaction.Kind.DOT, 1 + tables.size(), dim, config.selfInteraction);
         this.bottom = new Mlp(config.bottomWidths(), true, 0);

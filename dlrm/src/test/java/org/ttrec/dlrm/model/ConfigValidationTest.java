@@ -130,6 +130,31 @@ class ConfigValidationTest {
     }
 
     @Test
+    void ttLearningRateScaleIsCheckedAndReachesTheTtTables() {
+        for (String bad : new String[] {"0", "-2", "NaN", "Infinity"}) {
+            RunConfig c = Presets.get("tiny");
+            c.set("model.tt.lrScale=" + bad);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> TrainingSetup.plan(c, Long.MAX_VALUE));
+            assertTrue(e.getMessage().contains("model.tt.lrScale"), e.getMessage());
+        }
+        RunConfig c = Presets.get("tiny");
+        c.set("model.tt.lrScale=10");
+        var specs = TrainingSetup.plan(c, Long.MAX_VALUE);
+        try (var be = new org.ttrec.engine.scalar.ScalarBackend()) {
+            var model = TrainingSetup.build(be, c, specs);
+            int tt = 0;
+            for (var t : model.tables()) {
+                if (t instanceof org.ttrec.dlrm.tt.TtEmbeddingBag l) {
+                    assertEquals(10.0, l.coreLearningRateScale(), t.name());
+                    tt++;
+                }
+            }
+            assertEquals(3, tt, "TT tables of the tiny preset");
+        }
+    }
+
+    @Test
     void hotRowCacheSettingsReachTheTtTables() {
         RunConfig c = Presets.get("tiny");
         c.set("model.tt.cacheFraction=0.01");

@@ -123,6 +123,48 @@ class TtEmbeddingBagTest {
         }
     }
 
+    /** The core learning-rate scale multiplies the cores' rate only: cached rows keep the plain one. */
+    @Test
+    void coreLearningRateScaleAppliesToCoresNotToCachedRows() {
+        TtShape s = shapes()[1];
+        SplittableRandom rnd = new SplittableRandom(8);
+        int[][] io = TtTestUtil.randomBags(rnd, s.rows(), 6, 4);
+        float[] g = TtTestUtil.randomFloats(rnd, 6 * s.dim());
+        TtEmbeddingBag scaled = layer(s, Pooling.SUM, TtCacheConfig.OFF, 3);
+        TtEmbeddingBag plain = layer(s, Pooling.SUM, TtCacheConfig.OFF, 3);
+        scaled.setCoreLearningRateScale(4);
+        assertEquals(4.0, scaled.coreLearningRateScale());
+        fwd(scaled, io[0], io[1], 6, null);
+        scaled.backward(be.wrap(g), 0, s.dim(), SparseOptimizer.sgd(0.125f));
+        fwd(plain, io[0], io[1], 6, null);
+        plain.backward(be.wrap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
+        for (int k = 0; k < s.cores(); k++) {
+            assertArrayEquals(plain.cores()[k].toArray(), scaled.cores()[k].toArray(), "core " + k);
+        }
+        // cached rows train at the optimiser's own rate
+        TtEmbeddingBag c = layer(s, Pooling.MEAN, TtCacheConfig.rows(2, 2, 0), 4);
+        c.setCoreLearningRateScale(4);
+        int[][] hot = hotBatch();
+        float[] gh = TtTestUtil.randomFloats(new SplittableRandom(1), 4 * s.dim());
+        for (int step = 0; step < 2; step++) {
+            fwd(c, hot[0], hot[1], 4, null);
+            c.backward(be.wrap(gh), 0, s.dim(), SparseOptimizer.sgd(0.5f));
+        }
+        assertTrue(c.cachePopulated());
+        float[] before = c.materialize(new int[] {3});
+        fwd(c, new int[] {3}, new int[] {0, 1}, 1, null);
+        c.backward(be.wrap(gh), 0, s.dim(), SparseOptimizer.sgd(0.5f));
+        float[] after = c.materialize(new int[] {3});
+        for (int j = 0; j < s.dim(); j++) {
+            assertEquals(before[j] - 0.5f * gh[j], after[j], 1e-6, "cached row 3, column " + j);
+        }
+        for (double bad : new double[] {0, -1, Double.NaN, Double.POSITIVE_INFINITY}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> scaled.setCoreLearningRateScale(bad));
+            assertTrue(e.getMessage().contains("table 7"), e.getMessage());
+        }
+    }
+
     @Test
     void badInputNamesTheTable() {
         TtEmbeddingBag l = layer(shapes()[0], Pooling.SUM, TtCacheConfig.OFF, 1);
