@@ -1,0 +1,110 @@
+package org.ttrec.jmh;
+
+import org.ttrec.dlrm.config.Presets;
+import org.ttrec.dlrm.config.RunConfig;
+import org.ttrec.dlrm.data.Batch;
+import org.ttrec.dlrm.data.BatchStream;
+import org.ttrec.dlrm.data.Dataset;
+import org.ttrec.dlrm.data.Split;
+import org.ttrec.dlrm.model.DlrmModel;
+import org.ttrec.dlrm.model.EmbeddingTableSpec;
+import org.ttrec.dlrm.train.DenseOptimizer;
+import org.ttrec.dlrm.train.Trainer;
+import org.ttrec.dlrm.train.TrainingSetup;
+import org.ttrec.engine.Backends;
+import org.ttrec.engine.ComputeBackend;
+
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * The training workload that {@link TrainBenchmark} and {@link TrainHarness} measure: the
+ * Kaggle-shaped DLRM (dim 16, bottom 13-512-256-64-16, top 367-512-256-1, dot interaction, SGD lr
+ * 0.1) with its 26 cardinalities capped at {@code rowsCap}, and {@value #BATCHES} pre-generated
+ * batches that {@link #step()} trains on in turn.
+ *
+ * <p>Table kinds: "dense" = every table uncompressed; "tt" = the 7 tables above 100,000 rows
+ * TT-compressed (3 cores, rank 32, TT-Rec's Kaggle setting); "tt-cache" = "tt" with the hot-row
+ * cache holding {@code cacheFraction} of each TT table's rows, filled from lookup counts over
+ * {@value #WARMUP_BATCHES} training batches that are not among the measured ones.
+ */
+final class TrainWorkload implements AutoCloseable {
+    /** Batches trained on in turn. */
+    static final int BATCHES = 16;
+    /** Training batches the "tt-cache" kind counts lookups over before its cache is filled. */
+    static final int WARMUP_BATCHES = 64;
+    private static final float LR = 0.1f;
+
+    final ComputeBackend be;
+    final DlrmModel model;
+    private final DenseOptimizer opt;
+    private final Batch[] batches = new Batch[BATCHES];
+    private int next;
+
+    TrainWorkload(String kind, int batch, String backend, int threads, int rowsCap, double cacheFraction)
+            throws IOException {
+        RunConfig c = Presets.get("kaggle");
+        c.model.maxIndRange = rowsCap;
+        c.model.tt.threshold = switch (kind) {
+            case "tt", "tt-cache" -> 100_000;
+            case "dense" -> -1;
+            default -> throw new IllegalArgumentException("table kind must be dense, tt or tt-cache, got '" + kind + "'");
+        };
+        boolean cached = kind.equals("tt-cache");
+        if (cached) {
+            c.model.tt.cacheFraction = cacheFraction;
+            c.model.tt.cacheWarmupSteps = WARMUP_BATCHES;
+        }
+        c.model.tt.rank = 32;
+        c.model.tt.cores = 3;
+        c.train.batchSize = batch;
+        c.train.testBatchSize = batch;
+        c.data.trainSamples = (long) batch * (BATCHES + (cached ? WARMUP_BATCHES : 0));
+        Dataset data = TrainingSetup.openDataset(c);
+        TrainingSetup.adopt(c, data);
+        List<EmbeddingTableSpec> specs = TrainingSetup.plan(c, Runtime.getRuntime().maxMemory());
+        long tt = specs.stream().filter(sp -> sp.kind() == EmbeddingTableSpec.Kind.TT).count();
+        if (tt != (kind.equals("dense") ? 0 : 7)) {
+            throw new IllegalStateException(kind + ": " + tt + " TT tables planned");
+        }
+        be = Backends.create(backend, threads);
+        model = TrainingSetup.build(be, c, specs);
+        opt = Trainer.optimizerFor(c, model);
+        try (BatchStream s = data.batches(Split.TRAIN, batch, false, 0)) {
+            if (cached) {
+                // the cache counts lookups over its warm-up batches, then keeps the hottest rows;
+                // measured batches are others, so their hits come from the data's skew alone
+                for (int i = 0; i < WARMUP_BATCHES; i++) {
+                    step(s.next());
+                }
+            }
+            for (int i = 0; i < BATCHES; i++) {
+                batches[i] = s.next();
+            }
+        }
+    }
+
+    /** @return the loss of one training step on the next pre-generated batch */
+    double step() {
+        Batch b = batches[next];
+        next = (next + 1) % BATCHES;
+        return step(b);
+    }
+
+    /** @return samples per batch */
+    int batchSize() {
+        return batches[0].size();
+    }
+
+    private double step(Batch b) {
+        double loss = model.forward(b);
+        model.backward(opt.sparse(LR));
+        opt.step(LR, model.parameters(), model.gradients());
+        return loss;
+    }
+
+    @Override
+    public void close() {
+        be.close();
+    }
+}
