@@ -469,20 +469,11 @@ final class Sgemm {
     }
 
     /** Whether packB transposes 16 x 16 blocks in registers (16-lane vectors only). */
-    static final boolean TRANSPOSE16 = L == 16 && !VectorWidth.SCALAR && NR % 16 == 0;
-    // lanes with bit s set, their complements, and the swap of lane i with lane i ^ s (s = 8, 4, 2, 1)
-    private static final VectorMask<Float> T8 = TRANSPOSE16 ? VectorMask.fromLong(F, 0xFF00L) : null;
-    private static final VectorMask<Float> T4 = TRANSPOSE16 ? VectorMask.fromLong(F, 0xF0F0L) : null;
-    private static final VectorMask<Float> T2 = TRANSPOSE16 ? VectorMask.fromLong(F, 0xCCCCL) : null;
-    private static final VectorMask<Float> T1 = TRANSPOSE16 ? VectorMask.fromLong(F, 0xAAAAL) : null;
-    private static final VectorMask<Float> U8 = TRANSPOSE16 ? T8.not() : null;
-    private static final VectorMask<Float> U4 = TRANSPOSE16 ? T4.not() : null;
-    private static final VectorMask<Float> U2 = TRANSPOSE16 ? T2.not() : null;
-    private static final VectorMask<Float> U1 = TRANSPOSE16 ? T1.not() : null;
-    private static final VectorShuffle<Float> X8 = TRANSPOSE16 ? VectorShuffle.fromOp(F, i -> i ^ 8) : null;
-    private static final VectorShuffle<Float> X4 = TRANSPOSE16 ? VectorShuffle.fromOp(F, i -> i ^ 4) : null;
-    private static final VectorShuffle<Float> X2 = TRANSPOSE16 ? VectorShuffle.fromOp(F, i -> i ^ 2) : null;
-    private static final VectorShuffle<Float> X1 = TRANSPOSE16 ? VectorShuffle.fromOp(F, i -> i ^ 1) : null;
+    static final boolean TRANSPOSE16 = VectorWidth.SIXTEEN && NR % 16 == 0;
+    private static final VectorMask<Float> T8 = VectorWidth.BIT8, T4 = VectorWidth.BIT4, T2 = VectorWidth.BIT2,
+            T1 = VectorWidth.BIT1;
+    private static final VectorShuffle<Float> X8 = VectorWidth.XOR8, X4 = VectorWidth.XOR4, X2 = VectorWidth.XOR2,
+            X1 = VectorWidth.XOR1;
 
     /**
      * dst[q * ldd + r] = src[r * lds + q] for r, q < 16: a 16 x 16 block transposed in registers.
@@ -502,41 +493,41 @@ final class Sgemm {
         FloatVector v14 = FloatVector.fromArray(F, src, so + 14 * lds), v15 = FloatVector.fromArray(F, src, so + 15 * lds);
         FloatVector t;
         // s = 8: rows (i, i + 8)
-        t = v0; v0 = t.blend(v8.rearrange(X8), T8); v8 = v8.blend(t.rearrange(X8), U8);
-        t = v1; v1 = t.blend(v9.rearrange(X8), T8); v9 = v9.blend(t.rearrange(X8), U8);
-        t = v2; v2 = t.blend(v10.rearrange(X8), T8); v10 = v10.blend(t.rearrange(X8), U8);
-        t = v3; v3 = t.blend(v11.rearrange(X8), T8); v11 = v11.blend(t.rearrange(X8), U8);
-        t = v4; v4 = t.blend(v12.rearrange(X8), T8); v12 = v12.blend(t.rearrange(X8), U8);
-        t = v5; v5 = t.blend(v13.rearrange(X8), T8); v13 = v13.blend(t.rearrange(X8), U8);
-        t = v6; v6 = t.blend(v14.rearrange(X8), T8); v14 = v14.blend(t.rearrange(X8), U8);
-        t = v7; v7 = t.blend(v15.rearrange(X8), T8); v15 = v15.blend(t.rearrange(X8), U8);
+        t = v0; v0 = t.blend(v8.rearrange(X8), T8); v8 = t.rearrange(X8).blend(v8, T8);
+        t = v1; v1 = t.blend(v9.rearrange(X8), T8); v9 = t.rearrange(X8).blend(v9, T8);
+        t = v2; v2 = t.blend(v10.rearrange(X8), T8); v10 = t.rearrange(X8).blend(v10, T8);
+        t = v3; v3 = t.blend(v11.rearrange(X8), T8); v11 = t.rearrange(X8).blend(v11, T8);
+        t = v4; v4 = t.blend(v12.rearrange(X8), T8); v12 = t.rearrange(X8).blend(v12, T8);
+        t = v5; v5 = t.blend(v13.rearrange(X8), T8); v13 = t.rearrange(X8).blend(v13, T8);
+        t = v6; v6 = t.blend(v14.rearrange(X8), T8); v14 = t.rearrange(X8).blend(v14, T8);
+        t = v7; v7 = t.blend(v15.rearrange(X8), T8); v15 = t.rearrange(X8).blend(v15, T8);
         // s = 4: rows (i, i + 4) for i = 0..3, 8..11
-        t = v0; v0 = t.blend(v4.rearrange(X4), T4); v4 = v4.blend(t.rearrange(X4), U4);
-        t = v1; v1 = t.blend(v5.rearrange(X4), T4); v5 = v5.blend(t.rearrange(X4), U4);
-        t = v2; v2 = t.blend(v6.rearrange(X4), T4); v6 = v6.blend(t.rearrange(X4), U4);
-        t = v3; v3 = t.blend(v7.rearrange(X4), T4); v7 = v7.blend(t.rearrange(X4), U4);
-        t = v8; v8 = t.blend(v12.rearrange(X4), T4); v12 = v12.blend(t.rearrange(X4), U4);
-        t = v9; v9 = t.blend(v13.rearrange(X4), T4); v13 = v13.blend(t.rearrange(X4), U4);
-        t = v10; v10 = t.blend(v14.rearrange(X4), T4); v14 = v14.blend(t.rearrange(X4), U4);
-        t = v11; v11 = t.blend(v15.rearrange(X4), T4); v15 = v15.blend(t.rearrange(X4), U4);
+        t = v0; v0 = t.blend(v4.rearrange(X4), T4); v4 = t.rearrange(X4).blend(v4, T4);
+        t = v1; v1 = t.blend(v5.rearrange(X4), T4); v5 = t.rearrange(X4).blend(v5, T4);
+        t = v2; v2 = t.blend(v6.rearrange(X4), T4); v6 = t.rearrange(X4).blend(v6, T4);
+        t = v3; v3 = t.blend(v7.rearrange(X4), T4); v7 = t.rearrange(X4).blend(v7, T4);
+        t = v8; v8 = t.blend(v12.rearrange(X4), T4); v12 = t.rearrange(X4).blend(v12, T4);
+        t = v9; v9 = t.blend(v13.rearrange(X4), T4); v13 = t.rearrange(X4).blend(v13, T4);
+        t = v10; v10 = t.blend(v14.rearrange(X4), T4); v14 = t.rearrange(X4).blend(v14, T4);
+        t = v11; v11 = t.blend(v15.rearrange(X4), T4); v15 = t.rearrange(X4).blend(v15, T4);
         // s = 2
-        t = v0; v0 = t.blend(v2.rearrange(X2), T2); v2 = v2.blend(t.rearrange(X2), U2);
-        t = v1; v1 = t.blend(v3.rearrange(X2), T2); v3 = v3.blend(t.rearrange(X2), U2);
-        t = v4; v4 = t.blend(v6.rearrange(X2), T2); v6 = v6.blend(t.rearrange(X2), U2);
-        t = v5; v5 = t.blend(v7.rearrange(X2), T2); v7 = v7.blend(t.rearrange(X2), U2);
-        t = v8; v8 = t.blend(v10.rearrange(X2), T2); v10 = v10.blend(t.rearrange(X2), U2);
-        t = v9; v9 = t.blend(v11.rearrange(X2), T2); v11 = v11.blend(t.rearrange(X2), U2);
-        t = v12; v12 = t.blend(v14.rearrange(X2), T2); v14 = v14.blend(t.rearrange(X2), U2);
-        t = v13; v13 = t.blend(v15.rearrange(X2), T2); v15 = v15.blend(t.rearrange(X2), U2);
+        t = v0; v0 = t.blend(v2.rearrange(X2), T2); v2 = t.rearrange(X2).blend(v2, T2);
+        t = v1; v1 = t.blend(v3.rearrange(X2), T2); v3 = t.rearrange(X2).blend(v3, T2);
+        t = v4; v4 = t.blend(v6.rearrange(X2), T2); v6 = t.rearrange(X2).blend(v6, T2);
+        t = v5; v5 = t.blend(v7.rearrange(X2), T2); v7 = t.rearrange(X2).blend(v7, T2);
+        t = v8; v8 = t.blend(v10.rearrange(X2), T2); v10 = t.rearrange(X2).blend(v10, T2);
+        t = v9; v9 = t.blend(v11.rearrange(X2), T2); v11 = t.rearrange(X2).blend(v11, T2);
+        t = v12; v12 = t.blend(v14.rearrange(X2), T2); v14 = t.rearrange(X2).blend(v14, T2);
+        t = v13; v13 = t.blend(v15.rearrange(X2), T2); v15 = t.rearrange(X2).blend(v15, T2);
         // s = 1
-        t = v0; v0 = t.blend(v1.rearrange(X1), T1); v1 = v1.blend(t.rearrange(X1), U1);
-        t = v2; v2 = t.blend(v3.rearrange(X1), T1); v3 = v3.blend(t.rearrange(X1), U1);
-        t = v4; v4 = t.blend(v5.rearrange(X1), T1); v5 = v5.blend(t.rearrange(X1), U1);
-        t = v6; v6 = t.blend(v7.rearrange(X1), T1); v7 = v7.blend(t.rearrange(X1), U1);
-        t = v8; v8 = t.blend(v9.rearrange(X1), T1); v9 = v9.blend(t.rearrange(X1), U1);
-        t = v10; v10 = t.blend(v11.rearrange(X1), T1); v11 = v11.blend(t.rearrange(X1), U1);
-        t = v12; v12 = t.blend(v13.rearrange(X1), T1); v13 = v13.blend(t.rearrange(X1), U1);
-        t = v14; v14 = t.blend(v15.rearrange(X1), T1); v15 = v15.blend(t.rearrange(X1), U1);
+        t = v0; v0 = t.blend(v1.rearrange(X1), T1); v1 = t.rearrange(X1).blend(v1, T1);
+        t = v2; v2 = t.blend(v3.rearrange(X1), T1); v3 = t.rearrange(X1).blend(v3, T1);
+        t = v4; v4 = t.blend(v5.rearrange(X1), T1); v5 = t.rearrange(X1).blend(v5, T1);
+        t = v6; v6 = t.blend(v7.rearrange(X1), T1); v7 = t.rearrange(X1).blend(v7, T1);
+        t = v8; v8 = t.blend(v9.rearrange(X1), T1); v9 = t.rearrange(X1).blend(v9, T1);
+        t = v10; v10 = t.blend(v11.rearrange(X1), T1); v11 = t.rearrange(X1).blend(v11, T1);
+        t = v12; v12 = t.blend(v13.rearrange(X1), T1); v13 = t.rearrange(X1).blend(v13, T1);
+        t = v14; v14 = t.blend(v15.rearrange(X1), T1); v15 = t.rearrange(X1).blend(v15, T1);
         v0.intoArray(dst, dOff);
         v1.intoArray(dst, dOff + ldd);
         v2.intoArray(dst, dOff + 2 * ldd);

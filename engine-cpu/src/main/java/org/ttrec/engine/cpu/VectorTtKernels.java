@@ -1219,7 +1219,7 @@ public final class VectorTtKernels {
     /** C[r, j] += dot(A[r, :], B[j, :]) with A m x k and B n x k (vectorised along k). */
     static void dotsAdd(int m, int k, int n, float[] a, int ao, float[] b, int bo, float[] c, int co, float[] red) {
         int j0 = 0;
-        if (L == 16 && !SCALAR && n >= 16) {
+        if (VectorWidth.SIXTEEN && n >= 16) {
             for (int r = 0; r < m; r++) {
                 dotsAdd16(k, n, a, ao + r * k, b, bo, c, co + r * n);
             }
@@ -1232,16 +1232,10 @@ public final class VectorTtKernels {
         }
     }
 
-    // Lane masks and "swap with lane i ^ h" shuffles of the 16-lane transpose-and-add tree in
-    // dotsAdd16 (null unless vectors have 16 lanes).
-    private static final VectorMask<Float> M8 = L == 16 && !SCALAR ? VectorMask.fromLong(SP, 0xFF00L) : null;
-    private static final VectorMask<Float> M4 = L == 16 && !SCALAR ? VectorMask.fromLong(SP, 0xF0F0L) : null;
-    private static final VectorMask<Float> M2 = L == 16 && !SCALAR ? VectorMask.fromLong(SP, 0xCCCCL) : null;
-    private static final VectorMask<Float> M1 = L == 16 && !SCALAR ? VectorMask.fromLong(SP, 0xAAAAL) : null;
-    private static final VectorShuffle<Float> S8 = L == 16 && !SCALAR ? VectorShuffle.fromOp(SP, i -> i ^ 8) : null;
-    private static final VectorShuffle<Float> S4 = L == 16 && !SCALAR ? VectorShuffle.fromOp(SP, i -> i ^ 4) : null;
-    private static final VectorShuffle<Float> S2 = L == 16 && !SCALAR ? VectorShuffle.fromOp(SP, i -> i ^ 2) : null;
-    private static final VectorShuffle<Float> S1 = L == 16 && !SCALAR ? VectorShuffle.fromOp(SP, i -> i ^ 1) : null;
+    private static final VectorMask<Float> M8 = VectorWidth.BIT8, M4 = VectorWidth.BIT4, M2 = VectorWidth.BIT2,
+            M1 = VectorWidth.BIT1;
+    private static final VectorShuffle<Float> S8 = VectorWidth.XOR8, S4 = VectorWidth.XOR4, S2 = VectorWidth.XOR2,
+            S1 = VectorWidth.XOR1;
 
     /**
      * C[j] += dot(A, B[j, :]) for j < n rounded down to 16, with A of length k at a[ar] and B

@@ -1,7 +1,9 @@
 package org.ttrec.engine.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -26,6 +28,21 @@ public final class VectorWidth {
 
     /** Lanes of {@link #FLOAT}. */
     public static final int LANES = FLOAT.length();
+
+    /** Vectors of 16 lanes: the lane tricks below exist (the in-register transposes need them). */
+    static final boolean SIXTEEN = LANES == 16 && !SCALAR;
+    // For 16 lanes only (null otherwise): BITs = the lanes whose index has bit s set, XORs = the
+    // shuffle taking lane i from lane i ^ s, s = 8, 4, 2, 1. A blend under BITs of a vector and
+    // the XORs rearrangement of another exchanges s x s blocks between the two; four such stages
+    // transpose 16 x 16 (Sgemm.transpose16) or sum 16 vectors at once (VectorTtKernels.dotsAdd16).
+    static final VectorMask<Float> BIT8 = SIXTEEN ? VectorMask.fromLong(FLOAT, 0xFF00L) : null;
+    static final VectorMask<Float> BIT4 = SIXTEEN ? VectorMask.fromLong(FLOAT, 0xF0F0L) : null;
+    static final VectorMask<Float> BIT2 = SIXTEEN ? VectorMask.fromLong(FLOAT, 0xCCCCL) : null;
+    static final VectorMask<Float> BIT1 = SIXTEEN ? VectorMask.fromLong(FLOAT, 0xAAAAL) : null;
+    static final VectorShuffle<Float> XOR8 = SIXTEEN ? VectorShuffle.fromOp(FLOAT, i -> i ^ 8) : null;
+    static final VectorShuffle<Float> XOR4 = SIXTEEN ? VectorShuffle.fromOp(FLOAT, i -> i ^ 4) : null;
+    static final VectorShuffle<Float> XOR2 = SIXTEEN ? VectorShuffle.fromOp(FLOAT, i -> i ^ 2) : null;
+    static final VectorShuffle<Float> XOR1 = SIXTEEN ? VectorShuffle.fromOp(FLOAT, i -> i ^ 1) : null;
 
     private static int requestedBits() {
         String p = System.getProperty("ttrec.vector.bits");
