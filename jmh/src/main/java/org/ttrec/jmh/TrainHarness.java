@@ -12,16 +12,12 @@ import java.lang.management.ThreadMXBean;
  *
  * <p>Usage: {@code java --add-modules jdk.incubator.vector -Xmx3g -cp <benchmarks.jar>
  * org.ttrec.jmh.TrainHarness [batch] [seconds per window] [rounds]}; {@code -DrowsCap=1000000},
- * {@code -Dthreads=1} (kernel threads; above 1 the windows are wall time), {@code -Dkinds=dense,tt,tt-cache}, {@code -DcacheFraction=0.01} (of "tt-cache", warmed up as in
+ * {@code -Dthreads=1} (kernel threads; above 1, or with {@code -Dwall=true}, the windows are
+ * wall time), {@code -Dkinds=dense,tt,tt-cache}, {@code -DcacheFraction=0.01} (of "tt-cache", warmed up as in
  * {@link TrainWorkload}).
  */
 public final class TrainHarness {
     private TrainHarness() {
-    }
-
-    /** Thread CPU time, or wall time when other threads do part of the work. */
-    private static long now(ThreadMXBean mx, boolean wall) {
-        return wall ? System.nanoTime() : mx.getCurrentThreadCpuTime();
     }
 
     /**
@@ -35,23 +31,23 @@ public final class TrainHarness {
         double secs = a.length > 1 ? Double.parseDouble(a[1]) : 1.0;
         int rounds = a.length > 2 ? Integer.parseInt(a[2]) : 6;
         String[] kinds = System.getProperty("kinds", "dense,tt,tt-cache").split(",");
+        int threads = Integer.getInteger("threads", 1);
         TrainWorkload[] setups = new TrainWorkload[kinds.length];
         for (int i = 0; i < kinds.length; i++) {
-            setups[i] = new TrainWorkload(kinds[i], batch, "auto", Integer.getInteger("threads", 1),
+            setups[i] = new TrainWorkload(kinds[i], batch, "auto", threads,
                     Integer.getInteger("rowsCap", 1_000_000), Double.parseDouble(System.getProperty("cacheFraction", "0.01")));
         }
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        boolean wall = Integer.getInteger("threads", 1) > 1;
         double[] best = new double[kinds.length];
         for (int r = 0; r < rounds; r++) {
             for (int i = 0; i < kinds.length; i++) {
-                long t0 = now(mx, wall);
+                long t0 = TtPhaseHarness.clock(mx, threads);
                 long steps = 0;
-                while (now(mx, wall) - t0 < secs * 1e9) {
+                while (TtPhaseHarness.clock(mx, threads) - t0 < secs * 1e9) {
                     setups[i].step();
                     steps++;
                 }
-                double rate = steps * (double) batch / ((now(mx, wall) - t0) / 1e9);
+                double rate = steps * (double) batch / ((TtPhaseHarness.clock(mx, threads) - t0) / 1e9);
                 if (r > 0) { // round 0 warms up
                     best[i] = Math.max(best[i], rate);
                 }
