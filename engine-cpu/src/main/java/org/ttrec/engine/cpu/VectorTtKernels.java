@@ -1372,6 +1372,11 @@ public final class VectorTtKernels {
      */
     static void gemmRowsN4(int m, int k, float[] a, int ao, float[] b, int bo, float[] c, int co) {
         int r = 0;
+        if (VectorWidth.SIXTEEN && (k & 15) == 0) {
+            for (; r + 3 < m; r += 4) {
+                gemm4x4Lanes(k, a, ao + r * k, b, bo, c, co + 4 * r);
+            }
+        }
         for (; r + 3 < m; r += 4) {
             int a0 = ao + r * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
             FloatVector c0 = FloatVector.zero(F128), c1 = FloatVector.zero(F128);
@@ -1417,6 +1422,72 @@ public final class VectorTtKernels {
             }
             c0.add(e0).intoArray(c, co + 4 * r);
         }
+    }
+
+    /** Lane l of E_j picks lane 4j + l / 4: four entries of an A row, each repeated four times. */
+    private static final VectorShuffle<Float> E0 = spread(0), E1 = spread(1), E2 = spread(2), E3 = spread(3);
+    /** Lanes 4..7, 8..11 and 12..15. */
+    private static final VectorMask<Float> Q1 = VectorWidth.SIXTEEN ? VectorMask.fromLong(SP, 0x00F0L) : null,
+            Q2 = VectorWidth.SIXTEEN ? VectorMask.fromLong(SP, 0x0F00L) : null,
+            Q3 = VectorWidth.SIXTEEN ? VectorMask.fromLong(SP, 0xF000L) : null;
+
+    private static VectorShuffle<Float> spread(int j) {
+        return VectorWidth.SIXTEEN ? VectorShuffle.fromOp(SP, l -> 4 * j + l / 4) : null;
+    }
+
+    /**
+     * C (4 x 4, 16 floats) = A (4 x k) @ B (k x 4) with full 16-lane vectors, k a multiple of 16:
+     * four B rows are one vector, lanes (t mod 4, column). Each A vector is spread by a constant
+     * rearrange so lane (t, c) holds A[r, t]; one FMA then covers four t and four columns, where
+     * the 128-bit kernel needs four FMAs and four scalar broadcasts (JFR: that kernel was a sixth
+     * of the TT forward at D16). At the end the four t-lane groups are added (two lane-swaps)
+     * and the four rows blended into one vector, C's 16 row-major floats. Two accumulators per
+     * row keep eight independent FMA chains. Fixed order of additions: the same in every tier.
+     */
+    static void gemm4x4Lanes(int k, float[] a, int ao, float[] b, int bo, float[] c, int co) {
+        FloatVector c0 = FloatVector.zero(SP), c1 = FloatVector.zero(SP), c2 = FloatVector.zero(SP);
+        FloatVector c3 = FloatVector.zero(SP), d0 = FloatVector.zero(SP), d1 = FloatVector.zero(SP);
+        FloatVector d2 = FloatVector.zero(SP), d3 = FloatVector.zero(SP);
+        for (int t = 0; t < k; t += 16) {
+            FloatVector a0 = FloatVector.fromArray(SP, a, ao + t);
+            FloatVector a1 = FloatVector.fromArray(SP, a, ao + k + t);
+            FloatVector a2 = FloatVector.fromArray(SP, a, ao + 2 * k + t);
+            FloatVector a3 = FloatVector.fromArray(SP, a, ao + 3 * k + t);
+            int bt = bo + 4 * t;
+            FloatVector b0 = FloatVector.fromArray(SP, b, bt);
+            FloatVector b1 = FloatVector.fromArray(SP, b, bt + 16);
+            FloatVector b2 = FloatVector.fromArray(SP, b, bt + 32);
+            FloatVector b3 = FloatVector.fromArray(SP, b, bt + 48);
+            c0 = b0.fma(a0.rearrange(E0), c0);
+            c1 = b0.fma(a1.rearrange(E0), c1);
+            c2 = b0.fma(a2.rearrange(E0), c2);
+            c3 = b0.fma(a3.rearrange(E0), c3);
+            d0 = b1.fma(a0.rearrange(E1), d0);
+            d1 = b1.fma(a1.rearrange(E1), d1);
+            d2 = b1.fma(a2.rearrange(E1), d2);
+            d3 = b1.fma(a3.rearrange(E1), d3);
+            c0 = b2.fma(a0.rearrange(E2), c0);
+            c1 = b2.fma(a1.rearrange(E2), c1);
+            c2 = b2.fma(a2.rearrange(E2), c2);
+            c3 = b2.fma(a3.rearrange(E2), c3);
+            d0 = b3.fma(a0.rearrange(E3), d0);
+            d1 = b3.fma(a1.rearrange(E3), d1);
+            d2 = b3.fma(a2.rearrange(E3), d2);
+            d3 = b3.fma(a3.rearrange(E3), d3);
+        }
+        c0 = c0.add(d0);
+        c1 = c1.add(d1);
+        c2 = c2.add(d2);
+        c3 = c3.add(d3);
+        c0 = c0.add(c0.rearrange(S8));
+        c1 = c1.add(c1.rearrange(S8));
+        c2 = c2.add(c2.rearrange(S8));
+        c3 = c3.add(c3.rearrange(S8));
+        c0 = c0.add(c0.rearrange(S4));
+        c1 = c1.add(c1.rearrange(S4));
+        c2 = c2.add(c2.rearrange(S4));
+        c3 = c3.add(c3.rearrange(S4));
+        c0.blend(c1, Q1).blend(c2, Q2).blend(c3, Q3).intoArray(c, co);
     }
 
     /** As {@link #gemmRowsN4} for 8 columns (q = 8, R_d = 1) with 256-bit vectors. */

@@ -126,8 +126,8 @@ class VectorTtKernelsTest {
     void smallProductsMatchDoublePrecision() {
         SplittableRandom rnd = new SplittableRandom(11);
         float[] red = new float[64];
-        for (int m : new int[] {1, 2, 3, 4, 5}) {
-            for (int k : new int[] {1, 5, 16, 17, 33, 64, 70}) {
+        for (int m : new int[] {1, 2, 3, 4, 5, 8, 9}) {
+            for (int k : new int[] {1, 5, 16, 17, 32, 33, 64, 70}) {
                 for (int n : new int[] {1, 4, 8, 15, 16, 17, 32, 40}) {
                     float[] a = TtTestUtil.randomFloats(rnd, 3 + m * k);
                     float[] b = TtTestUtil.randomFloats(rnd, 2 + n * k);
