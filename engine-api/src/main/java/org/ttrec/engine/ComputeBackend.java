@@ -294,6 +294,29 @@ public interface ComputeBackend extends AutoCloseable {
                                FloatBuf out, int outOff, int ldOut);
 
     /**
+     * The caller promises that, from now on, the contents of these TT cores change only through
+     * this backend's {@link #ttEmbeddingBagBackward}, or else are followed by
+     * {@link #ttCoresChanged} before the next TT call on them. A backend may then keep the partial
+     * products of a forward for the backward of the same batch without checking that the cores
+     * still hold what the forward read: at small ranks that check costs about as much as the
+     * products it saves. A layer that owns its cores makes this promise once; code that writes
+     * registered cores behind the backend's back, between a forward and its backward, gets the
+     * gradient of the cores the forward saw. The default does nothing (the backend keeps nothing,
+     * or checks).
+     *
+     * @param cores the d core buffers of one table, as passed to the TT calls
+     */
+    default void ttOwnCores(FloatBuf[] cores) {}
+
+    /**
+     * These cores were written other than by {@link #ttEmbeddingBagBackward} (a checkpoint loaded,
+     * values set): anything kept from an earlier forward on them is dropped.
+     *
+     * @param cores the d core buffers of one table
+     */
+    default void ttCoresChanged(FloatBuf[] cores) {}
+
+    /**
      * TT-EmbeddingBag backward with the optimiser fused (spec section 4): core-slice gradients
      * are summed over the batch per (core, digit) slice, deterministically, then {@code opt} is
      * applied once per touched slice.

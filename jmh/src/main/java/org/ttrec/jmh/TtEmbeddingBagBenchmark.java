@@ -138,6 +138,9 @@ public class TtEmbeddingBagBenchmark {
             cores = TtInit.sampledGaussian().create(shape, 1);
             pool = threads > 1 ? new ForkJoinPool(threads) : null;
             kernels = new VectorTtKernels(pool, threads);
+            // as TtEmbeddingBag does: the cores change only through the backward, so the backward
+            // may reuse its forward's products
+            kernels.own(cores);
             out = new float[BAGS * dim];
             grad = new float[BAGS * dim];
             SplittableRandom rnd = new SplittableRandom(7);

@@ -34,6 +34,7 @@ public class TtPhaseHarness {
             float[][] cores = TtInit.sampledGaussian().create(shape, 1);
             int th = Integer.getInteger("threads", 1);
             VectorTtKernels kern = new VectorTtKernels(th > 1 ? new java.util.concurrent.ForkJoinPool(th - 1) : null, th);
+            if (!Boolean.getBoolean("notOwned")) kern.own(cores); // as TtEmbeddingBag does (-DnotOwned=true: checked reuse only)
             float[] out = new float[BAGS*dim], grad = new float[BAGS*dim];
             SplittableRandom rnd = new SplittableRandom(7);
             for (int i = 0; i < grad.length; i++) grad[i] = (float) rnd.nextDouble(-1e-3, 1e-3);

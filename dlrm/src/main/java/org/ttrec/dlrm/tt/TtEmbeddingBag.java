@@ -92,6 +92,9 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
             cores[k] = backend.allocFloats(shape.coreSize(k));
             cores[k].write(host[k]);
         }
+        // this layer is the cores' only writer (besides the backward): the backend may keep a
+        // forward's products for the backward unchecked
+        backend.ttOwnCores(cores);
         counts = cacheConfig.enabled() && cacheConfig.capacity(shape.rows()) > 0 ? new int[shape.rows()] : null;
     }
 
@@ -137,9 +140,21 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
         return shape;
     }
 
-    /** @return the core buffers (live, not copies) */
+    /**
+     * The live core buffers. This layer registers them with its backend as written only by the TT
+     * backward ({@link org.ttrec.engine.ComputeBackend#ttOwnCores}), so a forward's products may be
+     * reused by the backward unchecked: code that writes them must call {@link #coresChanged()}
+     * before the next forward or backward.
+     *
+     * @return the core buffers (live, not copies)
+     */
     public FloatBuf[] cores() {
         return cores.clone();
+    }
+
+    /** Tells the backend that the cores were written through {@link #cores()}. */
+    public void coresChanged() {
+        backend.ttCoresChanged(cores);
     }
 
     /** @return the optimiser state buffers of the cores (the dense gradient for ACCUMULATE), or null */
@@ -604,6 +619,7 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
         for (int k = 0; k < cores.length; k++) {
             cores[k].write(newCores[k]);
         }
+        backend.ttCoresChanged(cores);
         stateKind = null;
         states = null;
         if (kind != null) {

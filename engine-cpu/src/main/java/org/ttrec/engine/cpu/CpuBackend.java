@@ -747,6 +747,16 @@ public class CpuBackend extends ScalarBackend {
     }
 
     @Override
+    public void ttOwnCores(FloatBuf[] cores) {
+        tt.own(arrays(cores, "TT core"));
+    }
+
+    @Override
+    public void ttCoresChanged(FloatBuf[] cores) {
+        tt.changed(arrays(cores, "TT core"));
+    }
+
+    @Override
     public void ttEmbeddingBagBackward(TtShape shape, FloatBuf[] cores, FloatBuf[] states, IntBuf indices,
                                        IntBuf offsets, int bags, FloatBuf perSampleWeights, Pooling pooling,
                                        FloatBuf gradOut, int gradOff, int ldGrad, SparseOptimizer opt) {

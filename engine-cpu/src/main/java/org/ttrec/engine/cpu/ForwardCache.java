@@ -43,6 +43,11 @@ final class ForwardCache {
     private float[][] snap;
     private long lastUse;
     private long bytes;
+    /**
+     * The cores' owner promised that they change only through the backward (see
+     * {@code ComputeBackend.ttOwnCores}): no snapshot, only the distinct rows are compared.
+     */
+    private boolean trusted;
 
     @SuppressWarnings({"unchecked", "rawtypes"})
     private ForwardCache(float[][] cores, TtShape shape) {
@@ -105,7 +110,7 @@ final class ForwardCache {
         }
         System.arraycopy(uRow, 0, rows, 0, n);
         distinct = n;
-        for (int k = 0; k < d - 1; k++) {
+        for (int k = 0; k < d - 1 && !trusted; k++) {
             long below = 1;
             for (int j = k + 1; j < d; j++) {
                 below *= s.p(j);
@@ -147,7 +152,7 @@ final class ForwardCache {
         if (!valid || n != distinct || !Arrays.equals(rows, 0, n, uRow, 0, n)) {
             return false;
         }
-        for (int k = 0; k < shape.cores() - 1; k++) {
+        for (int k = 0; k < shape.cores() - 1 && !trusted; k++) {
             int ss = shape.sliceSize(k);
             MemorySegment now = MemorySegment.ofArray(cores[k]);
             MemorySegment then = MemorySegment.ofArray(snap[k]);
@@ -171,7 +176,71 @@ final class ForwardCache {
         private final long budget;
         private final double minFlopsPerByte;
         private final List<ForwardCache> entries = new ArrayList<>();
+        /** Core arrays whose owner made the promise of {@code ComputeBackend.ttOwnCores} (weakly held). */
+        private final List<WeakReference<float[]>> owned = new ArrayList<>();
         private long clock;
+
+        /** The owner of these cores promises they change only through the backward (or tells {@link #changed}). */
+        void own(float[][] cores) {
+            owned.removeIf(r -> r.get() == null);
+            for (float[] c : cores) {
+                if (!isOwned(c)) {
+                    owned.add(new WeakReference<>(c));
+                }
+            }
+            for (ForwardCache e : entries) {
+                e.trusted = e.trusted || allOwned(e.coreRefs);
+            }
+        }
+
+        /** These cores were written behind the kernels' back: drop what was kept for them. */
+        void changed(float[][] cores) {
+            for (ForwardCache e : entries) {
+                for (WeakReference<float[]> r : e.coreRefs) {
+                    for (float[] c : cores) {
+                        if (r.get() == c) {
+                            e.valid = false;
+                        }
+                    }
+                }
+            }
+        }
+
+        private boolean isOwned(float[] c) {
+            for (WeakReference<float[]> r : owned) {
+                if (r.get() == c) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private boolean allOwned(WeakReference<float[]>[] refs) {
+            for (WeakReference<float[]> r : refs) {
+                float[] c = r.get();
+                if (c == null || !isOwned(c)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private ForwardCache create(float[][] cores, TtShape s) {
+            if (entries.size() >= MAX_ENTRIES) {
+                ForwardCache lru = entries.get(0);
+                for (ForwardCache o : entries) {
+                    if (o.lastUse < lru.lastUse) {
+                        lru = o;
+                    }
+                }
+                entries.remove(lru);
+            }
+            ForwardCache e = new ForwardCache(cores, s);
+            e.trusted = allOwned(e.coreRefs);
+            e.lastUse = ++clock;
+            entries.add(e);
+            return e;
+        }
 
         /**
          * @param budget          bytes all entries may hold together (0 disables reuse)
@@ -207,7 +276,14 @@ final class ForwardCache {
             }
             ForwardCache e = find(cores, s);
             if (e == null) {
-                return null;
+                boolean allOwned = true;
+                for (float[] c : cores) {
+                    allOwned &= isOwned(c);
+                }
+                if (!allOwned) {
+                    return null;
+                }
+                e = create(cores, s); // owned cores keep products from their first forward
             }
             e.valid = false;
             int d = s.cores();
@@ -216,7 +292,9 @@ final class ForwardCache {
             for (int k = 0; k < d - 1; k++) {
                 m *= s.q(k);
                 perRow += 4L * m * s.rank(k + 1);
-                snapBytes += 4L * Math.min((long) s.coreSize(k), (long) distinct * s.sliceSize(k));
+                if (!e.trusted) {
+                    snapBytes += 4L * Math.min((long) s.coreSize(k), (long) distinct * s.sliceSize(k));
+                }
             }
             // flops of the kept products (P_0 is a copy): sum over k >= 1 of 2 Q_{k-1} R_k q_k R_{k+1}
             double flops = 0;
@@ -225,7 +303,8 @@ final class ForwardCache {
                 flops += 2.0 * qprev * s.rank(k) * s.q(k) * s.rank(k + 1);
                 qprev *= s.q(k);
             }
-            if (flops * distinct < minFlopsPerByte * snapBytes) {
+            // (owned cores: no snapshot, so keeping costs only memory that the forward writes anyway)
+            if (!e.trusted && flops * distinct < minFlopsPerByte * snapBytes) {
                 return null;
             }
             long need = snapBytes + perRow * distinct;
@@ -274,18 +353,7 @@ final class ForwardCache {
             }
             ForwardCache e = find(cores, s);
             if (e == null) {
-                if (entries.size() >= MAX_ENTRIES) {
-                    ForwardCache lru = entries.get(0);
-                    for (ForwardCache o : entries) {
-                        if (o.lastUse < lru.lastUse) {
-                            lru = o;
-                        }
-                    }
-                    entries.remove(lru);
-                }
-                e = new ForwardCache(cores, s);
-                e.lastUse = ++clock;
-                entries.add(e);
+                create(cores, s);
                 return null;
             }
             return e.matches(cores, uRow, distinct) ? e : null;
@@ -305,6 +373,7 @@ final class ForwardCache {
         pv = new float[0][][];
         snap = new float[shape.cores()][];
         snapDigits = new int[shape.cores()][];
+        snapCount = new int[shape.cores()];
         rows = new int[0];
         valid = false;
         blocks = 0;

@@ -190,6 +190,16 @@ public final class VectorTtKernels {
         return parts;
     }
 
+    /** See {@code ComputeBackend.ttOwnCores}: forwards on these cores keep their products unchecked. */
+    public void own(float[][] cores) {
+        reuse.own(cores);
+    }
+
+    /** See {@code ComputeBackend.ttCoresChanged}. */
+    public void changed(float[][] cores) {
+        reuse.changed(cores);
+    }
+
     // ------------------------------------------------------------------ validation
 
     // ------------------------------------------------------------------ entry points

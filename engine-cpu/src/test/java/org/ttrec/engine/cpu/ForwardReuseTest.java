@@ -75,6 +75,75 @@ class ForwardReuseTest {
         }
     }
 
+    /**
+     * Owned cores (ComputeBackend.ttOwnCores): products kept from the very first forward, with no
+     * snapshot, even where a checked reuse would not pay (min flops per byte set to never);
+     * the same bits as recomputing.
+     */
+    @Test
+    void ownedCoresAreReusedFromTheFirstStepWithoutChecks() {
+        for (int threads : new int[] {1, 2}) {
+            for (TtShape s : VectorTtKernelsTest.shapes()) {
+                SplittableRandom rnd = new SplittableRandom(5);
+                VectorTtKernels owned = new VectorTtKernels(threads == 1 ? null : pool, threads, 64L << 20,
+                        Double.MAX_VALUE, 1);
+                VectorTtKernels plain = kernels(threads, 0);
+                float[][] c1 = TtTestUtil.randomCores(s, 3, 0.3);
+                float[][] c2 = TtTestUtil.copy(c1);
+                owned.own(c1);
+                int bags = 25;
+                for (int step = 0; step < 3; step++) {
+                    int[][] io = TtTestUtil.randomBags(rnd, s.rows(), bags, 3);
+                    float[] g = TtTestUtil.randomFloats(rnd, bags * s.dim());
+                    float[] o1 = new float[bags * s.dim()], o2 = new float[bags * s.dim()];
+                    owned.forward(s, c1, io[0], io[1], bags, null, Pooling.SUM, false, o1, 0, s.dim());
+                    plain.forward(s, c2, io[0], io[1], bags, null, Pooling.SUM, false, o2, 0, s.dim());
+                    assertArrayEquals(o2, o1, s + " step " + step);
+                    owned.backward(s, c1, null, io[0], io[1], bags, null, Pooling.SUM, g, 0, s.dim(), SGD);
+                    plain.backward(s, c2, null, io[0], io[1], bags, null, Pooling.SUM, g, 0, s.dim(), SGD);
+                    for (int k = 0; k < s.cores(); k++) {
+                        assertArrayEquals(c2[k], c1[k], s + " core " + k + " step " + step + " threads " + threads);
+                    }
+                }
+                assertEquals(3, owned.reuseHits, s + " threads " + threads);
+            }
+        }
+    }
+
+    /** Owned cores written between a forward and its backward, then reported: recomputed, same bits. */
+    @Test
+    void changedOwnedCoresAreRecomputed() {
+        TtShape s = VectorTtKernelsTest.shapes().get(0);
+        SplittableRandom rnd = new SplittableRandom(9);
+        VectorTtKernels owned = kernels(1, 64L << 20), plain = kernels(1, 0);
+        float[][] c1 = TtTestUtil.randomCores(s, 4, 0.3);
+        float[][] c2 = TtTestUtil.copy(c1);
+        owned.own(c1);
+        int bags = 20;
+        int[][] io = TtTestUtil.randomBags(rnd, s.rows(), bags, 2);
+        float[] g = TtTestUtil.randomFloats(rnd, bags * s.dim());
+        float[] o = new float[bags * s.dim()];
+        owned.forward(s, c1, io[0], io[1], bags, null, Pooling.SUM, false, o, 0, s.dim());
+        plain.forward(s, c2, io[0], io[1], bags, null, Pooling.SUM, false, o, 0, s.dim());
+        for (int k = 0; k < s.cores(); k++) { // e.g. a checkpoint loaded between the two calls
+            for (int e = 0; e < c1[k].length; e += 3) {
+                c1[k][e] += 0.25f;
+                c2[k][e] += 0.25f;
+            }
+        }
+        owned.changed(c1);
+        owned.backward(s, c1, null, io[0], io[1], bags, null, Pooling.SUM, g, 0, s.dim(), SGD);
+        plain.backward(s, c2, null, io[0], io[1], bags, null, Pooling.SUM, g, 0, s.dim(), SGD);
+        assertEquals(0, owned.reuseHits, "products of the old cores were not used");
+        for (int k = 0; k < s.cores(); k++) {
+            assertArrayEquals(c2[k], c1[k], "core " + k);
+        }
+        // the next forward keeps its products again
+        owned.forward(s, c1, io[0], io[1], bags, null, Pooling.SUM, false, o, 0, s.dim());
+        owned.backward(s, c1, null, io[0], io[1], bags, null, Pooling.SUM, g, 0, s.dim(), SGD);
+        assertEquals(1, owned.reuseHits);
+    }
+
     @Test
     void blocksBeyondTheBudgetAreRecomputed() {
         TtShape s = new TtShape(100_000, 16, new int[] {40, 50, 50}, new int[] {2, 2, 4}, new int[] {1, 8, 8, 1});
