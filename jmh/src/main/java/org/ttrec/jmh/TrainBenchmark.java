@@ -55,6 +55,13 @@ public class TrainBenchmark {
     @Param({"1", "2"})
     public int threads;
 
+    /**
+     * Threads of a second backend for the embedding tables, whose work then runs beside the
+     * bottom MLP (0: tables on the kernel threads, inline).
+     */
+    @Param({"0"})
+    public int tableThreads;
+
     /** Backend name. */
     @Param({"auto"})
     public String backend;
@@ -82,7 +89,7 @@ public class TrainBenchmark {
     /** Builds the model and pre-generates the batches. */
     @Setup(Level.Trial)
     public void setup() throws IOException {
-        w = new TrainWorkload(tableKind, batch, backend, threads, rowsCap, cacheFraction);
+        w = new TrainWorkload(tableKind, batch, backend, threads, tableThreads, rowsCap, cacheFraction);
         System.out.println("\n# " + w.be.description() + "; " + w.model.describe().lines().findFirst().orElse(""));
     }
 

@@ -34,7 +34,15 @@ public final class TrainHarness {
         int threads = Integer.getInteger("threads", 1);
         TrainWorkload[] setups = new TrainWorkload[kinds.length];
         for (int i = 0; i < kinds.length; i++) {
-            setups[i] = new TrainWorkload(kinds[i], batch, "auto", threads,
+            // kind[@threads[+tableThreads]]: e.g. tt@1+1 = MLP on 1 thread, tables on 1 more beside it
+            String[] kt = kinds[i].split("@");
+            int th = threads, tableTh = 0;
+            if (kt.length > 1) {
+                String[] mt = kt[1].split("\\+");
+                th = Integer.parseInt(mt[0]);
+                tableTh = mt.length > 1 ? Integer.parseInt(mt[1]) : 0;
+            }
+            setups[i] = new TrainWorkload(kt[0], batch, "auto", th, tableTh,
                     Integer.getInteger("rowsCap", 1_000_000), Double.parseDouble(System.getProperty("cacheFraction", "0.01")));
         }
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();

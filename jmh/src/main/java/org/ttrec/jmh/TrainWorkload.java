@@ -36,13 +36,14 @@ final class TrainWorkload implements AutoCloseable {
     private static final float LR = 0.1f;
 
     final ComputeBackend be;
+    final ComputeBackend tableBe;
     final DlrmModel model;
     private final DenseOptimizer opt;
     private final Batch[] batches = new Batch[BATCHES];
     private int next;
 
-    TrainWorkload(String kind, int batch, String backend, int threads, int rowsCap, double cacheFraction)
-            throws IOException {
+    TrainWorkload(String kind, int batch, String backend, int threads, int tableThreads, int rowsCap,
+                  double cacheFraction) throws IOException {
         RunConfig c = Presets.get("kaggle");
         c.model.maxIndRange = rowsCap;
         c.model.tt.threshold = switch (kind) {
@@ -68,7 +69,9 @@ final class TrainWorkload implements AutoCloseable {
             throw new IllegalStateException(kind + ": " + tt + " TT tables planned");
         }
         be = Backends.create(backend, threads);
-        model = TrainingSetup.build(be, c, specs);
+        tableBe = tableThreads > 0 ? Backends.create(backend, tableThreads) : be;
+        model = org.ttrec.dlrm.model.DlrmModel.build(be, tableBe, c.model, specs, c.train.seed);
+        model.ensureCapacity(batch);
         opt = Trainer.optimizerFor(c, model);
         try (BatchStream s = data.batches(Split.TRAIN, batch, false, 0)) {
             if (cached) {
@@ -105,6 +108,7 @@ final class TrainWorkload implements AutoCloseable {
 
     @Override
     public void close() {
+        model.close(); // and the tables' backend, if they have one
         be.close();
     }
 }

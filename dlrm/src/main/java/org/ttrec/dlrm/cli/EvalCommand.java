@@ -62,8 +62,8 @@ public final class EvalCommand implements Callable<Integer> {
             }
             c.train.batchSize = c.train.testBatchSize;
             List<EmbeddingTableSpec> specs = TrainingSetup.plan(c, MemoryPlan.availableHeap());
-            try (ComputeBackend be = Backends.create(backend, threads)) {
-                DlrmModel model = TrainingSetup.build(be, c, specs);
+            try (ComputeBackend be = Backends.create(backend, threads);
+                 DlrmModel model = TrainingSetup.build(be, c, specs)) {
                 Checkpoint.restore(checkpoint, model, null);
                 long t0 = System.nanoTime();
                 BinaryMetrics.Result r = Evaluator.evaluate(model, ds, sp, c.train.testBatchSize);

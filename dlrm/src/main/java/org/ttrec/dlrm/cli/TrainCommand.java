@@ -60,6 +60,10 @@ public final class TrainCommand implements Callable<Integer> {
     String backend;
     @Option(names = "--threads", description = "Kernel threads (0 = all cores).")
     Integer threads;
+
+    @Option(names = "--table-threads", description = {"Run the embedding tables on this many threads of their own, beside the",
+            "MLP (0 = on the kernel threads, in turn). E.g. --threads 1 --table-threads 1 on 2 cores."})
+    Integer tableThreads;
     @Option(names = "--seed", description = "Seed of initialisation and data order.")
     Long seed;
     @Option(names = {"--epochs", "--nepochs"}, description = "Passes over the training data.")
@@ -184,6 +188,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (data != null) c.data.source = data;
         if (backend != null) t.backend = backend;
         if (threads != null) t.threads = threads;
+        if (tableThreads != null) t.tableThreads = tableThreads;
         if (seed != null) t.seed = seed;
         if (epochs != null) t.epochs = epochs;
         if (maxSteps != null) t.maxSteps = maxSteps;
@@ -235,10 +240,10 @@ public final class TrainCommand implements Callable<Integer> {
             List<EmbeddingTableSpec> specs = TrainingSetup.plan(c, MemoryPlan.availableHeap());
             Path dir = out != null ? out : resume != null ? resume.toAbsolutePath().getParent()
                     : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+            err.println("[ttrec] data: " + ds.describe());
             try (ComputeBackend be = Backends.create(c.train.backend, c.train.threads);
-                 RunFolder run = new RunFolder(dir)) {
-                err.println("[ttrec] data: " + ds.describe());
-                DlrmModel model = TrainingSetup.build(be, c, specs);
+                 RunFolder run = new RunFolder(dir);
+                 DlrmModel model = TrainingSetup.build(be, c, specs)) {
                 err.print(indent(model.describe()));
                 DenseOptimizer opt = Trainer.optimizerFor(c, model);
                 ObjectNode prov = Provenance.of(Main.version(), be, c.train.seed);

@@ -36,6 +36,14 @@ public final class TrainConfig {
     public String backend = "auto";
     /** Kernel threads (0: all cores). */
     public int threads = 0;
+    /**
+     * Threads of a second backend that runs the embedding tables beside the MLP: a batch's
+     * lookups run while the bottom MLP computes, and the tables' update while its backward does
+     * (0: the tables run on the kernel threads, between the MLP's calls). On 2 cores,
+     * threads = 1 with tableThreads = 1 was faster at batch 128 and slower at batch 2048 than
+     * threads = 2 (bench/README.md).
+     */
+    public int tableThreads = 0;
     /** Show a progress bar on stderr. */
     public boolean progress = true;
 
@@ -67,6 +75,9 @@ public final class TrainConfig {
         }
         if (threads < 0) {
             throw new IllegalArgumentException("train.threads must be >= 0, got " + threads);
+        }
+        if (tableThreads < 0) {
+            throw new IllegalArgumentException("train.tableThreads must be >= 0, got " + tableThreads);
         }
         if (evalEvery < 0 || logEvery < 1 || checkpointEvery < 0) {
             throw new IllegalArgumentException("train: evalEvery and checkpointEvery must be >= 0, logEvery >= 1");

@@ -13,6 +13,10 @@ import org.ttrec.engine.SparseOptimizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * DLRM (spec section 8): bottom MLP over the dense features, one EmbeddingBag per categorical
@@ -27,7 +31,7 @@ import java.util.Random;
  * the dense gradients into {@link #gradients()} and updates the embedding tables with the
  * given sparse optimiser (fused); the caller then steps the dense parameters.
  */
-public final class DlrmModel {
+public final class DlrmModel implements AutoCloseable {
     private final ComputeBackend be;
     private final ModelConfig config;
     private final Mlp bottom;
@@ -44,6 +48,10 @@ public final class DlrmModel {
     private float[] hostProbs = new float[0];
     private int capacity;
     private int rows = -1;
+    /** The thread that runs the tables beside the MLP, or null when they run inline. */
+    private ExecutorService stage;
+    /** The tables' backend ({@link #be} unless they run beside the MLP). */
+    private ComputeBackend tableBe;
 
     /**
      * Builds the model with tables created by {@link TableFactory}.
@@ -56,6 +64,37 @@ public final class DlrmModel {
      */
     public static DlrmModel build(ComputeBackend be, ModelConfig config, List<EmbeddingTableSpec> specs, long seed) {
         return new DlrmModel(be, config, createTables(be, specs, seed), seed);
+    }
+
+    /**
+     * Builds the model with its tables on a second backend, {@code tableBe}, whose calls run on a
+     * thread of their own beside the MLP's: the lookups of a batch run while the bottom MLP
+     * computes, and the tables' backward (with their optimiser) while the bottom MLP's backward
+     * does. The two halves share no buffers they write, and each backend is deterministic, so
+     * results do not depend on how the two threads interleave. With {@code tableBe == be} this is
+     * {@link #build(ComputeBackend, ModelConfig, List, long)}. Host backends only: the tables
+     * write into activation buffers that {@code be} allocated. The model takes {@code tableBe}
+     * over: {@link #close()} stops the thread and closes it.
+     *
+     * @param be      backend of the MLPs and the interaction
+     * @param tableBe backend of the embedding tables
+     * @param config  the architecture (validated here)
+     * @param specs   one spec per table, from {@link TableFactory#plan}
+     * @param seed    initialisation seed
+     * @return the model
+     */
+    public static DlrmModel build(ComputeBackend be, ComputeBackend tableBe, ModelConfig config,
+                                  List<EmbeddingTableSpec> specs, long seed) {
+        DlrmModel m = new DlrmModel(be, config, createTables(tableBe, specs, seed), seed);
+        m.tableBe = tableBe;
+        if (tableBe != be) {
+            m.stage = Executors.newSingleThreadExecutor(r -> {
+                Thread th = new Thread(r, "ttrec-embeddings");
+                th.setDaemon(true);
+                return th;
+            });
+        }
+        return m;
     }
 
     private static List<EmbeddingBagLayer> createTables(ComputeBackend be, List<EmbeddingTableSpec> specs, long seed) {
@@ -209,12 +248,16 @@ public final class DlrmModel {
         ensureCapacity(n);
         rows = n;
         denseIn.write(0, b.dense(), 0, n * config.denseFeatures);
-        FloatBuf bot = bottom.forward(be, n, params, denseIn, 0);
         FloatBuf t = interaction.stacked();
         int ld = (1 + tables.size()) * dim;
-        for (int i = 0; i < tables.size(); i++) {
-            tables.get(i).forward(b.indices()[i], b.offsets()[i], n, null, t, (1 + i) * dim, ld);
-        }
+        Runnable lookups = () -> {
+            for (int i = 0; i < tables.size(); i++) {
+                tables.get(i).forward(b.indices()[i], b.offsets()[i], n, null, t, (1 + i) * dim, ld);
+            }
+        };
+        Future<?> side = beside(lookups);
+        FloatBuf bot = bottom.forward(be, n, params, denseIn, 0);
+        join(side);
         FloatBuf r = interaction.forward(be, n, bot);
         FloatBuf logits = top.forward(be, n, params, r, 0);
         be.sigmoid(n, logits, 0, probs, 0);
@@ -249,11 +292,69 @@ public final class DlrmModel {
         interaction.backward(be, n, bottom.outputGradient());
         FloatBuf dt = interaction.stackedGradient();
         int ld = (1 + tables.size()) * dim;
-        for (int i = 0; i < tables.size(); i++) {
-            tables.get(i).backward(dt, (1 + i) * dim, ld, embeddingOpt);
-        }
-        bottom.backward(be, params, grads, null);
         rows = -1;
+        Future<?> side = beside(() -> {
+            for (int i = 0; i < tables.size(); i++) {
+                tables.get(i).backward(dt, (1 + i) * dim, ld, embeddingOpt);
+            }
+        });
+        bottom.backward(be, params, grads, null);
+        join(side);
+    }
+
+    /** Runs the table work on the table thread (returns its future), or inline (returns null). */
+    private Future<?> beside(Runnable work) {
+        if (stage == null) {
+            work.run();
+            return null;
+        }
+        return stage.submit(work);
+    }
+
+    /** Waits for the table work; its failure is rethrown here, on the caller's thread. */
+    private static void join(Future<?> side) {
+        if (side == null) {
+            return;
+        }
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    side.get();
+                    return;
+                } catch (InterruptedException e) {
+                    interrupted = true; // the tables are mid-update: finish them before giving up
+                }
+            }
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException re) {
+                throw re;
+            }
+            if (c instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException("embedding tables failed", c);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Stops the thread that runs the tables beside the MLP and closes their backend, if the model
+     * has them ({@link #build(ComputeBackend, ComputeBackend, ModelConfig, List, long)}); the
+     * model must not be used afterwards. The MLP's backend belongs to the caller.
+     */
+    @Override
+    public void close() {
+        ExecutorService s = stage;
+        stage = null;
+        if (s != null) {
+            s.shutdown();
+            tableBe.close();
+        }
     }
 
     /**

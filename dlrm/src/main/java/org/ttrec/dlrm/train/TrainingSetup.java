@@ -9,6 +9,7 @@ import org.ttrec.dlrm.model.DlrmModel;
 import org.ttrec.dlrm.model.EmbeddingTableSpec;
 import org.ttrec.dlrm.model.MemoryPlan;
 import org.ttrec.dlrm.model.TableFactory;
+import org.ttrec.engine.Backends;
 import org.ttrec.engine.ComputeBackend;
 
 import java.io.IOException;
@@ -87,7 +88,19 @@ public final class TrainingSetup {
      * @return the model, initialised from {@code c.train.seed}
      */
     public static DlrmModel build(ComputeBackend be, RunConfig c, List<EmbeddingTableSpec> specs) {
-        DlrmModel m = DlrmModel.build(be, c.model, specs, c.train.seed);
+        // train.tableThreads > 0: the tables get a backend of their own, run beside the MLP and
+        // closed with the model
+        ComputeBackend tableBe = c.train.tableThreads > 0
+                ? Backends.create(c.train.backend, c.train.tableThreads) : be;
+        DlrmModel m;
+        try {
+            m = DlrmModel.build(be, tableBe, c.model, specs, c.train.seed);
+        } catch (RuntimeException | Error e) {
+            if (tableBe != be) {
+                tableBe.close();
+            }
+            throw e;
+        }
         m.ensureCapacity(c.train.batchSize);
         return m;
     }

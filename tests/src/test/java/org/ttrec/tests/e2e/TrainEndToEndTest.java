@@ -135,6 +135,7 @@ class TrainEndToEndTest {
         try (Dataset d = TrainingSetup.openDataset(c)) {
             TrainingSetup.adopt(c, d);
             List<EmbeddingTableSpec> specs = TrainingSetup.plan(c, Long.MAX_VALUE);
+            c.train.tableThreads = 0; // read back inline, whatever the run used
             DlrmModel m = TrainingSetup.build(new ScalarBackend(), c, specs);
             DenseOptimizer opt = Trainer.optimizerFor(c, m);
             Checkpoint.restore(checkpoint, m, opt);
@@ -190,6 +191,20 @@ class TrainEndToEndTest {
             differs |= !java.util.Arrays.equals(pa.get(i), po.get(i));
         }
         assertTrue(differs, "seed 8 gave the same parameters as seed 7");
+    }
+
+    /** --table-threads: the tables on a backend of their own, beside the MLP, give the inline run's bits. */
+    @Test
+    void tablesBesideTheMlpGiveTheInlineBits(@TempDir Path dir) throws IOException {
+        Assumptions.assumeTrue(cpuAvailable());
+        Path a = dir.resolve("inline"), b = dir.resolve("beside");
+        Result ra = ok(synthetic(a, 1, "--max-steps", 30));
+        Result rb = ok(synthetic(b, 1, "--max-steps", 30, "--table-threads", 1));
+        assertSameParameters("tables inline vs beside the MLP", parameters(a.resolve("checkpoint.ttrec")),
+                parameters(b.resolve("checkpoint.ttrec")));
+        assertEquals(finalLine(ra.out), finalLine(rb.out));
+        Result bad = run(synthetic(dir.resolve("bad"), 1, "--max-steps", 3, "--table-threads", -1));
+        assertTrue(bad.err.contains("train.tableThreads must be >= 0"), bad.err);
     }
 
     @Test

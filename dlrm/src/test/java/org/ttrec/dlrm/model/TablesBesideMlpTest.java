@@ -1,0 +1,111 @@
+package org.ttrec.dlrm.model;
+
+import org.junit.jupiter.api.Test;
+import org.ttrec.dlrm.config.Presets;
+import org.ttrec.dlrm.config.RunConfig;
+import org.ttrec.dlrm.data.Batch;
+import org.ttrec.dlrm.data.BatchStream;
+import org.ttrec.dlrm.data.Dataset;
+import org.ttrec.dlrm.data.Split;
+import org.ttrec.dlrm.layers.EmbeddingBagLayer;
+import org.ttrec.dlrm.train.DenseOptimizer;
+import org.ttrec.dlrm.train.Trainer;
+import org.ttrec.dlrm.train.TrainingSetup;
+import org.ttrec.dlrm.tt.TtEmbeddingBag;
+import org.ttrec.engine.SparseOptimizer;
+import org.ttrec.engine.scalar.ScalarBackend;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Tables on a backend of their own, run beside the MLP ({@code train.tableThreads}): training gives
+ * the bits of the inline model, and a table's failure on the other thread surfaces on the caller's.
+ */
+class TablesBesideMlpTest {
+
+    private static RunConfig config() {
+        RunConfig c = Presets.get("tiny");
+        c.train.progress = false;
+        c.train.batchSize = 64;
+        c.data.trainSamples = 64 * 12;
+        c.model.tableRows = new int[] {5, 40, 300, 3000, 20_000};
+        c.model.tt.threshold = 1000; // two TT tables, three dense
+        c.model.tt.rank = 8;
+        return c;
+    }
+
+    private record Trained(float[] params, List<float[]> tables, double[] losses) {}
+
+    private static Trained train(boolean beside) throws Exception {
+        RunConfig c = config();
+        try (Dataset d = TrainingSetup.openDataset(c)) {
+            TrainingSetup.adopt(c, d);
+            List<EmbeddingTableSpec> specs = TrainingSetup.plan(c, Long.MAX_VALUE);
+            ScalarBackend be = new ScalarBackend();
+            try (DlrmModel m = beside ? DlrmModel.build(be, new ScalarBackend(), c.model, specs, 3)
+                    : DlrmModel.build(be, c.model, specs, 3)) {
+                m.ensureCapacity(c.train.batchSize);
+                DenseOptimizer opt = Trainer.optimizerFor(c, m);
+                double[] losses = new double[12];
+                try (BatchStream s = d.batches(Split.TRAIN, c.train.batchSize, false, 0)) {
+                    for (int i = 0; i < losses.length; i++) {
+                        losses[i] = m.forward(s.next());
+                        m.backward(SparseOptimizer.sgd(0.2f));
+                        opt.step(0.2f, m.parameters(), m.gradients());
+                    }
+                }
+                List<float[]> tables = new ArrayList<>();
+                int tt = 0;
+                for (EmbeddingBagLayer l : m.tables()) {
+                    int[] all = new int[l.rows()];
+                    for (int r = 0; r < all.length; r++) {
+                        all[r] = r;
+                    }
+                    tables.add(l.materialize(all));
+                    tt += l instanceof TtEmbeddingBag ? 1 : 0;
+                }
+                assertEquals(2, tt, "TT tables");
+                return new Trained(m.parameters().toArray(), tables, losses);
+            }
+        }
+    }
+
+    @Test
+    void tablesBesideTheMlpTrainToTheSameBits() throws Exception {
+        Trained inline = train(false), beside = train(true);
+        assertArrayEquals(inline.losses, beside.losses, "losses");
+        assertTrue(inline.losses[11] != inline.losses[0], "the model trained");
+        assertArrayEquals(inline.params, beside.params, "MLP parameters");
+        for (int t = 0; t < inline.tables.size(); t++) {
+            assertArrayEquals(inline.tables.get(t), beside.tables.get(t), "table " + t);
+        }
+    }
+
+    @Test
+    void aTableFailureOnTheTableThreadReachesTheCaller() throws Exception {
+        RunConfig c = config();
+        try (Dataset d = TrainingSetup.openDataset(c)) {
+            TrainingSetup.adopt(c, d);
+            List<EmbeddingTableSpec> specs = TrainingSetup.plan(c, Long.MAX_VALUE);
+            try (DlrmModel m = DlrmModel.build(new ScalarBackend(), new ScalarBackend(), c.model, specs, 3);
+                 BatchStream s = d.batches(Split.TRAIN, c.train.batchSize, false, 0)) {
+                Batch b = s.next();
+                int[][] idx = b.indices().clone();
+                idx[3] = idx[3].clone();
+                idx[3][5] = 3000; // table 3 has 3000 rows
+                Batch bad = new Batch(b.size(), b.dense(), b.labels(), idx, b.offsets());
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.forward(bad));
+                assertTrue(e.getMessage().contains("3000"), e.getMessage());
+                // the model is still usable afterwards
+                double loss = m.forward(b);
+                assertTrue(Double.isFinite(loss));
+            }
+        }
+    }
+}
