@@ -855,7 +855,9 @@ public final class VectorTtKernels {
                     // summing into the zeroed dense gradient, without its stores, reloads and clearing)
                     float[] gk = fuseApply ? acc : grad[k];
                     int gBase = fuseApply ? 0 : digit * ss;
-                    if (fuseApply) {
+                    boolean sgdInRegisters = fuseApply && k > 0 && !narrow[k] && !SCALAR
+                            && opt.kind() == SparseOptimizer.Kind.SGD && nc % (4 * L) == 0 && (kk & 3) == 0;
+                    if (fuseApply && !sgdInRegisters) {
                         Arrays.fill(acc, 0, ss, 0f);
                     }
                     if (k == 0) {
@@ -880,6 +882,13 @@ public final class VectorTtKernels {
                         int slot = (int) sliceKeys[from + e];
                         pOffs[e] = parentAt[k][slot] * msz[k - 1];
                         dOffs[e] = srcShift + slot * srcStride;
+                    }
+                    if (sgdInRegisters) {
+                        // the SGD step straight from the accumulators: same bits as storing the
+                        // gradient into the zeroed scratch and applying it, without that traffic
+                        sliceGradQuadsSgd(m, kk, nc, pv[k - 1], pOffs, src, dOffs, cnt, cores[k], digit * ss,
+                                -opt.lr());
+                        continue;
                     }
                     if (narrow[k]) {
                         Arrays.fill(accT, 0, ss, 0f);
@@ -1637,6 +1646,77 @@ public final class VectorTtKernels {
             }
         }
         return a;
+    }
+
+    /**
+     * {@link #sliceGradQuads} on a zero gradient followed by the SGD step, W += negLr * G, without
+     * storing G: for k a multiple of 4 and n of 4L. Each weight gets exactly the operations of
+     * {@link #axpy} on the stored gradient (the accumulators start at +0 as the zeroed scratch
+     * did), so the bits are those of the unfused path. At 128 lookups most middle-core slices are
+     * touched once, and zeroing, storing and reloading their gradient cost as much as computing it.
+     */
+    static void sliceGradQuadsSgd(int m, int k, int n, float[] p, int[] po, float[] dd, int[] dOffs, int cnt,
+                                  float[] w, int wo, float negLr) {
+        FloatVector s = FloatVector.broadcast(SP, negLr);
+        for (int a = 0; a + 3 < k; a += 4) {
+            for (int j = 0; j < n; j += 4 * L) {
+                int g0 = wo + a * n + j, g1 = g0 + n, g2 = g1 + n, g3 = g2 + n;
+                FloatVector c00 = FloatVector.zero(SP), c01 = FloatVector.zero(SP);
+                FloatVector c02 = FloatVector.zero(SP), c03 = FloatVector.zero(SP);
+                FloatVector c10 = FloatVector.zero(SP), c11 = FloatVector.zero(SP);
+                FloatVector c12 = FloatVector.zero(SP), c13 = FloatVector.zero(SP);
+                FloatVector c20 = FloatVector.zero(SP), c21 = FloatVector.zero(SP);
+                FloatVector c22 = FloatVector.zero(SP), c23 = FloatVector.zero(SP);
+                FloatVector c30 = FloatVector.zero(SP), c31 = FloatVector.zero(SP);
+                FloatVector c32 = FloatVector.zero(SP), c33 = FloatVector.zero(SP);
+                for (int e = 0; e < cnt; e++) {
+                    int pe = po[e] + a, de = dOffs[e] + j;
+                    for (int r = 0; r < m; r++) {
+                        int pr = pe + r * k, dr = de + r * n;
+                        FloatVector v0 = FloatVector.fromArray(SP, dd, dr);
+                        FloatVector v1 = FloatVector.fromArray(SP, dd, dr + L);
+                        FloatVector v2 = FloatVector.fromArray(SP, dd, dr + 2 * L);
+                        FloatVector v3 = FloatVector.fromArray(SP, dd, dr + 3 * L);
+                        FloatVector x = FloatVector.broadcast(SP, p[pr]);
+                        c00 = v0.fma(x, c00);
+                        c01 = v1.fma(x, c01);
+                        c02 = v2.fma(x, c02);
+                        c03 = v3.fma(x, c03);
+                        x = FloatVector.broadcast(SP, p[pr + 1]);
+                        c10 = v0.fma(x, c10);
+                        c11 = v1.fma(x, c11);
+                        c12 = v2.fma(x, c12);
+                        c13 = v3.fma(x, c13);
+                        x = FloatVector.broadcast(SP, p[pr + 2]);
+                        c20 = v0.fma(x, c20);
+                        c21 = v1.fma(x, c21);
+                        c22 = v2.fma(x, c22);
+                        c23 = v3.fma(x, c23);
+                        x = FloatVector.broadcast(SP, p[pr + 3]);
+                        c30 = v0.fma(x, c30);
+                        c31 = v1.fma(x, c31);
+                        c32 = v2.fma(x, c32);
+                        c33 = v3.fma(x, c33);
+                    }
+                }
+                c00.fma(s, FloatVector.fromArray(SP, w, g0)).intoArray(w, g0);
+                c01.fma(s, FloatVector.fromArray(SP, w, g0 + L)).intoArray(w, g0 + L);
+                c02.fma(s, FloatVector.fromArray(SP, w, g0 + 2 * L)).intoArray(w, g0 + 2 * L);
+                c03.fma(s, FloatVector.fromArray(SP, w, g0 + 3 * L)).intoArray(w, g0 + 3 * L);
+                c10.fma(s, FloatVector.fromArray(SP, w, g1)).intoArray(w, g1);
+                c11.fma(s, FloatVector.fromArray(SP, w, g1 + L)).intoArray(w, g1 + L);
+                c12.fma(s, FloatVector.fromArray(SP, w, g1 + 2 * L)).intoArray(w, g1 + 2 * L);
+                c13.fma(s, FloatVector.fromArray(SP, w, g1 + 3 * L)).intoArray(w, g1 + 3 * L);
+                c20.fma(s, FloatVector.fromArray(SP, w, g2)).intoArray(w, g2);
+                c21.fma(s, FloatVector.fromArray(SP, w, g2 + L)).intoArray(w, g2 + L);
+                c22.fma(s, FloatVector.fromArray(SP, w, g2 + 2 * L)).intoArray(w, g2 + 2 * L);
+                c23.fma(s, FloatVector.fromArray(SP, w, g2 + 3 * L)).intoArray(w, g2 + 3 * L);
+                c30.fma(s, FloatVector.fromArray(SP, w, g3)).intoArray(w, g3);
+                c31.fma(s, FloatVector.fromArray(SP, w, g3 + L)).intoArray(w, g3 + L);
+                c32.fma(s, FloatVector.fromArray(SP, w, g3 + 2 * L)).intoArray(w, g3 + 2 * L);
+                c33.fma(s, FloatVector.fromArray(SP, w, g3 + 3 * L)).intoArray(w, g3 + 3 * L);
+            }
+        }
     }
 
     /** Slice rows in pairs (while n >= 4L); returns the first row left. */

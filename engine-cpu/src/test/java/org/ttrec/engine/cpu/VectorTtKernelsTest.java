@@ -182,6 +182,46 @@ class VectorTtKernelsTest {
         }
     }
 
+    /**
+     * The fused SGD step (for middle slices, straight from the accumulators) has the bits of
+     * "accumulate the gradient, then w = fma(g, -lr, w)" for every entry of every core, at the
+     * Kaggle D16 shape's layout (q R = 64 columns) and at batch sizes where slices are touched
+     * once and many times.
+     */
+    @Test
+    void fusedSgdStepEqualsAccumulatedGradientThenStep() {
+        TtShape s = new TtShape(50_000, 16, new int[] {20, 50, 50}, new int[] {2, 2, 4}, new int[] {1, 32, 32, 1});
+        float lr = 0.37f;
+        for (int bags : new int[] {40, 1500}) {
+            SplittableRandom rnd = new SplittableRandom(bags);
+            float[][] c1 = TtTestUtil.randomCores(s, 8, 0.3);
+            float[][] c2 = TtTestUtil.copy(c1);
+            float[][] st = new float[3][];
+            for (int k = 0; k < 3; k++) {
+                st[k] = new float[s.coreSize(k)];
+            }
+            int[][] io = TtTestUtil.randomBags(rnd, s.rows(), bags, 2);
+            float[] g = TtTestUtil.randomFloats(rnd, bags * 16);
+            float[] o = new float[bags * 16];
+            VectorTtKernels a = new VectorTtKernels(null, 1), b = new VectorTtKernels(null, 1);
+            a.forward(s, c1, io[0], io[1], bags, null, Pooling.SUM, false, o, 0, 16);
+            a.backward(s, c1, null, io[0], io[1], bags, null, Pooling.SUM, g, 0, 16, SparseOptimizer.sgd(lr));
+            b.forward(s, c2, io[0], io[1], bags, null, Pooling.SUM, false, o, 0, 16);
+            b.backward(s, c2, st, io[0], io[1], bags, null, Pooling.SUM, g, 0, 16,
+                    new SparseOptimizer(SparseOptimizer.Kind.ACCUMULATE, 0f, 0f));
+            for (int k = 0; k < 3; k++) {
+                int changed = 0;
+                for (int e = 0; e < c2[k].length; e++) {
+                    float w = Math.fma(st[k][e], -lr, c2[k][e]);
+                    changed += w != c2[k][e] ? 1 : 0;
+                    c2[k][e] = w;
+                }
+                assertTrue(changed > 0, "core " + k + " trained");
+                assertArrayEquals(c2[k], c1[k], "core " + k + ", " + bags + " bags");
+            }
+        }
+    }
+
     @Test
     void forwardMatchesScalarReference() {
         SplittableRandom rnd = new SplittableRandom(1);
