@@ -703,7 +703,15 @@ public final class VectorTtKernels {
                 tstamp[k][digit] = callId;
                 float[] g = cores[k], tc = tcache[k];
                 int kk = rk[k], nc = ncol[k];
-                if (!SCALAR && kk >= L) {
+                if (VectorWidth.SIXTEEN && (kk & 15) == 0 && (nc & 15) == 0) {
+                    // 16 x 16 blocks transposed in registers: a gather costs about a load per lane
+                    // (JFR: these transposes were a sixth of the backward's chain at 2048 lookups)
+                    for (int a = 0; a < kk; a += 16) {
+                        for (int c = 0; c < nc; c += 16) {
+                            Sgemm.transpose16(g, base + a * nc + c, nc, tc, base + c * kk + a, kk);
+                        }
+                    }
+                } else if (!SCALAR && kk >= L) {
                     // gather a column (stride nc), store it as a contiguous row: one vector op per
                     // L entries instead of a scalar load and a strided store each
                     int[] ix = gatherIdx[k];

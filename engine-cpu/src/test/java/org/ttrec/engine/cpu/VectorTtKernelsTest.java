@@ -219,6 +219,20 @@ class VectorTtKernelsTest {
                 assertTrue(changed > 0, "core " + k + " trained");
                 assertArrayEquals(c2[k], c1[k], "core " + k + ", " + bags + " bags");
             }
+            // and the accumulated gradient is the reference's (at 1500 bags the middle slices are
+            // used ~60 times each, so the backward runs on transposed slices)
+            float[][] c3 = TtTestUtil.randomCores(s, 8, 0.3);
+            float[][] st3 = new float[3][];
+            for (int k = 0; k < 3; k++) {
+                st3[k] = new float[s.coreSize(k)];
+            }
+            ScalarBackend ref = new ScalarBackend();
+            ref.ttEmbeddingBagBackward(s, bufs(c3), bufs(st3), ref.wrap(io[0]), ref.wrap(io[1]), bags, null,
+                    Pooling.SUM, ref.wrap(g), 0, 16, new SparseOptimizer(SparseOptimizer.Kind.ACCUMULATE, 0f, 0f));
+            for (int k = 0; k < 3; k++) {
+                assertEquals(0, TtTestUtil.maxAbsDiff(st3[k], st[k]), 1e-5 * (1 + TtTestUtil.maxAbs(st3[k])),
+                        "core " + k + " gradient, " + bags + " bags");
+            }
         }
     }
 
