@@ -188,6 +188,23 @@ class VectorTtKernelsTest {
      * Kaggle D16 shape's layout (q R = 64 columns) and at batch sizes where slices are touched
      * once and many times.
      */
+    /** The reciprocal-based division of the sort key equals integer division over the whole int range. */
+    @Test
+    void quotientIsExactIntegerDivision() {
+        SplittableRandom rnd = new SplittableRandom(2);
+        long[] edge = {0, 1, 2, 3, 7, 199, 200, 201, 220, 250, 55_000, 10_131_227, Integer.MAX_VALUE - 1, Integer.MAX_VALUE};
+        for (int t = 0; t < 200_000; t++) {
+            long x = t < edge.length * edge.length ? edge[t % edge.length] : rnd.nextLong(Integer.MAX_VALUE + 1L);
+            long d = t < edge.length * edge.length ? Math.max(1, edge[t / edge.length])
+                    : (t % 3 == 0 ? 1 + rnd.nextInt(300) : 1 + rnd.nextLong(Integer.MAX_VALUE));
+            // near multiples of d, where a rounded reciprocal is off by one
+            if (t % 5 == 0 && d > 1) {
+                x = Math.min(Integer.MAX_VALUE, (x / d) * d + (t % 2 == 0 ? 0 : d - 1));
+            }
+            assertEquals(x / d, VectorTtKernels.quotient(x, d, 1.0 / d), x + " / " + d);
+        }
+    }
+
     @Test
     void fusedSgdStepEqualsAccumulatedGradientThenStep() {
         TtShape s = new TtShape(50_000, 16, new int[] {20, 50, 50}, new int[] {2, 2, 4}, new int[] {1, 32, 32, 1});
