@@ -89,6 +89,8 @@ public final class VectorTtKernels {
     // ---- per-call shape data (small arrays, regrown when d grows)
     private TtShape shape;
     private int d;
+    /** Rows are sorted by (i_1, i_0, i_2, ...): each level-1 slice is used in one run of rows. */
+    private boolean permuted;
     private int[] msz = new int[0];   // floats of P_k: Q_k * R_{k+1}
     private int[] ncol = new int[0];  // q_k * R_{k+1}
     private int[] rk = new int[0];    // R_k
@@ -350,6 +352,7 @@ public final class VectorTtKernels {
         }
         int o0 = offsets[0];
         boolean permute = SWAP_LEADING_DIGITS && d >= 3 && prodP(s) < Integer.MAX_VALUE;
+        permuted = permute;
         int p0 = s.p(0), p1 = s.p(1);
         long tail = permute ? prodP(s) / ((long) p0 * p1) : 1;
         double tailInv = 1.0 / tail, p1Inv = 1.0 / p1;
@@ -615,6 +618,11 @@ public final class VectorTtKernels {
         float[][] tcache = new float[0][];
         int[][] gatherIdx = new int[0][]; // per level: i * ncol, i < L (column gather of a slice)
         int[][] tstamp = new int[0][];
+        /** The transposed array the last {@link #transposed} call returned an offset into. */
+        float[] tArr;
+        /** Level 1 in row order (i_1, i_0, ...): the current transposed slice, its digit and call. */
+        float[] tslice1 = new float[0];
+        int tsliceDigit = -1, tsliceCall = -1;
 
         Worker(int t) {
             this.t = t;
@@ -660,6 +668,7 @@ public final class VectorTtKernels {
         }
 
         void resetStamps() {
+            tsliceCall = -1;
             for (int[] s : tstamp) {
                 if (s != null) {
                     Arrays.fill(s, 0);
@@ -711,44 +720,68 @@ public final class VectorTtKernels {
             out[0] = (int) r;
         }
 
-        /** Transposed slice (ncol x R_k) of narrow core k for a digit, built once per call. */
+        /**
+         * Transposed slice (ncol x R_k) of core k for a digit, built once per call, in
+         * {@link #tArr} at the returned offset. Level 1 under the (i_1, i_0, ...) row order uses
+         * its slices one run of rows at a time, so it keeps just the current slice, which stays
+         * in L1: a transposed copy of the whole core (1.8 MB for Kaggle's largest table at D16
+         * R32) was written and read back through the cache on every backward.
+         */
         int transposed(int k, int digit) {
             int ss = shape.sliceSize(k);
+            if (k == 1 && permuted) {
+                if (tslice1.length < ss) {
+                    tslice1 = new float[ss];
+                }
+                tArr = tslice1;
+                if (tsliceCall != callId || tsliceDigit != digit) {
+                    tsliceCall = callId;
+                    tsliceDigit = digit;
+                    transpose(k, digit * ss, tslice1, 0);
+                }
+                return 0;
+            }
             int base = digit * ss;
+            tArr = tcache[k];
             if (tstamp[k][digit] != callId) {
                 tstamp[k][digit] = callId;
-                float[] g = cores[k], tc = tcache[k];
-                int kk = rk[k], nc = ncol[k];
-                if (VectorWidth.SIXTEEN && (kk & 15) == 0 && (nc & 15) == 0) {
-                    // 16 x 16 blocks transposed in registers: a gather costs about a load per lane
-                    // (JFR: these transposes were a sixth of the backward's chain at 2048 lookups)
-                    for (int a = 0; a < kk; a += 16) {
-                        for (int c = 0; c < nc; c += 16) {
-                            Sgemm.transpose16(g, base + a * nc + c, nc, tc, base + c * kk + a, kk);
-                        }
+                transpose(k, base, tcache[k], base);
+            }
+            return base;
+        }
+
+        /** tc[to + c * R_k + a] = core k [from + a * ncol + c]: one slice transposed. */
+        void transpose(int k, int from, float[] tc, int to) {
+            float[] g = cores[k];
+            int kk = rk[k], nc = ncol[k];
+            if (VectorWidth.SIXTEEN && (kk & 15) == 0 && (nc & 15) == 0) {
+                // 16 x 16 blocks transposed in registers: a gather costs about a load per lane
+                // (JFR: these transposes were a sixth of the backward's chain at 2048 lookups)
+                for (int a = 0; a < kk; a += 16) {
+                    for (int c = 0; c < nc; c += 16) {
+                        Sgemm.transpose16(g, from + a * nc + c, nc, tc, to + c * kk + a, kk);
                     }
-                } else if (!SCALAR && kk >= L) {
-                    // gather a column (stride nc), store it as a contiguous row: one vector op per
-                    // L entries instead of a scalar load and a strided store each
-                    int[] ix = gatherIdx[k];
+                }
+            } else if (!SCALAR && kk >= L) {
+                // gather a column (stride nc), store it as a contiguous row: one vector op per
+                // L entries instead of a scalar load and a strided store each
+                int[] ix = gatherIdx[k];
+                for (int c = 0; c < nc; c++) {
+                    int a = 0;
+                    for (; a + L <= kk; a += L) {
+                        FloatVector.fromArray(SP, g, from + a * nc + c, ix, 0).intoArray(tc, to + c * kk + a);
+                    }
+                    for (; a < kk; a++) {
+                        tc[to + c * kk + a] = g[from + a * nc + c];
+                    }
+                }
+            } else {
+                for (int a = 0; a < kk; a++) {
                     for (int c = 0; c < nc; c++) {
-                        int a = 0;
-                        for (; a + L <= kk; a += L) {
-                            FloatVector.fromArray(SP, g, base + a * nc + c, ix, 0).intoArray(tc, base + c * kk + a);
-                        }
-                        for (; a < kk; a++) {
-                            tc[base + c * kk + a] = g[base + a * nc + c];
-                        }
-                    }
-                } else {
-                    for (int a = 0; a < kk; a++) {
-                        for (int c = 0; c < nc; c++) {
-                            tc[base + c * kk + a] = g[base + a * nc + c];
-                        }
+                        tc[to + c * kk + a] = g[from + a * nc + c];
                     }
                 }
             }
-            return base;
         }
 
         /** Row gradients: sum over a row's lookups (in lookup order) of scale * gradOut[bag]. */
@@ -846,7 +879,7 @@ public final class VectorTtKernels {
                 gemmRowsN8(m, kk, a, aOff, cores[k], digit * shape.sliceSize(k), c, cOff);
             } else if (narrow[k]) {
                 int bt = transposed(k, digit);
-                dotsT(m, kk, nc, a, aOff, tcache[k], bt, c, cOff, red);
+                dotsT(m, kk, nc, a, aOff, tArr, bt, c, cOff, red);
             } else {
                 gemmRows(m, kk, nc, a, aOff, cores[k], digit * shape.sliceSize(k), c, cOff);
             }
@@ -857,7 +890,7 @@ public final class VectorTtKernels {
             int m = qpre[k], kk = rk[k], nc = ncol[k];
             if (narrow[k] || transposeBack[k]) {
                 int bt = transposed(k, digit);
-                gemmRowsAdd(m, nc, kk, g, gOff, tcache[k], bt, dst, dstOff);
+                gemmRowsAdd(m, nc, kk, g, gOff, tArr, bt, dst, dstOff);
             } else {
                 dotsAdd(m, nc, kk, g, gOff, cores[k], digit * shape.sliceSize(k), dst, dstOff, red);
             }
