@@ -91,7 +91,7 @@ final class ForwardCache {
         if (pv[b] == null) {
             pv[b] = new float[d][];
         }
-        for (int k = 0; k < d - 1; k++) {
+        for (int k = 1; k < d - 1; k++) { // P_0 is read from core 0 in place
             long need = (long) rowsInBlock * msz[k];
             if (pv[b][k] == null || pv[b][k].length < need) {
                 bytes += 4L * (need - (pv[b][k] == null ? 0 : pv[b][k].length));
@@ -291,7 +291,7 @@ final class ForwardCache {
             long m = 1;
             for (int k = 0; k < d - 1; k++) {
                 m *= s.q(k);
-                perRow += 4L * m * s.rank(k + 1);
+                perRow += k == 0 ? 0 : 4L * m * s.rank(k + 1); // P_0 is not kept: it is core 0's slice
                 if (!e.trusted) {
                     snapBytes += 4L * Math.min((long) s.coreSize(k), (long) distinct * s.sliceSize(k));
                 }

@@ -148,7 +148,7 @@ public final class VectorTtKernels {
     private int blockStart, blockEnd;
     private int phase;
     private static final int PHASE_ROW_GRAD = 0, PHASE_CHAIN_FWD = 1, PHASE_CHAIN_BWD = 2, PHASE_POOL = 3,
-            PHASE_REDUCE = 4, PHASE_APPLY = 5;
+            PHASE_REDUCE = 4, PHASE_APPLY = 5, PHASE_REDUCE0 = 10;
 
     /**
      * @param pool    the pool to run on, or null when {@code threads == 1}
@@ -285,6 +285,7 @@ public final class VectorTtKernels {
             buildSliceLists();
             if (PROFILE) PROF[7] += MX.getCurrentThreadCpuTime() - tb1;
             run(PHASE_REDUCE);
+            run(PHASE_REDUCE0);
         }
         pvCached = false;
         if (!fuseApply) {
@@ -498,7 +499,7 @@ public final class VectorTtKernels {
                 if (gp[k] == null || gp[k].length < need) {
                     gp[k] = new float[(int) need];
                 }
-                if (pvScratch[k] == null || pvScratch[k].length < need) {
+                if (k > 0 && (pvScratch[k] == null || pvScratch[k].length < need)) {
                     pvScratch[k] = new float[(int) need];
                 }
             }
@@ -586,7 +587,7 @@ public final class VectorTtKernels {
         if (parts == 1) {
             long t0 = PROFILE ? MX.getCurrentThreadCpuTime() : 0;
             workers[0].work();
-            if (PROFILE) PROF[ph] += MX.getCurrentThreadCpuTime() - t0;
+            if (PROFILE) PROF[ph == PHASE_REDUCE0 ? PHASE_REDUCE : ph] += MX.getCurrentThreadCpuTime() - t0;
             return;
         }
         for (int t = 0; t < parts; t++) {
@@ -690,7 +691,9 @@ public final class VectorTtKernels {
                             phase == PHASE_CHAIN_BWD);
                 }
                 case PHASE_POOL -> pool(split(bags, parts, t), split(bags, parts, t + 1));
-                case PHASE_REDUCE -> reduce();
+                // level 0 last: its fused step changes core 0, whose slices are level 1's P_0
+                case PHASE_REDUCE -> reduce(1, d);
+                case PHASE_REDUCE0 -> reduce(0, 1);
                 case PHASE_APPLY -> apply();
                 default -> throw new IllegalStateException("phase " + phase);
             }
@@ -829,14 +832,10 @@ public final class VectorTtKernels {
                     digitAt[k][slot] = dg[k];
                     open[k] = slot;
                     int dst = slot * msz[k];
-                    if (k == 0) {
-                        if (!pvCached) {
-                            System.arraycopy(cores[0], dg[0] * msz[0], pv[0], dst, msz[0]);
-                        }
-                    } else {
+                    if (k > 0) { // P_0 is the slice G_0[i_0] itself: read in place, never copied
                         parentAt[k][slot] = open[k - 1];
                         if (!pvCached) {
-                            levelForward(k, dg[k], pv[k - 1], open[k - 1] * msz[k - 1], pv[k], dst);
+                            levelForward(k, dg[k], pArr(k - 1), pOff(k - 1, open[k - 1]), pv[k], dst);
                         }
                     }
                     if (backward) {
@@ -847,7 +846,7 @@ public final class VectorTtKernels {
                 cur[last] = dg[last];
                 int parent = open[last - 1];
                 if (!backward) {
-                    levelForward(last, dg[last], pv[last - 1], parent * msz[last - 1], rowBuf, u * dim);
+                    levelForward(last, dg[last], pArr(last - 1), pOff(last - 1, parent), rowBuf, u * dim);
                 } else {
                     digitAt[last][slot] = dg[last];
                     parentAt[last][slot] = parent;
@@ -859,6 +858,16 @@ public final class VectorTtKernels {
                     close(k);
                 }
             }
+        }
+
+        /** Where P_k of the group at a block slot lives: P_0 is core 0's slice, read in place. */
+        float[] pArr(int k) {
+            return k == 0 ? cores[0] : pv[k];
+        }
+
+        /** See {@link #pArr}. */
+        int pOff(int k, int slot) {
+            return k == 0 ? digitAt[0][slot] * msz[0] : slot * msz[k];
         }
 
         /** The group open at level k >= 1 ends: push its gradient into its parent. */
@@ -897,8 +906,8 @@ public final class VectorTtKernels {
         }
 
         /** Slice gradients of this worker's share of the block's slices, added to the dense gradient. */
-        void reduce() {
-            for (int k = 0; k < d; k++) {
+        void reduce(int kFrom, int kTo) {
+            for (int k = kFrom; k < kTo; k++) {
                 int slices = levelSlices[k];
                 int segBase = levelKeyBase[k];
                 int s0 = split(slices, parts, t), s1 = split(slices, parts, t + 1);
@@ -937,26 +946,26 @@ public final class VectorTtKernels {
                     }
                     for (int e = 0; e < cnt; e++) {
                         int slot = (int) sliceKeys[from + e];
-                        pOffs[e] = parentAt[k][slot] * msz[k - 1];
+                        pOffs[e] = pOff(k - 1, parentAt[k][slot]);
                         dOffs[e] = srcShift + slot * srcStride;
                     }
                     if (sgdInRegisters) {
                         // the SGD step straight from the accumulators: same bits as storing the
                         // gradient into the zeroed scratch and applying it, without that traffic
-                        sliceGradQuadsSgd(m, kk, nc, pv[k - 1], pOffs, src, dOffs, cnt, cores[k], digit * ss,
+                        sliceGradQuadsSgd(m, kk, nc, pArr(k - 1), pOffs, src, dOffs, cnt, cores[k], digit * ss,
                                 -opt.lr());
                         continue;
                     }
                     if (narrow[k]) {
                         Arrays.fill(accT, 0, ss, 0f);
-                        sliceGradT(m, kk, nc, pv[k - 1], pOffs, src, dOffs, cnt, accT);
+                        sliceGradT(m, kk, nc, pArr(k - 1), pOffs, src, dOffs, cnt, accT);
                         for (int a = 0; a < kk; a++) {
                             for (int c = 0; c < nc; c++) {
                                 gk[gBase + a * nc + c] += accT[c * kk + a];
                             }
                         }
                     } else {
-                        sliceGrad(m, kk, nc, pv[k - 1], pOffs, src, dOffs, cnt, gk, gBase);
+                        sliceGrad(m, kk, nc, pArr(k - 1), pOffs, src, dOffs, cnt, gk, gBase);
                     }
                     if (fuseApply) {
                         applySlice(k, digit, acc, 0);
