@@ -26,13 +26,14 @@ import java.util.List;
  * <p>Table kinds: "dense" = every table uncompressed; "tt" = the 7 tables above 100,000 rows
  * TT-compressed (3 cores, rank 32, TT-Rec's Kaggle setting); "tt-cache" = "tt" with the hot-row
  * cache holding {@code cacheFraction} of each TT table's rows, filled from lookup counts over
- * {@value #WARMUP_BATCHES} training batches that are not among the measured ones.
+ * {@code WARMUP_BATCHES} training batches (64, or {@code -DcacheWarmup=N}) that are not among the
+ * measured ones.
  */
 final class TrainWorkload implements AutoCloseable {
     /** Batches trained on in turn. */
     static final int BATCHES = 16;
     /** Training batches the "tt-cache" kind counts lookups over before its cache is filled. */
-    static final int WARMUP_BATCHES = 64;
+    static final int WARMUP_BATCHES = Integer.getInteger("cacheWarmup", 64);
     private static final float LR = 0.1f;
 
     final ComputeBackend be;

@@ -58,6 +58,7 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
     private int batchesSeen;
     private int batchesSinceRefresh;
     private int[] cacheRows; // sorted; null until populated
+    private RowSlots cacheSlots; // cacheRows' index
     private FloatBuf cacheTable;
     /** Multiplier on the optimiser's learning rate for the cores (not for cached rows). */
     private float coreLrScale = 1f;
@@ -282,7 +283,7 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
                 if (pooling == Pooling.MEAN) {
                     s /= (end - start); // the full bag length, whichever part serves the lookup
                 }
-                int slot = Arrays.binarySearch(cacheRows, lastIdx[j]);
+                int slot = cacheSlots.slot(lastIdx[j]);
                 if (slot >= 0) {
                     cIdx[nc] = slot;
                     cW[nc++] = s;
@@ -334,7 +335,10 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
         if (counts == null) {
             return;
         }
-        for (int j = 0; j < n; j++) {
+        // counts serve the next populate only: with refresh off, none comes after the first (and
+        // a count is a random access into an N-int array, a cache miss per lookup)
+        boolean counting = cacheRows == null || cacheConfig.refreshEvery() > 0;
+        for (int j = 0; counting && j < n; j++) {
             int r = lastIdx[j];
             if (counts[r] != Integer.MAX_VALUE) {
                 counts[r]++;
@@ -354,7 +358,9 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
     /**
      * Picks the most frequently looked-up rows counted since the last populate and routes them to
      * the cache. Called automatically after the warm-up and every refresh interval; public so a
-     * trainer can force it. Rows already cached keep their values and optimiser state.
+     * trainer can force it. Rows already cached keep their values and optimiser state. With
+     * refresh off, lookups are no longer counted once the cache is populated, so a later call
+     * keeps the cache as it is.
      */
     public void populate() {
         if (counts == null) {
@@ -366,6 +372,9 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
             if (c > 0) {
                 seen++;
             }
+        }
+        if (seen == 0 && cacheRows != null) {
+            return; // nothing counted since the last populate (refresh off): keep the cache as it is
         }
         long[] keys = new long[seen];
         int j = 0;
@@ -406,6 +415,7 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
             }
         }
         cacheRows = rowsNew;
+        cacheSlots = new RowSlots(rowsNew);
         cacheTable = backend.allocFloats(Math.max(k, 1) * dim);
         cacheTable.write(0, values, 0, k * dim);
         cacheState = newState;
@@ -440,7 +450,7 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
         if (cacheRows != null && cacheRows.length > 0) {
             float[] cache = cacheTable.toArray();
             for (int i = 0; i < rowIds.length; i++) {
-                int slot = Arrays.binarySearch(cacheRows, rowIds[i]);
+                int slot = cacheSlots.slot(rowIds[i]);
                 if (slot >= 0) {
                     System.arraycopy(cache, slot * dim, result, i * dim, dim);
                 }
@@ -635,6 +645,7 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
             batchesSeen = seen;
             batchesSinceRefresh = since;
             cacheRows = newRows;
+            cacheSlots = newRows == null ? null : new RowSlots(newRows);
             cacheStateKind = null;
             cacheState = null;
             if (newRows != null) {

@@ -319,4 +319,24 @@ class TtEmbeddingBagTest {
         assertArrayEquals(ScalarTt.row(s, cores, 11), l.materialize(new int[] {11}), "evicted row reads the cores");
         assertNotEquals(0, l.parameterCount() - s.parameterCount());
     }
+
+    /** With refresh off the cache keeps its first rows: later lookups of other rows change nothing, even a forced populate. */
+    @Test
+    void withoutRefreshTheFirstPopulateStays() {
+        TtShape s = shapes()[1];
+        TtEmbeddingBag l = layer(s, Pooling.SUM, TtCacheConfig.rows(2, 1, 0), 4);
+        float[] g = TtTestUtil.randomFloats(new SplittableRandom(1), 4 * s.dim());
+        int[][] io = hotBatch();
+        fwd(l, io[0], io[1], 4, null);
+        l.backward(be.wrap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
+        assertArrayEquals(new int[] {3, 11}, l.cachedRows());
+        for (int step = 0; step < 3; step++) { // 40 is now the hottest row by far
+            fwd(l, new int[] {40, 40, 40, 41, 41}, new int[] {0, 5}, 1, null);
+            l.backward(be.wrap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
+        }
+        float[] before = l.materialize(new int[] {3, 11});
+        l.populate();
+        assertArrayEquals(new int[] {3, 11}, l.cachedRows());
+        assertArrayEquals(before, l.materialize(new int[] {3, 11}), "cached values kept");
+    }
 }
