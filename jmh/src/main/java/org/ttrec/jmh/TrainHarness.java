@@ -13,7 +13,9 @@ import java.lang.management.ThreadMXBean;
  * <p>Usage: {@code java --add-modules jdk.incubator.vector -Xmx3g -cp <benchmarks.jar>
  * org.ttrec.jmh.TrainHarness [batch] [seconds per window] [rounds]}; {@code -DrowsCap=1000000},
  * {@code -Dthreads=1} (kernel threads; above 1, or with {@code -Dwall=true}, the windows are
- * wall time), {@code -Dkinds=dense,tt,tt-cache}, {@code -DcacheFraction=0.01} (of "tt-cache", warmed up as in
+ * wall time), {@code -Dkinds=dense,tt,tt-cache} (each optionally {@code kind@threads+tableThreads},
+ * e.g. {@code tt@1+1}: tables on a backend of their own beside the MLP; any kind on more than one
+ * thread makes every window wall time), {@code -DcacheFraction=0.01} (of "tt-cache", warmed up as in
  * {@link TrainWorkload}).
  */
 public final class TrainHarness {
@@ -32,6 +34,7 @@ public final class TrainHarness {
         int rounds = a.length > 2 ? Integer.parseInt(a[2]) : 6;
         String[] kinds = System.getProperty("kinds", "dense,tt,tt-cache").split(",");
         int threads = Integer.getInteger("threads", 1);
+        int clockThreads = threads;
         TrainWorkload[] setups = new TrainWorkload[kinds.length];
         for (int i = 0; i < kinds.length; i++) {
             // kind[@threads[+tableThreads]]: e.g. tt@1+1 = MLP on 1 thread, tables on 1 more beside it
@@ -42,6 +45,7 @@ public final class TrainHarness {
                 th = Integer.parseInt(mt[0]);
                 tableTh = mt.length > 1 ? Integer.parseInt(mt[1]) : 0;
             }
+            clockThreads = Math.max(clockThreads, th + tableTh); // several threads: wall time
             setups[i] = new TrainWorkload(kt[0], batch, "auto", th, tableTh,
                     Integer.getInteger("rowsCap", 1_000_000), Double.parseDouble(System.getProperty("cacheFraction", "0.01")));
         }
@@ -49,13 +53,13 @@ public final class TrainHarness {
         double[] best = new double[kinds.length];
         for (int r = 0; r < rounds; r++) {
             for (int i = 0; i < kinds.length; i++) {
-                long t0 = TtPhaseHarness.clock(mx, threads);
+                long t0 = TtPhaseHarness.clock(mx, clockThreads);
                 long steps = 0;
-                while (TtPhaseHarness.clock(mx, threads) - t0 < secs * 1e9) {
+                while (TtPhaseHarness.clock(mx, clockThreads) - t0 < secs * 1e9) {
                     setups[i].step();
                     steps++;
                 }
-                double rate = steps * (double) batch / ((TtPhaseHarness.clock(mx, threads) - t0) / 1e9);
+                double rate = steps * (double) batch / ((TtPhaseHarness.clock(mx, clockThreads) - t0) / 1e9);
                 if (r > 0) { // round 0 warms up
                     best[i] = Math.max(best[i], rate);
                 }
