@@ -91,6 +91,9 @@ public final class VectorTtKernels {
     private int d;
     /** Rows are sorted by (i_1, i_0, i_2, ...): each level-1 slice is used in one run of rows. */
     private boolean permuted;
+    /** Backward: level-1 groups' dP_0 in pairs ({@link Worker#close}); D16-like shapes (q_0 = 2). */
+    private boolean pairLevel1;
+    static final boolean PAIR = Boolean.parseBoolean(System.getProperty("ttrec.tt.pair", "true"));
     private int[] msz = new int[0];   // floats of P_k: Q_k * R_{k+1}
     private int[] ncol = new int[0];  // q_k * R_{k+1}
     private int[] rk = new int[0];    // R_k
@@ -280,6 +283,8 @@ public final class VectorTtKernels {
             for (int k = 0; k < d; k++) {
                 transposeBack[k] = !SCALAR && (long) perThread >= (long) TRANSPOSE_MIN_USES * shape.p(k);
             }
+            pairLevel1 = PAIR && permuted && d >= 3 && !narrow[1] && transposeBack[1] && qpre[1] == 2
+                    && rk[1] % (2 * L) == 0;
             run(PHASE_CHAIN_BWD);
             long tb1 = PROFILE ? MX.getCurrentThreadCpuTime() : 0;
             buildSliceLists();
@@ -857,6 +862,18 @@ public final class VectorTtKernels {
                 for (int k = last - 1; k >= 1; k--) {
                     close(k);
                 }
+                flushPending();
+            }
+        }
+
+        /** A closed level-1 group whose dP_0 waits for a partner on the same slice (slot, or -1). */
+        int pendSlot = -1, pendDigit, pendDst;
+
+        /** dP_0 of the waiting level-1 group, alone. */
+        void flushPending() {
+            if (pendSlot >= 0) {
+                levelBackward(1, pendDigit, gp[1], pendSlot * msz[1], gp[0], pendDst);
+                pendSlot = -1;
             }
         }
 
@@ -876,7 +893,25 @@ public final class VectorTtKernels {
                 return;
             }
             int slot = open[k];
-            levelBackward(k, digitAt[k][slot], gp[k], slot * msz[k], gp[k - 1], open[k - 1] * msz[k - 1]);
+            int digit = digitAt[k][slot];
+            if (k == 1 && pairLevel1) {
+                // rows run by i_1, so consecutive level-1 groups share their slice: two groups'
+                // dP_0 in one 4-row product load each slice vector once for both (the 2-row
+                // product is load-bound); each row's arithmetic is unchanged, so are the bits
+                if (pendSlot >= 0 && pendDigit == digit) {
+                    int bt = transposed(1, digit);
+                    gemmRowsAdd2x2(ncol[1], rk[1], gp[1], pendSlot * msz[1], slot * msz[1], tArr, bt, gp[0],
+                            pendDst, open[0] * msz[0]);
+                    pendSlot = -1;
+                    return;
+                }
+                flushPending();
+                pendSlot = slot;
+                pendDigit = digit;
+                pendDst = open[0] * msz[0];
+                return;
+            }
+            levelBackward(k, digit, gp[k], slot * msz[k], gp[k - 1], open[k - 1] * msz[k - 1]);
         }
 
         /** P_k (M x ncol) = P_{k-1} (M x R_k) @ G_k[digit] (R_k x ncol), M = Q_{k-1}. */
@@ -1204,6 +1239,82 @@ public final class VectorTtKernels {
                 }
                 c[co + r * n + j] = s;
             }
+        }
+    }
+
+    /**
+     * Two 2-row {@link #gemmRowsAdd} products on the same B (k x n, n a multiple of 2L): rows
+     * A[a0], A[a0 + k] into C[c0], C[c0 + n] and A[a1], A[a1 + k] into C[c1], C[c1 + n]. Per C
+     * row the same even/odd-k chains as {@link #gemmRowsAddPairs}, so the same bits; each B
+     * vector now feeds four rows.
+     */
+    static void gemmRowsAdd2x2(int k, int n, float[] a, int a0, int a1, float[] b, int bo, float[] c, int c0,
+                               int c1) {
+        int a0b = a0 + k, a1b = a1 + k;
+        int c0b = c0 + n, c1b = c1 + n;
+        for (int j = 0; j < n; j += 2 * L) {
+            FloatVector p0 = FloatVector.fromArray(SP, c, c0 + j), p1 = FloatVector.fromArray(SP, c, c0 + j + L);
+            FloatVector q0 = FloatVector.fromArray(SP, c, c0b + j), q1 = FloatVector.fromArray(SP, c, c0b + j + L);
+            FloatVector r0 = FloatVector.fromArray(SP, c, c1 + j), r1 = FloatVector.fromArray(SP, c, c1 + j + L);
+            FloatVector s0 = FloatVector.fromArray(SP, c, c1b + j), s1 = FloatVector.fromArray(SP, c, c1b + j + L);
+            FloatVector po0 = FloatVector.zero(SP), po1 = FloatVector.zero(SP);
+            FloatVector qo0 = FloatVector.zero(SP), qo1 = FloatVector.zero(SP);
+            FloatVector ro0 = FloatVector.zero(SP), ro1 = FloatVector.zero(SP);
+            FloatVector so0 = FloatVector.zero(SP), so1 = FloatVector.zero(SP);
+            int t = 0;
+            for (; t + 1 < k; t += 2) {
+                int bt = bo + t * n + j;
+                FloatVector b0 = FloatVector.fromArray(SP, b, bt), b1 = FloatVector.fromArray(SP, b, bt + L);
+                FloatVector b2 = FloatVector.fromArray(SP, b, bt + n), b3 = FloatVector.fromArray(SP, b, bt + n + L);
+                FloatVector x = FloatVector.broadcast(SP, a[a0 + t]);
+                p0 = b0.fma(x, p0);
+                p1 = b1.fma(x, p1);
+                x = FloatVector.broadcast(SP, a[a0 + t + 1]);
+                po0 = b2.fma(x, po0);
+                po1 = b3.fma(x, po1);
+                x = FloatVector.broadcast(SP, a[a0b + t]);
+                q0 = b0.fma(x, q0);
+                q1 = b1.fma(x, q1);
+                x = FloatVector.broadcast(SP, a[a0b + t + 1]);
+                qo0 = b2.fma(x, qo0);
+                qo1 = b3.fma(x, qo1);
+                x = FloatVector.broadcast(SP, a[a1 + t]);
+                r0 = b0.fma(x, r0);
+                r1 = b1.fma(x, r1);
+                x = FloatVector.broadcast(SP, a[a1 + t + 1]);
+                ro0 = b2.fma(x, ro0);
+                ro1 = b3.fma(x, ro1);
+                x = FloatVector.broadcast(SP, a[a1b + t]);
+                s0 = b0.fma(x, s0);
+                s1 = b1.fma(x, s1);
+                x = FloatVector.broadcast(SP, a[a1b + t + 1]);
+                so0 = b2.fma(x, so0);
+                so1 = b3.fma(x, so1);
+            }
+            if (t < k) {
+                int bt = bo + t * n + j;
+                FloatVector b0 = FloatVector.fromArray(SP, b, bt), b1 = FloatVector.fromArray(SP, b, bt + L);
+                FloatVector x = FloatVector.broadcast(SP, a[a0 + t]);
+                p0 = b0.fma(x, p0);
+                p1 = b1.fma(x, p1);
+                x = FloatVector.broadcast(SP, a[a0b + t]);
+                q0 = b0.fma(x, q0);
+                q1 = b1.fma(x, q1);
+                x = FloatVector.broadcast(SP, a[a1 + t]);
+                r0 = b0.fma(x, r0);
+                r1 = b1.fma(x, r1);
+                x = FloatVector.broadcast(SP, a[a1b + t]);
+                s0 = b0.fma(x, s0);
+                s1 = b1.fma(x, s1);
+            }
+            p0.add(po0).intoArray(c, c0 + j);
+            p1.add(po1).intoArray(c, c0 + j + L);
+            q0.add(qo0).intoArray(c, c0b + j);
+            q1.add(qo1).intoArray(c, c0b + j + L);
+            r0.add(ro0).intoArray(c, c1 + j);
+            r1.add(ro1).intoArray(c, c1 + j + L);
+            s0.add(so0).intoArray(c, c1b + j);
+            s1.add(so1).intoArray(c, c1b + j + L);
         }
     }
 

@@ -189,6 +189,29 @@ class VectorTtKernelsTest {
      * once and many times.
      */
     /** The reciprocal-based division of the sort key equals integer division over the whole int range. */
+    /** Two groups' dP_0 in one 4-row product: the bits of two 2-row products, on odd and even k. */
+    @Test
+    void pairedRowProductsEqualTwoSingleProducts() {
+        if (!VectorWidth.SIXTEEN) {
+            System.out.println("pairedRowProductsEqualTwoSingleProducts: skipped, the paired product needs 16-lane vectors (bits "
+                    + VectorWidth.LANES * 32 + ")");
+            org.junit.jupiter.api.Assumptions.abort("needs 16-lane vectors");
+        }
+        SplittableRandom rnd = new SplittableRandom(4);
+        for (int k : new int[] {1, 7, 64, 65}) {
+            for (int n : new int[] {32, 64}) {
+                float[] a = TtTestUtil.randomFloats(rnd, 5 * k + 3);
+                float[] b = TtTestUtil.randomFloats(rnd, k * n + 1);
+                float[] c = TtTestUtil.randomFloats(rnd, 5 * n + 2);
+                float[] d = c.clone();
+                VectorTtKernels.gemmRowsAdd2x2(k, n, a, 1, 3 * k + 2, b, 1, c, 2, 3 * n + 1);
+                VectorTtKernels.gemmRowsAdd(2, k, n, a, 1, b, 1, d, 2);
+                VectorTtKernels.gemmRowsAdd(2, k, n, a, 3 * k + 2, b, 1, d, 3 * n + 1);
+                assertArrayEquals(d, c, "k=" + k + " n=" + n);
+            }
+        }
+    }
+
     @Test
     void quotientIsExactIntegerDivision() {
         SplittableRandom rnd = new SplittableRandom(2);
