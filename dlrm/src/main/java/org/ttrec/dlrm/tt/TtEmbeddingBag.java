@@ -168,7 +168,6 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
         return cacheRows == null ? new int[0] : cacheRows.clone();
     }
 
-    /** @return whether the hot-row cache is populated */
     /**
      * Sets a multiplier on the learning rate of the optimiser passed to {@link #backward} for the
      * TT cores; cached rows (plain rows) keep the optimiser's own rate. A core slice's gradient
@@ -192,6 +191,7 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
         return coreLrScale;
     }
 
+    /** @return whether the hot-row cache is populated */
     public boolean cachePopulated() {
         return cacheRows != null;
     }

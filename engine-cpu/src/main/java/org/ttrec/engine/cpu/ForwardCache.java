@@ -276,12 +276,8 @@ final class ForwardCache {
             }
             ForwardCache e = find(cores, s);
             if (e == null) {
-                boolean allOwned = true;
-                for (float[] c : cores) {
-                    allOwned &= isOwned(c);
-                }
-                if (!allOwned) {
-                    return null;
+                if (!Arrays.stream(cores).allMatch(this::isOwned)) {
+                    return null; // not owned: registered by its first backward, as below
                 }
                 e = create(cores, s); // owned cores keep products from their first forward
             }

@@ -655,7 +655,8 @@ public final class VectorTtKernels {
             for (int k = 0; k < d; k++) {
                 maxSlice = Math.max(maxSlice, shape.sliceSize(k));
                 maxM = Math.max(maxM, msz[k]);
-                if (k > 0 && (narrow[k] || !SCALAR)) {
+                // (level 1 in (i_1, i_0, ...) row order transposes into tslice1, one slice)
+                if (k > 0 && !(k == 1 && permuted) && (narrow[k] || !SCALAR)) {
                     if (tcache[k] == null || tcache[k].length < shape.coreSize(k)) {
                         tcache[k] = new float[shape.coreSize(k)];
                     }
@@ -1831,6 +1832,8 @@ public final class VectorTtKernels {
      * {@link #axpy} on the stored gradient (the accumulators start at +0 as the zeroed scratch
      * did), so the bits are those of the unfused path. At 128 lookups most middle-core slices are
      * touched once, and zeroing, storing and reloading their gradient cost as much as computing it.
+     * A copy of sliceGradQuads on purpose: one body with a mode flag and small start/finish
+     * helpers made the reduce phase 1.6x slower (the helpers were compiled apart, not inlined).
      */
     static void sliceGradQuadsSgd(int m, int k, int n, float[] p, int[] po, float[] dd, int[] dOffs, int cnt,
                                   float[] w, int wo, float negLr) {

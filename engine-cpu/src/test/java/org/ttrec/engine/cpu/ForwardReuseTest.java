@@ -42,10 +42,19 @@ class ForwardReuseTest {
 
     /** Steps of forward + backward on two kernel instances, one reusing and one not: same bits. */
     private static long trainBoth(TtShape s, int threads, long budget, int bags, int perBag, int steps, long seed) {
+        return trainBoth(s, threads, kernels(threads, budget), false, bags, perBag, steps, seed);
+    }
+
+    /** As above with the reusing instance given, its cores declared owned ({@code own}) or not. */
+    private static long trainBoth(TtShape s, int threads, VectorTtKernels reuse, boolean own, int bags, int perBag,
+                                  int steps, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
-        VectorTtKernels reuse = kernels(threads, budget), plain = kernels(threads, 0);
+        VectorTtKernels plain = kernels(threads, 0);
         float[][] c1 = TtTestUtil.randomCores(s, seed, 0.3);
         float[][] c2 = TtTestUtil.copy(c1);
+        if (own) {
+            reuse.own(c1);
+        }
         for (int step = 0; step < steps; step++) {
             int[][] io = TtTestUtil.randomBags(rnd, s.rows(), bags, perBag);
             float[] g = TtTestUtil.randomFloats(rnd, bags * s.dim());
@@ -84,28 +93,9 @@ class ForwardReuseTest {
     void ownedCoresAreReusedFromTheFirstStepWithoutChecks() {
         for (int threads : new int[] {1, 2}) {
             for (TtShape s : VectorTtKernelsTest.shapes()) {
-                SplittableRandom rnd = new SplittableRandom(5);
                 VectorTtKernels owned = new VectorTtKernels(threads == 1 ? null : pool, threads, 64L << 20,
                         Double.MAX_VALUE, 1);
-                VectorTtKernels plain = kernels(threads, 0);
-                float[][] c1 = TtTestUtil.randomCores(s, 3, 0.3);
-                float[][] c2 = TtTestUtil.copy(c1);
-                owned.own(c1);
-                int bags = 25;
-                for (int step = 0; step < 3; step++) {
-                    int[][] io = TtTestUtil.randomBags(rnd, s.rows(), bags, 3);
-                    float[] g = TtTestUtil.randomFloats(rnd, bags * s.dim());
-                    float[] o1 = new float[bags * s.dim()], o2 = new float[bags * s.dim()];
-                    owned.forward(s, c1, io[0], io[1], bags, null, Pooling.SUM, false, o1, 0, s.dim());
-                    plain.forward(s, c2, io[0], io[1], bags, null, Pooling.SUM, false, o2, 0, s.dim());
-                    assertArrayEquals(o2, o1, s + " step " + step);
-                    owned.backward(s, c1, null, io[0], io[1], bags, null, Pooling.SUM, g, 0, s.dim(), SGD);
-                    plain.backward(s, c2, null, io[0], io[1], bags, null, Pooling.SUM, g, 0, s.dim(), SGD);
-                    for (int k = 0; k < s.cores(); k++) {
-                        assertArrayEquals(c2[k], c1[k], s + " core " + k + " step " + step + " threads " + threads);
-                    }
-                }
-                assertEquals(3, owned.reuseHits, s + " threads " + threads);
+                assertEquals(3, trainBoth(s, threads, owned, true, 25, 3, 3, 5), s + " threads " + threads);
             }
         }
     }
