@@ -20,7 +20,7 @@ import java.util.List;
 /**
  * The training workload that {@link TrainBenchmark} and {@link TrainHarness} measure: the
  * Kaggle-shaped DLRM (dim 16, bottom 13-512-256-64-16, top 367-512-256-1, dot interaction, SGD lr
- * 0.1) with its 26 cardinalities capped at {@code rowsCap}, and {@value #BATCHES} pre-generated
+ * 0.1) with its 26 cardinalities capped at {@code rowsCap}, and {@value #SAMPLES} pre-generated samples (or {@code -Dsamples=N})
  * batches that {@link #step()} trains on in turn.
  *
  * <p>Table kinds: "dense" = every table uncompressed; "tt" = the 7 tables above 100,000 rows
@@ -30,8 +30,8 @@ import java.util.List;
  * measured ones.
  */
 final class TrainWorkload implements AutoCloseable {
-    /** Batches trained on in turn. */
-    static final int BATCHES = 16;
+    /** Distinct training samples cycled through ({@code -Dsamples=N}); rounded to whole batches. */
+    static final int SAMPLES = Integer.getInteger("samples", 2048);
     /** Training batches the "tt-cache" kind counts lookups over before its cache is filled. */
     static final int WARMUP_BATCHES = Integer.getInteger("cacheWarmup", 64);
     private static final float LR = 0.1f;
@@ -40,7 +40,7 @@ final class TrainWorkload implements AutoCloseable {
     final ComputeBackend tableBe;
     final DlrmModel model;
     private final DenseOptimizer opt;
-    private final Batch[] batches = new Batch[BATCHES];
+    private final Batch[] batches;
     private int next;
 
     TrainWorkload(String kind, int batch, String backend, int threads, int tableThreads, int rowsCap,
@@ -61,7 +61,9 @@ final class TrainWorkload implements AutoCloseable {
         c.model.tt.cores = 3;
         c.train.batchSize = batch;
         c.train.testBatchSize = batch;
-        c.data.trainSamples = (long) batch * (BATCHES + (cached ? WARMUP_BATCHES : 0));
+        int nBatches = Math.max(1, SAMPLES / batch);
+        batches = new Batch[nBatches];
+        c.data.trainSamples = (long) batch * (nBatches + (cached ? WARMUP_BATCHES : 0));
         Dataset data = TrainingSetup.openDataset(c);
         TrainingSetup.adopt(c, data);
         List<EmbeddingTableSpec> specs = TrainingSetup.plan(c, Runtime.getRuntime().maxMemory());
@@ -82,7 +84,7 @@ final class TrainWorkload implements AutoCloseable {
                     step(s.next());
                 }
             }
-            for (int i = 0; i < BATCHES; i++) {
+            for (int i = 0; i < nBatches; i++) {
                 batches[i] = s.next();
             }
         }
@@ -91,7 +93,7 @@ final class TrainWorkload implements AutoCloseable {
     /** @return the loss of one training step on the next pre-generated batch */
     double step() {
         Batch b = batches[next];
-        next = (next + 1) % BATCHES;
+        next = (next + 1) % batches.length;
         return step(b);
     }
 

@@ -52,6 +52,13 @@ public final class DlrmModel implements AutoCloseable {
     private ExecutorService stage;
     /** The tables' backend ({@link #be} unless they run beside the MLP). */
     private ComputeBackend tableBe;
+    /**
+     * The tables' update of the last {@link #backward}, still running on {@link #stage} (null when
+     * done or inline). It overlaps the MLP's optimiser step and the next bottom MLP forward; the
+     * next lookups queue behind it on the same single thread, so every table sees the same
+     * operations in the same order as inline and the bits do not change.
+     */
+    private Future<?> pendingUpdate;
 
     /**
      * Builds the model with tables created by {@link TableFactory}.
@@ -161,9 +168,25 @@ public final class DlrmModel implements AutoCloseable {
         return config;
     }
 
-    /** @return the embedding tables */
+    /**
+     * The embedding tables, after waiting for an update still running beside the MLP (see
+     * {@link #backward}); read or change them only between steps.
+     *
+     * @return the embedding tables
+     */
     public List<EmbeddingBagLayer> tables() {
+        awaitTables();
         return tables;
+    }
+
+    /**
+     * Waits until the tables' update of the last {@link #backward} is done, when they run beside
+     * the MLP; rethrows its failure here. Inline tables are always done.
+     */
+    public void awaitTables() {
+        Future<?> p = pendingUpdate;
+        pendingUpdate = null;
+        join(p);
     }
 
     /** @return the flat MLP parameter buffer (bottom then top; per layer W then b) */
@@ -194,7 +217,7 @@ public final class DlrmModel implements AutoCloseable {
     /** @return all trainable parameters: MLPs plus what each table holds */
     public long parameterCount() {
         long n = denseParams;
-        for (EmbeddingBagLayer t : tables) {
+        for (EmbeddingBagLayer t : tables()) { // a cache may be filled by the running update
             n += t.parameterCount();
         }
         return n;
@@ -255,9 +278,14 @@ public final class DlrmModel implements AutoCloseable {
                 tables.get(i).forward(b.indices()[i], b.offsets()[i], n, null, t, (1 + i) * dim, ld);
             }
         };
+        // with the tables beside the MLP, these lookups queue behind the last update (one thread)
         Future<?> side = beside(lookups);
         FloatBuf bot = bottom.forward(be, n, params, denseIn, 0);
-        join(side);
+        try {
+            awaitTables(); // its failure first: the lookups then ran on a half-updated table
+        } finally {
+            join(side);
+        }
         FloatBuf r = interaction.forward(be, n, bot);
         FloatBuf logits = top.forward(be, n, params, r, 0);
         be.sigmoid(n, logits, 0, probs, 0);
@@ -278,7 +306,10 @@ public final class DlrmModel implements AutoCloseable {
     /**
      * Backward of the last {@link #forward}: MLP gradients into {@link #gradients()} (overwritten),
      * embedding tables updated by {@code embeddingOpt} (or their gradient accumulated, for
-     * {@link SparseOptimizer.Kind#ACCUMULATE}).
+     * {@link SparseOptimizer.Kind#ACCUMULATE}). When the tables run beside the MLP, this returns
+     * once the MLP's gradients are ready and the tables' update goes on meanwhile: the next
+     * {@link #forward}, {@link #predict}, {@link #tables()} and {@link #awaitTables()} wait for it
+     * (and rethrow its failure).
      *
      * @param embeddingOpt the sparse update of the tables
      */
@@ -293,13 +324,14 @@ public final class DlrmModel implements AutoCloseable {
         FloatBuf dt = interaction.stackedGradient();
         int ld = (1 + tables.size()) * dim;
         rows = -1;
-        Future<?> side = beside(() -> {
+        // finishes beside the bottom MLP's backward, the caller's optimiser step and the next
+        // bottom MLP forward
+        pendingUpdate = beside(() -> {
             for (int i = 0; i < tables.size(); i++) {
                 tables.get(i).backward(dt, (1 + i) * dim, ld, embeddingOpt);
             }
         });
         bottom.backward(be, params, grads, null);
-        join(side);
     }
 
     /** Runs the table work on the table thread (returns its future), or inline (returns null). */
@@ -343,17 +375,21 @@ public final class DlrmModel implements AutoCloseable {
     }
 
     /**
-     * Stops the thread that runs the tables beside the MLP and closes their backend, if the model
-     * has them ({@link #build(ComputeBackend, ComputeBackend, ModelConfig, List, long)}); the
+     * Waits for the tables' last update, then stops the thread that runs them beside the MLP and
+     * closes their backend, if the model has them ({@link #build(ComputeBackend, ComputeBackend, ModelConfig, List, long)}); the
      * model must not be used afterwards. The MLP's backend belongs to the caller.
      */
     @Override
     public void close() {
         ExecutorService s = stage;
-        stage = null;
         if (s != null) {
-            s.shutdown();
-            tableBe.close();
+            try {
+                awaitTables();
+            } finally {
+                stage = null;
+                s.shutdown();
+                tableBe.close();
+            }
         }
     }
 
@@ -375,7 +411,7 @@ public final class DlrmModel implements AutoCloseable {
     public String describe() {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format("DLRM: %s, %,d MLP parameters%n", config, denseParams));
-        for (EmbeddingBagLayer t : tables) {
+        for (EmbeddingBagLayer t : tables()) {
             sb.append("  ").append(t.describe()).append(System.lineSeparator());
         }
         return sb.toString();

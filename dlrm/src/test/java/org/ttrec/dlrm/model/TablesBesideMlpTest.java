@@ -12,11 +12,17 @@ import org.ttrec.dlrm.train.DenseOptimizer;
 import org.ttrec.dlrm.train.Trainer;
 import org.ttrec.dlrm.train.TrainingSetup;
 import org.ttrec.dlrm.tt.TtEmbeddingBag;
+import org.ttrec.engine.FloatBuf;
+import org.ttrec.engine.IntBuf;
+import org.ttrec.engine.Pooling;
 import org.ttrec.engine.SparseOptimizer;
 import org.ttrec.engine.scalar.ScalarBackend;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Tables on a backend of their own, run beside the MLP ({@code train.tableThreads}): training gives
- * the bits of the inline model, and a table's failure on the other thread surfaces on the caller's.
+ * the bits of the inline model, the tables' update overlaps what follows the backward until
+ * something needs the tables, and a table's failure on the other thread surfaces on the caller's.
  */
 class TablesBesideMlpTest {
 
@@ -105,6 +112,87 @@ class TablesBesideMlpTest {
                 // the model is still usable afterwards
                 double loss = m.forward(b);
                 assertTrue(Double.isFinite(loss));
+            }
+        }
+    }
+
+    /**
+     * A table backend whose uncompressed-table backward waits for a gate (or fails), so a test
+     * controls when the tables' update ends.
+     */
+    private static final class GatedBackend extends ScalarBackend {
+        final CountDownLatch gate = new CountDownLatch(1);
+        final AtomicInteger updates = new AtomicInteger();
+        volatile boolean fail;
+
+        @Override
+        public void embeddingBagBackward(int rows, int dim, FloatBuf table, FloatBuf state, IntBuf indices,
+                                         IntBuf offsets, int bags, FloatBuf perSampleWeights, Pooling pooling,
+                                         FloatBuf gradOut, int gradOff, int ldGrad, SparseOptimizer opt) {
+            try {
+                if (!gate.await(60, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("gate never opened");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            if (fail) {
+                throw new IllegalStateException("table update failed on purpose");
+            }
+            super.embeddingBagBackward(rows, dim, table, state, indices, offsets, bags, perSampleWeights, pooling,
+                    gradOut, gradOff, ldGrad, opt);
+            updates.incrementAndGet();
+        }
+    }
+
+    @Test
+    void backwardReturnsBeforeTheTablesAreUpdatedAndReadersWaitForThem() throws Exception {
+        RunConfig c = config();
+        try (Dataset d = TrainingSetup.openDataset(c)) {
+            TrainingSetup.adopt(c, d);
+            List<EmbeddingTableSpec> specs = TrainingSetup.plan(c, Long.MAX_VALUE);
+            GatedBackend tableBe = new GatedBackend();
+            try (DlrmModel m = DlrmModel.build(new ScalarBackend(), tableBe, c.model, specs, 3);
+                 BatchStream s = d.batches(Split.TRAIN, c.train.batchSize, false, 0)) {
+                m.forward(s.next());
+                m.backward(SparseOptimizer.sgd(0.2f)); // the table thread now waits at the gate
+                assertEquals(0, tableBe.updates.get(), "backward returned with the tables still pending");
+                Thread opener = new Thread(() -> {
+                    try {
+                        Thread.sleep(200);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    tableBe.gate.countDown();
+                });
+                opener.start();
+                List<EmbeddingBagLayer> tables = m.tables(); // must wait for the update
+                assertEquals(3, tableBe.updates.get(), "tables() returned before the 3 dense tables were updated");
+                assertEquals(5, tables.size());
+                opener.join();
+            }
+        }
+    }
+
+    @Test
+    void aFailedUpdateSurfacesAtTheNextForward() throws Exception {
+        RunConfig c = config();
+        try (Dataset d = TrainingSetup.openDataset(c)) {
+            TrainingSetup.adopt(c, d);
+            List<EmbeddingTableSpec> specs = TrainingSetup.plan(c, Long.MAX_VALUE);
+            GatedBackend tableBe = new GatedBackend();
+            tableBe.fail = true;
+            tableBe.gate.countDown();
+            try (DlrmModel m = DlrmModel.build(new ScalarBackend(), tableBe, c.model, specs, 3);
+                 BatchStream s = d.batches(Split.TRAIN, c.train.batchSize, false, 0)) {
+                Batch b = s.next();
+                m.forward(b);
+                m.backward(SparseOptimizer.sgd(0.2f)); // its failure is not known yet
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> m.forward(b));
+                assertTrue(e.getMessage().contains("on purpose"), e.getMessage());
+                // reported once: the model goes on
+                assertTrue(Double.isFinite(m.forward(b)));
             }
         }
     }

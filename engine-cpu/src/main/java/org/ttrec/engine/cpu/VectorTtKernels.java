@@ -120,7 +120,7 @@ public final class VectorTtKernels {
     private float[][] pv = new float[0][];    // level k < d-1: P_k of the group opened at a slot (active block)
     private float[][] pvScratch = new float[0][]; // pv when the block is not kept in a ForwardCache
     private boolean pvCached;
-    private boolean fuseApply;                // backward in one block: reduce applies the optimiser                 // backward: pv holds this block's P_k from a checked forward
+    private boolean fuseApply;                // backward in one block: reduce applies the optimiser
     private float[][] gp = new float[0][];    // level k < d-1: dP_k of that group
     private int[][] digitAt = new int[0][];   // level k: digit of the group opened at a slot, or -1
     private int[][] parentAt = new int[0][];  // level k >= 1: slot of the parent group
