@@ -84,6 +84,8 @@ public final class VectorTtKernels {
     private final ForwardCache.Registry reuse;
     /** Backward calls that reused the forward's products (for tests). */
     long reuseHits;
+    /** Level-1 slices updated in the chain by {@link Worker#finishRun} (for tests). */
+    long fusedRuns;
     private final Worker[] workers;
 
     // ---- per-call shape data (small arrays, regrown when d grows)
@@ -94,6 +96,15 @@ public final class VectorTtKernels {
     /** Backward: level-1 groups' dP_0 in pairs ({@link Worker#close}); D16-like shapes (q_0 = 2). */
     private boolean pairLevel1;
     static final boolean PAIR = Boolean.parseBoolean(System.getProperty("ttrec.tt.pair", "true"));
+    /**
+     * Backward of one partition with the whole batch in one block and SGD: each level-1 slice is
+     * updated as soon as its run of rows is closed ({@link Worker#finishRun}), right after the
+     * dP_0 products that read its old values, while the slice is still in L1. The reduce phase
+     * would read it again from L2 or L3: at 128 lookups most middle slices (8 KB at D16 R32) are
+     * touched once, and those extra reads cost as much as the arithmetic.
+     */
+    private boolean fuseLevel1;
+    static final boolean FUSE1 = Boolean.parseBoolean(System.getProperty("ttrec.tt.fuse1", "true"));
     private int[] msz = new int[0];   // floats of P_k: Q_k * R_{k+1}
     private int[] ncol = new int[0];  // q_k * R_{k+1}
     private int[] rk = new int[0];    // R_k
@@ -285,6 +296,10 @@ public final class VectorTtKernels {
             }
             pairLevel1 = PAIR && permuted && d >= 3 && !narrow[1] && transposeBack[1] && qpre[1] == 2
                     && rk[1] % (2 * L) == 0;
+            // the reduce phase's sgdInRegisters condition for level 1: the fused update runs the
+            // same kernel on the same rows in the same order, so the bits are those of the reduce
+            fuseLevel1 = FUSE1 && permuted && fuseApply && parts == 1 && !SCALAR && !narrow[1]
+                    && opt.kind() == SparseOptimizer.Kind.SGD && ncol[1] % (4 * L) == 0 && (rk[1] & 3) == 0;
             run(PHASE_CHAIN_BWD);
             long tb1 = PROFILE ? MX.getCurrentThreadCpuTime() : 0;
             buildSliceLists();
@@ -293,6 +308,7 @@ public final class VectorTtKernels {
             run(PHASE_REDUCE0);
         }
         pvCached = false;
+        fuseLevel1 = false;
         if (!fuseApply) {
             run(PHASE_APPLY); // changes the cores: a later backward must not reuse this forward
         }
@@ -835,6 +851,9 @@ public final class VectorTtKernels {
                     }
                 }
                 for (int k = k0; k < last; k++) {
+                    if (k == 1 && backward && runCount > 0 && dg[1] != runDigit) {
+                        finishRun(); // rows run by i_1: no later row uses the previous slice
+                    }
                     digitAt[k][slot] = dg[k];
                     open[k] = slot;
                     int dst = slot * msz[k];
@@ -864,7 +883,37 @@ public final class VectorTtKernels {
                     close(k);
                 }
                 flushPending();
+                if (runCount > 0) {
+                    finishRun();
+                }
             }
+        }
+
+        /** Level-1 groups (slots) closed on slice runDigit whose update waits (see fuseLevel1). */
+        int[] runSlots = new int[0];
+        int runCount, runDigit;
+
+        /**
+         * SGD step of level-1 slice runDigit from its closed groups, as the reduce phase would do
+         * it (groups in ascending slot order, sliceGradQuadsSgd), after the last dP_0 that reads the
+         * slice's old values.
+         */
+        void finishRun() {
+            flushPending();
+            int cnt = runCount;
+            if (pOffs.length < cnt) {
+                pOffs = new int[Math.max(cnt, 2 * pOffs.length)];
+                dOffs = new int[pOffs.length];
+            }
+            for (int e = 0; e < cnt; e++) {
+                int slot = runSlots[e];
+                pOffs[e] = pOff(0, parentAt[1][slot]);
+                dOffs[e] = slot * msz[1];
+            }
+            sliceGradQuadsSgd(qpre[1], rk[1], ncol[1], pArr(0), pOffs, gp[1], dOffs, cnt, cores[1],
+                    runDigit * shape.sliceSize(1), -opt.lr());
+            runCount = 0;
+            fusedRuns++; // one partition only: no race
         }
 
         /** A closed level-1 group whose dP_0 waits for a partner on the same slice (slot, or -1). */
@@ -895,6 +944,13 @@ public final class VectorTtKernels {
             }
             int slot = open[k];
             int digit = digitAt[k][slot];
+            if (k == 1 && fuseLevel1) {
+                if (runCount == runSlots.length) {
+                    runSlots = Arrays.copyOf(runSlots, Math.max(16, 2 * runCount));
+                }
+                runSlots[runCount++] = slot;
+                runDigit = digit;
+            }
             if (k == 1 && pairLevel1) {
                 // rows run by i_1, so consecutive level-1 groups share their slice: two groups'
                 // dP_0 in one 4-row product load each slice vector once for both (the 2-row
@@ -944,6 +1000,9 @@ public final class VectorTtKernels {
         /** Slice gradients of this worker's share of the block's slices, added to the dense gradient. */
         void reduce(int kFrom, int kTo) {
             for (int k = kFrom; k < kTo; k++) {
+                if (k == 1 && fuseLevel1) {
+                    continue; // every level-1 slice was updated in the chain (finishRun)
+                }
                 int slices = levelSlices[k];
                 int segBase = levelKeyBase[k];
                 int s0 = split(slices, parts, t), s1 = split(slices, parts, t + 1);

@@ -249,6 +249,9 @@ class VectorTtKernelsTest {
             b.forward(s, c2, io[0], io[1], bags, null, Pooling.SUM, false, o, 0, 16);
             b.backward(s, c2, st, io[0], io[1], bags, null, Pooling.SUM, g, 0, 16,
                     new SparseOptimizer(SparseOptimizer.Kind.ACCUMULATE, 0f, 0f));
+            // SGD updates each level-1 slice right after its dP_0 (finishRun), ACCUMULATE in the reduce
+            assertEquals(VectorWidth.SCALAR, a.fusedRuns == 0, "level-1 slices updated in the chain: " + a.fusedRuns);
+            assertEquals(0, b.fusedRuns);
             for (int k = 0; k < 3; k++) {
                 int changed = 0;
                 for (int e = 0; e < c2[k].length; e++) {
