@@ -16,7 +16,7 @@ import java.lang.management.ThreadMXBean;
  * wall time), {@code -Dkinds=dense,tt,tt-cache} (each optionally {@code kind@threads+tableThreads},
  * e.g. {@code tt@1+1}: tables on a backend of their own beside the MLP; any kind on more than one
  * thread makes every window wall time), {@code -DcacheFraction=0.01} (of "tt-cache", warmed up as in
- * {@link TrainWorkload}).
+ * {@link TrainWorkload}), {@code -Dsamples=2048} (distinct samples the steps cycle through).
  */
 public final class TrainHarness {
     private TrainHarness() {

@@ -20,8 +20,8 @@ import java.util.List;
 /**
  * The training workload that {@link TrainBenchmark} and {@link TrainHarness} measure: the
  * Kaggle-shaped DLRM (dim 16, bottom 13-512-256-64-16, top 367-512-256-1, dot interaction, SGD lr
- * 0.1) with its 26 cardinalities capped at {@code rowsCap}, and {@value #SAMPLES} pre-generated samples (or {@code -Dsamples=N})
- * batches that {@link #step()} trains on in turn.
+ * 0.1) with its 26 cardinalities capped at {@code rowsCap}, and pre-generated batches of 2,048
+ * samples in all (or {@code -Dsamples=N}) that {@link #step()} trains on in turn.
  *
  * <p>Table kinds: "dense" = every table uncompressed; "tt" = the 7 tables above 100,000 rows
  * TT-compressed (3 cores, rank 32, TT-Rec's Kaggle setting); "tt-cache" = "tt" with the hot-row

@@ -38,10 +38,11 @@ public final class TrainConfig {
     public int threads = 0;
     /**
      * Threads of a second backend that runs the embedding tables beside the MLP: a batch's
-     * lookups run while the bottom MLP computes, and the tables' update while its backward does
-     * (0: the tables run on the kernel threads, between the MLP's calls). On 2 cores,
-     * threads = 1 with tableThreads = 1 was faster at batch 128 and slower at batch 2048 than
-     * threads = 2 (bench/README.md).
+     * lookups run while the bottom MLP computes, and the tables' update while the bottom MLP's
+     * backward, the optimiser step and the next bottom MLP forward do; the bits are those of the
+     * inline order (0: the tables run on the kernel threads, between the MLP's calls). On 2 cores,
+     * threads = 1 with tableThreads = 1 against threads = 2 was faster at batch 128 in one session
+     * and slower in another, and slower at batch 2048 (bench/README.md).
      */
     public int tableThreads = 0;
     /** Show a progress bar on stderr. */
