@@ -76,9 +76,10 @@ public final class DlrmModel implements AutoCloseable {
     /**
      * Builds the model with its tables on a second backend, {@code tableBe}, whose calls run on a
      * thread of their own beside the MLP's: the lookups of a batch run while the bottom MLP
-     * computes, and the tables' backward (with their optimiser) while the bottom MLP's backward
-     * does. The two halves share no buffers they write, and each backend is deterministic, so
-     * results do not depend on how the two threads interleave. With {@code tableBe == be} this is
+     * computes, and the tables' backward (with their optimiser) while the bottom MLP's backward,
+     * the caller's optimiser step and the next bottom MLP forward run (see {@link #backward}). The
+     * two halves share no buffers they write, and each backend is deterministic, so results do
+     * not depend on how the two threads interleave. With {@code tableBe == be} this is
      * {@link #build(ComputeBackend, ModelConfig, List, long)}. Host backends only: the tables
      * write into activation buffers that {@code be} allocated. The model takes {@code tableBe}
      * over: {@link #close()} stops the thread and closes it.
@@ -376,8 +377,9 @@ public final class DlrmModel implements AutoCloseable {
 
     /**
      * Waits for the tables' last update, then stops the thread that runs them beside the MLP and
-     * closes their backend, if the model has them ({@link #build(ComputeBackend, ComputeBackend, ModelConfig, List, long)}); the
-     * model must not be used afterwards. The MLP's backend belongs to the caller.
+     * closes their backend, if the model has them
+     * ({@link #build(ComputeBackend, ComputeBackend, ModelConfig, List, long)}); the model must not
+     * be used afterwards. The MLP's backend belongs to the caller.
      */
     @Override
     public void close() {

@@ -836,6 +836,7 @@ public final class VectorTtKernels {
         void chain(int u0, int u1, boolean backward) {
             int dim = shape.dim();
             int last = d - 1;
+            runCount = 0; // nothing left from a call that failed midway
             for (int u = u0; u < u1; u++) {
                 int slot = u - blockStart;
                 digits(uRow[u], dg);
