@@ -86,6 +86,15 @@ public final class VectorTtKernels {
     long reuseHits;
     /** Level-1 slices updated in the chain by {@link Worker#finishRun} (for tests). */
     long fusedRuns;
+
+    /** @return forward products of two level-1 groups computed in one, over all workers (for tests) */
+    long pairedForwards() {
+        long n = 0;
+        for (Worker w : workers) {
+            n += w.pairedForwards;
+        }
+        return n;
+    }
     private final Worker[] workers;
 
     // ---- per-call shape data (small arrays, regrown when d grows)
@@ -105,6 +114,14 @@ public final class VectorTtKernels {
      */
     private boolean fuseLevel1;
     static final boolean FUSE1 = Boolean.parseBoolean(System.getProperty("ttrec.tt.fuse1", "true"));
+    /**
+     * Forward: P_1 of two level-1 groups on the same slice in one 4-row product
+     * ({@link #gemmRows2x2}), D16-like shapes (q_0 = 2). The 2-row product needs 6 loads per 8
+     * FMAs and is load-bound (about 55% of FMA peak with everything in L1); four rows share each
+     * slice load. Same arithmetic per element, so the same bits.
+     */
+    private boolean pairForward;
+    static final boolean PAIR_FWD = Boolean.parseBoolean(System.getProperty("ttrec.tt.pairFwd", "true"));
     private int[] msz = new int[0];   // floats of P_k: Q_k * R_{k+1}
     private int[] ncol = new int[0];  // q_k * R_{k+1}
     private int[] rk = new int[0];    // R_k
@@ -375,6 +392,7 @@ public final class VectorTtKernels {
         int o0 = offsets[0];
         boolean permute = SWAP_LEADING_DIGITS && d >= 3 && prodP(s) < Integer.MAX_VALUE;
         permuted = permute;
+        pairForward = PAIR_FWD && permute && !SCALAR && !narrow[1] && qpre[1] == 2 && ncol[1] % (4 * L) == 0;
         int p0 = s.p(0), p1 = s.p(1);
         long tail = permute ? prodP(s) / ((long) p0 * p1) : 1;
         double tailInv = 1.0 / tail, p1Inv = 1.0 / p1;
@@ -631,7 +649,7 @@ public final class VectorTtKernels {
     /** One static partition of every phase, with its own scratch. */
     private final class Worker extends RecursiveAction {
         final int t;
-        int[] cur = new int[0], dg = new int[0], open = new int[0];
+        int[] cur = new int[0], dg = new int[0], open = new int[0], ahead = new int[0];
         float[] acc = new float[0], accT = new float[0], tmp = new float[0];
         /** Lanes of one vector, for the fixed-order horizontal sum in {@link #dot}. */
         final float[] red = new float[Math.max(L, 1)];
@@ -654,6 +672,7 @@ public final class VectorTtKernels {
             if (cur.length < d) {
                 cur = new int[d];
                 dg = new int[d];
+                ahead = new int[d];
                 open = new int[d];
                 tcache = Arrays.copyOf(tcache, d);
                 tstamp = Arrays.copyOf(tstamp, d);
@@ -836,6 +855,7 @@ public final class VectorTtKernels {
         void chain(int u0, int u1, boolean backward) {
             int dim = shape.dim();
             int last = d - 1;
+            pairedSlot = -1;
             runCount = 0; // nothing left from a call that failed midway
             for (int u = u0; u < u1; u++) {
                 int slot = u - blockStart;
@@ -860,8 +880,17 @@ public final class VectorTtKernels {
                     int dst = slot * msz[k];
                     if (k > 0) { // P_0 is the slice G_0[i_0] itself: read in place, never copied
                         parentAt[k][slot] = open[k - 1];
-                        if (!pvCached) {
-                            levelForward(k, dg[k], pArr(k - 1), pOff(k - 1, open[k - 1]), pv[k], dst);
+                        if (!pvCached && !(k == 1 && slot == pairedSlot)) {
+                            int s2 = k == 1 && pairForward ? nextGroupOnSlice(u, u1) : -1;
+                            if (s2 >= 0) {
+                                // this group and the next one on the same slice, in one product
+                                gemmRows2x2(rk[1], ncol[1], cores[0], pOff(0, open[0]), ahead[0] * msz[0],
+                                        cores[1], dg[1] * shape.sliceSize(1), pv[1], dst, s2 * msz[1]);
+                                pairedSlot = s2;
+                                pairedForwards++;
+                            } else {
+                                levelForward(k, dg[k], pArr(k - 1), pOff(k - 1, open[k - 1]), pv[k], dst);
+                            }
                         }
                     }
                     if (backward) {
@@ -888,6 +917,30 @@ public final class VectorTtKernels {
                     finishRun();
                 }
             }
+        }
+
+        /** Slot of a level-1 group whose P_1 was computed with the previous group's, or -1. */
+        int pairedSlot = -1;
+        /** Products of two level-1 groups this worker computed in one (for tests). */
+        long pairedForwards;
+
+        /**
+         * Slot of the next level-1 group after the one that distinct row u opens, when it lies on
+         * the same slice (same i_1, another i_0) before row u1; -1 otherwise. Its digits are left
+         * in {@link #ahead}. Rows run by (i_1, i_0, ...), so the scan stops at the first row of
+         * another group.
+         */
+        int nextGroupOnSlice(int u, int u1) {
+            for (int v = u + 1; v < u1; v++) {
+                digits(uRow[v], ahead);
+                if (ahead[1] != dg[1]) {
+                    return -1;
+                }
+                if (ahead[0] != dg[0]) {
+                    return v - blockStart;
+                }
+            }
+            return -1;
         }
 
         /** Level-1 groups (slots) closed on slice runDigit whose update waits (see fuseLevel1). */
@@ -1178,6 +1231,72 @@ public final class VectorTtKernels {
             float sv = s[so + i] + gv * gv;
             s[so + i] = sv;
             w[wo + i] -= lr * gv / ((float) Math.sqrt(sv) + eps);
+        }
+    }
+
+    /**
+     * Two 2-row products with the same B: C[c0] (2 x n) = A[a0] (2 x k) @ B and C[c2] = A[a2] @ B,
+     * for n a multiple of 4L. Each B vector feeds four rows, and each element gets the FMAs of
+     * {@link #gemmRows} in the same order (t ascending from zero), so the bits are the same.
+     * A copy of gemmRows' 4-vector block on purpose: Vector API kernels stay in registers only as
+     * straight-line bodies.
+     */
+    static void gemmRows2x2(int k, int n, float[] a, int a0, int a2, float[] b, int bo, float[] c, int c0,
+                            int c2) {
+        int a1 = a0 + k, a3 = a2 + k;
+        for (int j = 0; j < n; j += 4 * L) {
+            FloatVector c00 = FloatVector.zero(SP), c01 = FloatVector.zero(SP);
+            FloatVector c02 = FloatVector.zero(SP), c03 = FloatVector.zero(SP);
+            FloatVector c10 = FloatVector.zero(SP), c11 = FloatVector.zero(SP);
+            FloatVector c12 = FloatVector.zero(SP), c13 = FloatVector.zero(SP);
+            FloatVector c20 = FloatVector.zero(SP), c21 = FloatVector.zero(SP);
+            FloatVector c22 = FloatVector.zero(SP), c23 = FloatVector.zero(SP);
+            FloatVector c30 = FloatVector.zero(SP), c31 = FloatVector.zero(SP);
+            FloatVector c32 = FloatVector.zero(SP), c33 = FloatVector.zero(SP);
+            for (int t = 0; t < k; t++) {
+                int bt = bo + t * n + j;
+                FloatVector b0 = FloatVector.fromArray(SP, b, bt);
+                FloatVector b1 = FloatVector.fromArray(SP, b, bt + L);
+                FloatVector b2 = FloatVector.fromArray(SP, b, bt + 2 * L);
+                FloatVector b3 = FloatVector.fromArray(SP, b, bt + 3 * L);
+                FloatVector x = FloatVector.broadcast(SP, a[a0 + t]);
+                c00 = b0.fma(x, c00);
+                c01 = b1.fma(x, c01);
+                c02 = b2.fma(x, c02);
+                c03 = b3.fma(x, c03);
+                x = FloatVector.broadcast(SP, a[a1 + t]);
+                c10 = b0.fma(x, c10);
+                c11 = b1.fma(x, c11);
+                c12 = b2.fma(x, c12);
+                c13 = b3.fma(x, c13);
+                x = FloatVector.broadcast(SP, a[a2 + t]);
+                c20 = b0.fma(x, c20);
+                c21 = b1.fma(x, c21);
+                c22 = b2.fma(x, c22);
+                c23 = b3.fma(x, c23);
+                x = FloatVector.broadcast(SP, a[a3 + t]);
+                c30 = b0.fma(x, c30);
+                c31 = b1.fma(x, c31);
+                c32 = b2.fma(x, c32);
+                c33 = b3.fma(x, c33);
+            }
+            int o0 = c0 + j, o1 = o0 + n, o2 = c2 + j, o3 = o2 + n;
+            c00.intoArray(c, o0);
+            c01.intoArray(c, o0 + L);
+            c02.intoArray(c, o0 + 2 * L);
+            c03.intoArray(c, o0 + 3 * L);
+            c10.intoArray(c, o1);
+            c11.intoArray(c, o1 + L);
+            c12.intoArray(c, o1 + 2 * L);
+            c13.intoArray(c, o1 + 3 * L);
+            c20.intoArray(c, o2);
+            c21.intoArray(c, o2 + L);
+            c22.intoArray(c, o2 + 2 * L);
+            c23.intoArray(c, o2 + 3 * L);
+            c30.intoArray(c, o3);
+            c31.intoArray(c, o3 + L);
+            c32.intoArray(c, o3 + 2 * L);
+            c33.intoArray(c, o3 + 3 * L);
         }
     }
 

@@ -213,6 +213,39 @@ class VectorTtKernelsTest {
     }
 
     @Test
+    void pairedForwardProductsEqualTwoSingleProducts() {
+        if (VectorWidth.SCALAR) {
+            System.out.println("pairedForwardProductsEqualTwoSingleProducts: skipped, scalar paths (bits 0) never pair");
+            org.junit.jupiter.api.Assumptions.abort("scalar paths");
+        }
+        int lanes = VectorWidth.LANES;
+        SplittableRandom rnd = new SplittableRandom(5);
+        for (int k : new int[] {1, 7, 32, 33}) {
+            for (int n : new int[] {4 * lanes, 8 * lanes}) {
+                float[] a = TtTestUtil.randomFloats(rnd, 5 * k + 3);
+                float[] b = TtTestUtil.randomFloats(rnd, k * n + 1);
+                float[] c = TtTestUtil.randomFloats(rnd, 5 * n + 2);
+                float[] d = c.clone();
+                VectorTtKernels.gemmRows2x2(k, n, a, 1, 3 * k + 2, b, 1, c, 2, 3 * n + 1);
+                VectorTtKernels.gemmRows(2, k, n, a, 1, b, 1, d, 2);
+                VectorTtKernels.gemmRows(2, k, n, a, 3 * k + 2, b, 1, d, 3 * n + 1);
+                assertArrayEquals(d, c, "k=" + k + " n=" + n);
+            }
+        }
+        // and the forward of a D16-like table pairs groups on the same middle slice
+        TtShape s = new TtShape(1000, 16, new int[] {10, 10, 10}, new int[] {2, 2, 4}, new int[] {1, 32, 32, 1});
+        float[][] cores = TtTestUtil.randomCores(s, 3, 0.3);
+        int[][] io = TtTestUtil.randomBags(rnd, s.rows(), 300, 1);
+        float[] exp = new float[300 * 16], got = new float[300 * 16];
+        ref.ttEmbeddingBagForward(s, bufs(cores), ref.wrap(io[0]), ref.wrap(io[1]), 300, null, Pooling.SUM, false,
+                ref.wrap(exp), 0, 16);
+        VectorTtKernels vk = new VectorTtKernels(null, 1);
+        vk.forward(s, cores, io[0], io[1], 300, null, Pooling.SUM, false, got, 0, 16);
+        assertTrue(vk.pairedForwards() > 0, "no paired forward products");
+        assertEquals(0, TtTestUtil.maxAbsDiff(exp, got), 1e-5 * (1 + TtTestUtil.maxAbs(exp)));
+    }
+
+    @Test
     void quotientIsExactIntegerDivision() {
         SplittableRandom rnd = new SplittableRandom(2);
         long[] edge = {0, 1, 2, 3, 7, 199, 200, 201, 220, 250, 55_000, 10_131_227, Integer.MAX_VALUE - 1, Integer.MAX_VALUE};
