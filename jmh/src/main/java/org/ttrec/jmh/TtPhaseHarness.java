@@ -59,8 +59,8 @@ public class TtPhaseHarness {
                         if (rep == REPS - 1) {
                             double rate = best; t = (long) (1e9 * calls * BAGS * lookups / best);
                             StringBuilder sb = new StringBuilder();
-                            if (prof != null) { String[] nm = {"rowgrad","chainF","chainB","pool","reduce","apply","begin","slices","record","match"};
-                                for (int i = 0; i < 10; i++) sb.append(String.format(" %s=%.0fus", nm[i], prof[i]/1e3/calls)); }
+                            if (prof != null) { String[] nm = {"rowgrad","chainF","chainB","pool","reduce","apply","begin","slices","record","match","reduce0"};
+                                for (int i = 0; i < 11; i++) sb.append(String.format(" %s=%.0fus", nm[i], prof[i]/1e3/calls)); }
                             System.out.printf("%-12s L%-2d %-7s %8.3f M lookups/s (%.0f us/call)%s%n", config, lookups, mode==0?"fwd":"fwdbwd", rate/1e6, t/1e3/calls, sb);
                         }
                     }

@@ -142,6 +142,22 @@ public final class VectorTtKernels {
     private int[] posU = new int[0];     // relative lookup position -> distinct row id
     private int[] bagOf = new int[0];    // relative lookup position -> bag
     private float[] rowBuf = new float[0]; // U x D: row values (forward) or row gradients (backward)
+    /**
+     * Per distinct row, where its value or gradient lives outside rowBuf, or -1. Forward: the
+     * output row of the one bag that looks it up once, alone (the chain writes the value there
+     * and the pool skips the bag). Backward: the gradOut row of its one lookup at scale 1 (the
+     * chain and the last level's slice gradient read it there; no row gradient is formed).
+     * Batches of bags of one lookup, the common case for Criteo's categorical features, skip the
+     * copy through rowBuf both ways.
+     */
+    private int[] direct = new int[0];
+    private boolean directOut, directGrad;
+    static final boolean DIRECT = Boolean.parseBoolean(System.getProperty("ttrec.tt.direct", "true"));
+    /** {@link #DIRECT} for this instance (tests compare both paths in one JVM). */
+    boolean directRows = DIRECT;
+    /** Forward calls that wrote some rows straight to the output, backward calls that read some
+     * row gradients straight from gradOut (for tests). */
+    long directForwards, directBackwards;
     private int distinct;
 
     // ---- per-block group scratch (slots are block-relative distinct-row ids)
@@ -249,6 +265,25 @@ public final class VectorTtKernels {
         this.ldOut = ldOut;
         this.accumulate = accumulate;
         ensureRowBuf();
+        directOut = directRows && !accumulate && perSampleWeights == null;
+        if (directOut) {
+            boolean any = false;
+            Arrays.fill(direct, 0, distinct, -1);
+            int o0 = offsets[0];
+            for (int b = 0; b < bags; b++) {
+                if (offsets[b + 1] - offsets[b] == 1) {
+                    int u = posU[offsets[b] - o0];
+                    if (uStart[u + 1] - uStart[u] == 1) {
+                        direct[u] = outOff + b * ldOut;
+                        any = true;
+                    }
+                }
+            }
+            directOut = any;
+            if (any) {
+                directForwards++;
+            }
+        }
         ForwardCache fc = reuse.forForward(cores, shape, distinct, BLOCK);
         for (blockStart = 0; blockStart < distinct; blockStart += BLOCK) {
             blockEnd = Math.min(distinct, blockStart + BLOCK);
@@ -263,6 +298,7 @@ public final class VectorTtKernels {
         }
         if (PROFILE) PROF[8] += MX.getCurrentThreadCpuTime() - tr0;
         run(PHASE_POOL);
+        directOut = false;
         this.out = null;
         end();
     }
@@ -289,6 +325,11 @@ public final class VectorTtKernels {
             for (int j = offsets[b]; j < offsets[b + 1]; j++) {
                 bagOf[j - offsets[0]] = b;
             }
+        }
+        fuseApply = distinct <= BLOCK;
+        directGrad = directRows && dense(d - 1);
+        if (directGrad) {
+            directBackwards++;
         }
         if (n > 0) {
             run(PHASE_ROW_GRAD);
@@ -317,7 +358,11 @@ public final class VectorTtKernels {
             // same kernel on the same rows in the same order, so the bits are those of the reduce
             fuseLevel1 = FUSE1 && permuted && fuseApply && parts == 1 && !SCALAR && !narrow[1]
                     && opt.kind() == SparseOptimizer.Kind.SGD && ncol[1] % (4 * L) == 0 && (rk[1] & 3) == 0;
+            lastInChain = sumLastInChain && parts == 1 && dense(d - 1);
             run(PHASE_CHAIN_BWD);
+            if (dense(0)) {
+                denseReduces++;
+            }
             long tb1 = PROFILE ? MX.getCurrentThreadCpuTime() : 0;
             buildSliceLists();
             if (PROFILE) PROF[7] += MX.getCurrentThreadCpuTime() - tb1;
@@ -326,10 +371,12 @@ public final class VectorTtKernels {
         }
         pvCached = false;
         fuseLevel1 = false;
+        lastInChain = false;
         if (!fuseApply) {
             run(PHASE_APPLY); // changes the cores: a later backward must not reuse this forward
         }
         fuseApply = false;
+        directGrad = false;
         if (fc != null) {
             fc.invalidate();
         }
@@ -393,6 +440,33 @@ public final class VectorTtKernels {
         boolean permute = SWAP_LEADING_DIGITS && d >= 3 && prodP(s) < Integer.MAX_VALUE;
         permuted = permute;
         pairForward = PAIR_FWD && permute && !SCALAR && !narrow[1] && qpre[1] == 2 && ncol[1] % (4 * L) == 0;
+        if (sortedValid && n == sortedN && (s == sortedShape || s.equals(sortedShape))
+                && Arrays.equals(indices, o0, o0 + n, sortedIdx, 0, n)) {
+            // the rows of the last call (a backward after its forward): keys, distinct rows and
+            // positions are still those of these indices
+            sortReuses++;
+        } else {
+            sortRows(s, indices, o0, n, permute);
+        }
+        // from the distinct rows alone: a forward and a backward on the same rows split them the
+        // same way, which the reuse of the forward's products (ForwardCache) relies on
+        parts = (int) Math.max(1, Math.min(threads, distinct / minRowsPerPart));
+        for (Worker wk : workers) {
+            wk.ensure();
+        }
+    }
+
+    /** The indices whose sort the keys, distinct rows and positions hold (see {@link #begin}). */
+    private int[] sortedIdx = new int[0];
+    private int sortedN;
+    private TtShape sortedShape;
+    private boolean sortedValid;
+    /** Calls that found their rows already sorted (for tests). */
+    long sortReuses;
+
+    /** Sorts a call's lookups by row (in the permuted digit order), then lists the distinct rows. */
+    private void sortRows(TtShape s, int[] indices, int o0, int n, boolean permute) {
+        sortedValid = false;
         int p0 = s.p(0), p1 = s.p(1);
         long tail = permute ? prodP(s) / ((long) p0 * p1) : 1;
         double tailInv = 1.0 / tail, p1Inv = 1.0 / p1;
@@ -430,12 +504,13 @@ public final class VectorTtKernels {
         }
         distinct = u + 1;
         uStart[distinct] = n;
-        // from the distinct rows alone: a forward and a backward on the same rows split them the
-        // same way, which the reuse of the forward's products (ForwardCache) relies on
-        parts = (int) Math.max(1, Math.min(threads, distinct / minRowsPerPart));
-        for (Worker wk : workers) {
-            wk.ensure();
+        if (sortedIdx.length < n) {
+            sortedIdx = new int[Math.max(n, sortedIdx.length + (sortedIdx.length >> 1))];
         }
+        System.arraycopy(indices, o0, sortedIdx, 0, n);
+        sortedN = n;
+        sortedShape = s;
+        sortedValid = true;
     }
 
     /**
@@ -515,6 +590,9 @@ public final class VectorTtKernels {
     }
 
     private void ensureRowBuf() {
+        if (direct.length < distinct) {
+            direct = new int[Math.max(distinct, direct.length + (direct.length >> 1))];
+        }
         long need = (long) distinct * shape.dim();
         if (rowBuf.length < need) {
             rowBuf = new float[(int) Math.min(Integer.MAX_VALUE - 16, Math.max(need, rowBuf.length + (rowBuf.length >> 1)))];
@@ -573,12 +651,40 @@ public final class VectorTtKernels {
         }
     }
 
+    /**
+     * Whether level k's slice gradients are summed in slot order into the dense gradient
+     * ({@code Worker.reduceDense}) instead of per slice from sorted slice lists: levels 0 and d-1
+     * when the whole batch is one block (the step follows at once, so the dense gradient is
+     * zero again when the call ends).
+     */
+    private boolean dense(int k) {
+        return denseReduce && fuseApply && (k == 0 || k == d - 1);
+    }
+
+    /** The last level's slice gradients are summed in the backward's chain (one partition only). */
+    private boolean lastInChain;
+    static final boolean LAST_IN_CHAIN = Boolean.parseBoolean(System.getProperty("ttrec.tt.lastInChain", "true"));
+    /** {@link #LAST_IN_CHAIN} for this instance (tests compare both paths in one JVM). */
+    boolean sumLastInChain = LAST_IN_CHAIN;
+
+    /** {@link #DENSE_REDUCE} for this instance (tests compare both paths in one JVM). */
+    boolean denseReduce = DENSE_REDUCE;
+    /** Backward calls that summed levels 0 and d-1 in slot order (for tests). */
+    long denseReduces;
+
+    static final boolean DENSE_REDUCE = Boolean.parseBoolean(System.getProperty("ttrec.tt.denseReduce", "true"));
+
     /** Sorts each level's groups of the current block by (digit, slot): one segment per slice. */
     private void buildSliceLists() {
         int rows = blockEnd - blockStart;
         int base = 0;
         int segBase = 0;
         for (int k = 0; k < d; k++) {
+            if (dense(k) || (k == 1 && fuseLevel1)) {
+                levelSlices[k] = 0;
+                levelKeyBase[k] = segBase;
+                continue;
+            }
             int[] dig = digitAt[k];
             int n = 0;
             for (int u = 0; u < rows; u++) {
@@ -614,7 +720,7 @@ public final class VectorTtKernels {
 
     /**
      * Development aid ({@code ttrec.tt.profile}, single-threaded instances only): CPU nanoseconds
-     * per phase summed into {@link #PROF} (index = phase; 6 sort, 7 slice lists, 8 reuse
+     * per phase summed into {@link #PROF} (index = phase, 10 the level-0 reduce; 6 sort, 7 slice lists, 8 reuse
      * snapshot, 9 reuse check). A constant false folds the timing away.
      */
     static final boolean PROFILE = Boolean.getBoolean("ttrec.tt.profile");
@@ -626,7 +732,7 @@ public final class VectorTtKernels {
         if (parts == 1) {
             long t0 = PROFILE ? MX.getCurrentThreadCpuTime() : 0;
             workers[0].work();
-            if (PROFILE) PROF[ph == PHASE_REDUCE0 ? PHASE_REDUCE : ph] += MX.getCurrentThreadCpuTime() - t0;
+            if (PROFILE) PROF[ph] += MX.getCurrentThreadCpuTime() - t0;
             return;
         }
         for (int t = 0; t < parts; t++) {
@@ -834,6 +940,21 @@ public final class VectorTtKernels {
             int o0 = off[0];
             for (int u = u0; u < u1; u++) {
                 int dst = u * dim;
+                if (directGrad) {
+                    direct[u] = -1;
+                    if (uStart[u + 1] - uStart[u] == 1) {
+                        int j = (int) keys[uStart[u]];
+                        int b = bagOf[j];
+                        float s = weights == null ? 1f : weights[o0 + j];
+                        if (pooling == Pooling.MEAN) {
+                            s /= (off[b + 1] - off[b]);
+                        }
+                        if (s == 1f) { // the row gradient would be this gradOut row, copied
+                            direct[u] = gradOff + b * ldGrad;
+                            continue;
+                        }
+                    }
+                }
                 Arrays.fill(rowBuf, dst, dst + dim, 0f);
                 for (int t2 = uStart[u]; t2 < uStart[u + 1]; t2++) {
                     int j = (int) keys[t2];
@@ -857,6 +978,7 @@ public final class VectorTtKernels {
             int last = d - 1;
             pairedSlot = -1;
             runCount = 0; // nothing left from a call that failed midway
+            denseCount = 0;
             for (int u = u0; u < u1; u++) {
                 int slot = u - blockStart;
                 digits(uRow[u], dg);
@@ -901,11 +1023,22 @@ public final class VectorTtKernels {
                 cur[last] = dg[last];
                 int parent = open[last - 1];
                 if (!backward) {
-                    levelForward(last, dg[last], pArr(last - 1), pOff(last - 1, parent), rowBuf, u * dim);
+                    int to = directOut ? direct[u] : -1;
+                    levelForward(last, dg[last], pArr(last - 1), pOff(last - 1, parent), to >= 0 ? out : rowBuf,
+                            to >= 0 ? to : u * dim);
                 } else {
                     digitAt[last][slot] = dg[last];
                     parentAt[last][slot] = parent;
-                    levelBackward(last, dg[last], rowBuf, u * dim, gp[last - 1], parent * msz[last - 1]);
+                    int from = directGrad ? direct[u] : -1;
+                    float[] src = from >= 0 ? gradOut : rowBuf;
+                    int srcOff = from >= 0 ? from : u * dim;
+                    levelBackward(last, dg[last], src, srcOff, gp[last - 1], parent * msz[last - 1]);
+                    if (lastInChain) {
+                        // one partition: this row's slice-gradient term now, in the same slot
+                        // order reduceDense would use (same bits), while the chain's work hides
+                        // the read of P_{d-2}, which the forward left far from L1
+                        denseCount = lastSliceGrad(denseCount, dg[last], parent, src, srcOff);
+                    }
                 }
             }
             if (backward && u1 > u0) {
@@ -1057,6 +1190,10 @@ public final class VectorTtKernels {
                 if (k == 1 && fuseLevel1) {
                     continue; // every level-1 slice was updated in the chain (finishRun)
                 }
+                if (dense(k)) {
+                    reduceDense(k);
+                    continue;
+                }
                 int slices = levelSlices[k];
                 int segBase = levelKeyBase[k];
                 int s0 = split(slices, parts, t), s1 = split(slices, parts, t + 1);
@@ -1107,7 +1244,7 @@ public final class VectorTtKernels {
                     }
                     if (narrow[k]) {
                         Arrays.fill(accT, 0, ss, 0f);
-                        sliceGradT(m, kk, nc, pArr(k - 1), pOffs, src, dOffs, cnt, accT);
+                        sliceGradT(m, kk, nc, pArr(k - 1), pOffs, src, dOffs, cnt, accT, 0);
                         for (int a = 0; a < kk; a++) {
                             for (int c = 0; c < nc; c++) {
                                 gk[gBase + a * nc + c] += accT[c * kk + a];
@@ -1121,6 +1258,108 @@ public final class VectorTtKernels {
                     }
                 }
             }
+        }
+
+        /** Digits of level k whose slices this worker sums and updates in {@link #reduceDense}. */
+        int[] denseDigits = new int[0];
+
+        /**
+         * The slice gradients of level k (0 or d-1) summed straight into the zeroed dense gradient,
+         * walking the block's groups in slot order, then each touched slice's optimiser step. The
+         * slice-list path visits a slice's groups in the same ascending slot order with the same
+         * kernel, so the bits are the same; but at the last level it reads each row's P_{d-2}
+         * (for D16 R32: 512 bytes, written by the forward and long out of L1 and L2) in slice
+         * order, one scattered read per row; in slot order they stream, and the slice being summed
+         * (128 floats) stays in cache. This worker takes the digits [p_k t / parts, p_k (t+1) / parts).
+         */
+        void reduceDense(int k) {
+            int rows = blockEnd - blockStart;
+            int pk = shape.p(k);
+            int lo = split(pk, parts, t), hi = split(pk, parts, t + 1);
+            int ss = shape.sliceSize(k);
+            int m = qpre[k], kk = rk[k], nc = ncol[k];
+            float[] g = grad[k];
+            int[] dig = digitAt[k];
+            int n = 0;
+            if (k == 0) {
+                for (int slot = 0; slot < rows; slot++) {
+                    int digit = dig[slot];
+                    if (digit >= lo && digit < hi) {
+                        if (touched[0][digit] != callId) {
+                            touched[0][digit] = callId;
+                            n = addDenseDigit(n, digit);
+                        }
+                        axpy(ss, 1f, gp[0], slot * msz[0], g, digit * ss);
+                    }
+                }
+            } else if (lastInChain) {
+                n = denseCount; // summed row by row in the chain (lastSliceGrad)
+                denseCount = 0;
+            } else {
+                for (int slot = 0; slot < rows; slot++) {
+                    int digit = dig[slot];
+                    if (digit >= lo && digit < hi) {
+                        int u = blockStart + slot;
+                        int from = directGrad ? direct[u] : -1;
+                        n = lastSliceGrad(n, digit, parentAt[k][slot], from >= 0 ? gradOut : rowBuf,
+                                from >= 0 ? from : u * shape.dim());
+                    }
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                int digit = denseDigits[i];
+                int base = digit * ss;
+                if (k > 0 && narrow[k]) {
+                    // summed transposed (n x k), as sliceGradT works; the step wants k x n
+                    for (int a = 0; a < kk; a++) {
+                        for (int c = 0; c < nc; c++) {
+                            acc[a * nc + c] = 0f + g[base + c * kk + a];
+                        }
+                    }
+                    applySlice(k, digit, acc, 0);
+                } else {
+                    applySlice(k, digit, g, base);
+                }
+                Arrays.fill(g, base, base + ss, 0f);
+            }
+        }
+
+        /** Digits this worker's chain has summed into the last level's dense gradient. */
+        int denseCount;
+
+        /**
+         * One row's term of the last level's slice gradient, into the dense gradient of its slice
+         * (digit): P_{d-2} of the parent group (slot) times the row gradient at src[from].
+         * Returns n, or n + 1 if the slice is new in this call (then listed in denseDigits).
+         */
+        int lastSliceGrad(int n, int digit, int parentSlot, float[] src, int from) {
+            int k = d - 1;
+            if (touched[k][digit] != callId) {
+                touched[k][digit] = callId;
+                n = addDenseDigit(n, digit);
+            }
+            int ss = shape.sliceSize(k);
+            int m = qpre[k], kk = rk[k], nc = ncol[k];
+            float[] g = grad[k];
+            float[] pa = pArr(k - 1);
+            pOffs[0] = pOff(k - 1, parentSlot);
+            dOffs[0] = from;
+            if (narrow[k] && nc == 4 && kk % (2 * L) == 0) {
+                rowGradT4(m, kk, pa, pOffs[0], src, from, g, digit * ss);
+            } else if (narrow[k]) {
+                sliceGradT(m, kk, nc, pa, pOffs, src, dOffs, 1, g, digit * ss);
+            } else {
+                sliceGrad(m, kk, nc, pa, pOffs, src, dOffs, 1, g, digit * ss);
+            }
+            return n;
+        }
+
+        private int addDenseDigit(int n, int digit) {
+            if (n == denseDigits.length) {
+                denseDigits = Arrays.copyOf(denseDigits, Math.max(64, 2 * n));
+            }
+            denseDigits[n] = digit;
+            return n + 1;
         }
 
         /** Applies the optimiser to this worker's share of the touched slices and clears their gradient. */
@@ -1167,10 +1406,13 @@ public final class VectorTtKernels {
             int o0 = off[0];
             for (int b = b0; b < b1; b++) {
                 int ob = outOff + b * ldOut;
+                int start = off[b], end = off[b + 1];
+                if (directOut && end - start == 1 && direct[posU[start - o0]] >= 0) {
+                    continue; // the chain wrote this bag's one row here
+                }
                 if (!accumulate) {
                     Arrays.fill(out, ob, ob + dim, 0f);
                 }
-                int start = off[b], end = off[b + 1];
                 for (int j = start; j < end; j++) {
                     float s = weights == null ? 1f : weights[j];
                     if (pooling == Pooling.MEAN) {
@@ -2188,26 +2430,27 @@ public final class VectorTtKernels {
      * Transposed form for narrow slices: GT (n x k) += sum_e D_e^T @ P_e, vectorised along k with
      * two accumulators held across every group.
      */
-    static void sliceGradT(int m, int k, int n, float[] p, int[] po, float[] dd, int[] dOffs, int cnt, float[] gt) {
+    static void sliceGradT(int m, int k, int n, float[] p, int[] po, float[] dd, int[] dOffs, int cnt, float[] gt,
+                           int go) {
         if (SCALAR) {
             for (int e = 0; e < cnt; e++) {
-                atbT(m, k, n, p, po[e], dd, dOffs[e], gt);
+                atbT(m, k, n, p, po[e], dd, dOffs[e], gt, go);
             }
             return;
         }
         // Two methods, not one: as a single method C1 ran out of registers compiling it, and the
         // method then never reached C2, leaving the backward's reduce phase about 7x slower.
-        int j = n >= 2 && k >= 2 * L ? sliceGradTPairs(m, k, n, p, po, dd, dOffs, cnt, gt) : 0;
-        sliceGradTSingles(m, k, n, p, po, dd, dOffs, cnt, gt, j);
+        int j = n >= 2 && k >= 2 * L ? sliceGradTPairs(m, k, n, p, po, dd, dOffs, cnt, gt, go) : 0;
+        sliceGradTSingles(m, k, n, p, po, dd, dOffs, cnt, gt, go, j);
     }
 
     /** Columns of GT two at a time; returns the first column not done. */
     private static int sliceGradTPairs(int m, int k, int n, float[] p, int[] po, float[] dd, int[] dOffs, int cnt,
-                                       float[] gt) {
+                                       float[] gt, int go) {
         int j = 0;
         // two output columns x two vectors: four independent chains, each P load used twice
         for (; j + 1 < n && k >= 2 * L; j += 2) {
-            int gj = j * k, gj1 = gj + k;
+            int gj = go + j * k, gj1 = gj + k;
             int a = 0;
             for (; a + 2 * L <= k; a += 2 * L) {
                 FloatVector c0 = FloatVector.fromArray(SP, gt, gj + a);
@@ -2253,9 +2496,9 @@ public final class VectorTtKernels {
 
     /** Columns of GT from {@code j} on, one at a time. */
     private static void sliceGradTSingles(int m, int k, int n, float[] p, int[] po, float[] dd, int[] dOffs, int cnt,
-                                          float[] gt, int j) {
+                                          float[] gt, int go, int j) {
         for (; j < n; j++) {
-            int gj = j * k;
+            int gj = go + j * k;
             int a = 0;
             for (; a + 2 * L <= k; a += 2 * L) {
                 FloatVector c0 = FloatVector.fromArray(SP, gt, gj + a);
@@ -2311,28 +2554,69 @@ public final class VectorTtKernels {
         }
     }
 
+    /**
+     * GT (4 x k, at gt[go]) += D^T @ P for one row, P m x k and D m x 4, k a multiple of 2L: the
+     * last level's slice gradient at q_d = 4 (D16 2x2x4, D64 4x4x4). Eight accumulators, each P
+     * vector loaded once; sliceGradT with its general loops took twice as long per row. Each
+     * element sees the same fused multiply-adds in the same order as in sliceGradT, so the
+     * bits are the same.
+     */
+    static void rowGradT4(int m, int k, float[] p, int po, float[] dd, int dOff, float[] gt, int go) {
+        for (int a = 0; a < k; a += 2 * L) {
+            int g0 = go + a, g1 = g0 + k, g2 = g1 + k, g3 = g2 + k;
+            FloatVector c0 = FloatVector.fromArray(SP, gt, g0), e0 = FloatVector.fromArray(SP, gt, g0 + L);
+            FloatVector c1 = FloatVector.fromArray(SP, gt, g1), e1 = FloatVector.fromArray(SP, gt, g1 + L);
+            FloatVector c2 = FloatVector.fromArray(SP, gt, g2), e2 = FloatVector.fromArray(SP, gt, g2 + L);
+            FloatVector c3 = FloatVector.fromArray(SP, gt, g3), e3 = FloatVector.fromArray(SP, gt, g3 + L);
+            for (int r = 0; r < m; r++) {
+                int pr = po + r * k + a, dr = dOff + 4 * r;
+                FloatVector pv = FloatVector.fromArray(SP, p, pr), pw = FloatVector.fromArray(SP, p, pr + L);
+                FloatVector x = FloatVector.broadcast(SP, dd[dr]);
+                c0 = pv.fma(x, c0);
+                e0 = pw.fma(x, e0);
+                x = FloatVector.broadcast(SP, dd[dr + 1]);
+                c1 = pv.fma(x, c1);
+                e1 = pw.fma(x, e1);
+                x = FloatVector.broadcast(SP, dd[dr + 2]);
+                c2 = pv.fma(x, c2);
+                e2 = pw.fma(x, e2);
+                x = FloatVector.broadcast(SP, dd[dr + 3]);
+                c3 = pv.fma(x, c3);
+                e3 = pw.fma(x, e3);
+            }
+            c0.intoArray(gt, g0);
+            e0.intoArray(gt, g0 + L);
+            c1.intoArray(gt, g1);
+            e1.intoArray(gt, g1 + L);
+            c2.intoArray(gt, g2);
+            e2.intoArray(gt, g2 + L);
+            c3.intoArray(gt, g3);
+            e3.intoArray(gt, g3 + L);
+        }
+    }
+
     /** GT (n x k) += D^T @ P with P m x k and D m x n (vectorised along k). */
-    static void atbT(int m, int k, int n, float[] p, int po, float[] dd, int dOff, float[] gt) {
+    static void atbT(int m, int k, int n, float[] p, int po, float[] dd, int dOff, float[] gt, int go) {
         for (int j = 0; j < n; j++) {
             int a = 0;
             if (!SCALAR) {
                 for (; a < k; a += L) {
                     VectorMask<Float> mk = SP.indexInRange(a, k);
-                    FloatVector acc = FloatVector.fromArray(SP, gt, j * k + a, mk);
+                    FloatVector acc = FloatVector.fromArray(SP, gt, go + j * k + a, mk);
                     for (int r = 0; r < m; r++) {
                         acc = FloatVector.fromArray(SP, p, po + r * k + a, mk)
                                 .fma(FloatVector.broadcast(SP, dd[dOff + r * n + j]), acc);
                     }
-                    acc.intoArray(gt, j * k + a, mk);
+                    acc.intoArray(gt, go + j * k + a, mk);
                 }
                 continue;
             }
             for (; a < k; a++) {
-                float s = gt[j * k + a];
+                float s = gt[go + j * k + a];
                 for (int r = 0; r < m; r++) {
                     s += p[po + r * k + a] * dd[dOff + r * n + j];
                 }
-                gt[j * k + a] = s;
+                gt[go + j * k + a] = s;
             }
         }
     }

@@ -313,6 +313,147 @@ class VectorTtKernelsTest {
     }
 
     @Test
+    void slotOrderReduceEqualsSliceListReduce() {
+        // levels 0 and d-1 summed into the dense gradient in slot order (reduceDense, rowGradT4 at
+        // q_d = 4) against the per-slice sums from sorted slice lists: same bits, every optimiser
+        SplittableRandom rnd = new SplittableRandom(5);
+        SparseOptimizer[] opts = {SparseOptimizer.sgd(0.3f),
+                new SparseOptimizer(SparseOptimizer.Kind.ADAGRAD, 0.2f, 1e-3f),
+                new SparseOptimizer(SparseOptimizer.Kind.ROWWISE_ADAGRAD, 0.2f, 1e-3f),
+                new SparseOptimizer(SparseOptimizer.Kind.ACCUMULATE, 0f, 0f)};
+        for (int threads : new int[] {1, 2}) {
+            for (TtShape s : shapes()) {
+                for (SparseOptimizer opt : opts) {
+                    float[][] c1 = TtTestUtil.randomCores(s, 11, 0.3);
+                    float[][] c2 = TtTestUtil.copy(c1), c3 = TtTestUtil.copy(c1);
+                    float[][] st1 = new float[s.cores()][], st2 = new float[s.cores()][], st3 = new float[s.cores()][];
+                    for (int k = 0; k < s.cores(); k++) {
+                        int n = opt.kind() == SparseOptimizer.Kind.ROWWISE_ADAGRAD ? s.p(k) * s.rank(k) : s.coreSize(k);
+                        st1[k] = new float[n];
+                        st2[k] = new float[n];
+                        st3[k] = new float[n];
+                    }
+                    int bags = 1 + rnd.nextInt(300);
+                    int[][] io = TtTestUtil.randomBags(rnd, s.rows(), bags, 5);
+                    float[] w = TtTestUtil.randomFloats(rnd, io[0].length);
+                    float[] g = TtTestUtil.randomFloats(rnd, bags * s.dim());
+                    float[] o = new float[bags * s.dim()];
+                    // a: the last level summed in the chain (one partition), c: in reduceDense
+                    VectorTtKernels a = kernels(threads), b = kernels(threads), c = kernels(threads);
+                    b.denseReduce = false;
+                    c.sumLastInChain = false;
+                    for (int rep = 0; rep < 2; rep++) { // the second call finds the dense gradient zero again
+                        a.forward(s, c1, io[0], io[1], bags, w, Pooling.SUM, false, o, 0, s.dim());
+                        a.backward(s, c1, st1, io[0], io[1], bags, w, Pooling.SUM, g, 0, s.dim(), opt);
+                        b.forward(s, c2, io[0], io[1], bags, w, Pooling.SUM, false, o, 0, s.dim());
+                        b.backward(s, c2, st2, io[0], io[1], bags, w, Pooling.SUM, g, 0, s.dim(), opt);
+                        c.forward(s, c3, io[0], io[1], bags, w, Pooling.SUM, false, o, 0, s.dim());
+                        c.backward(s, c3, st3, io[0], io[1], bags, w, Pooling.SUM, g, 0, s.dim(), opt);
+                    }
+                    assertEquals(2, a.denseReduces);
+                    assertEquals(0, b.denseReduces);
+                    String what = s + ", " + opt.kind() + ", " + threads + " threads";
+                    for (int k = 0; k < s.cores(); k++) {
+                        assertArrayEquals(c2[k], c1[k], "core " + k + ", " + what);
+                        assertArrayEquals(st2[k], st1[k], "state " + k + ", " + what);
+                        assertArrayEquals(c2[k], c3[k], "core " + k + ", reduceDense, " + what);
+                        assertArrayEquals(st2[k], st3[k], "state " + k + ", reduceDense, " + what);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void rowsOfSingleLookupBagsSkipTheRowBufferWithTheSameResults() {
+        // bags of one lookup: the forward writes such a row straight into the output, the
+        // backward reads its gradient straight from gradOut; against the copies through rowBuf
+        SplittableRandom rnd = new SplittableRandom(9);
+        for (int threads : new int[] {1, 2}) {
+            for (TtShape s : shapes()) {
+                for (Pooling pooling : Pooling.values()) {
+                    for (boolean weighted : new boolean[] {false, true}) {
+                        int bags = 300 + rnd.nextInt(200);
+                        int[] off = new int[bags + 1];
+                        for (int b = 0; b < bags; b++) { // mostly single lookups, some empty and some longer
+                            int r = rnd.nextInt(10);
+                            off[b + 1] = off[b] + (r < 7 ? 1 : r == 7 ? 0 : 2 + rnd.nextInt(3));
+                        }
+                        int[] idx = new int[off[bags]];
+                        for (int j = 0; j < idx.length; j++) { // a narrow range: some rows in several bags
+                            idx[j] = rnd.nextInt(Math.min(s.rows(), 4 * bags));
+                        }
+                        float[] w = weighted ? TtTestUtil.randomFloats(rnd, idx.length) : null;
+                        if (w != null) {
+                            for (int j = 0; j < w.length; j += 3) {
+                                w[j] = 1f; // scale 1: these rows still qualify in the backward
+                            }
+                        }
+                        int ld = s.dim() + 3;
+                        float[][] c1 = TtTestUtil.randomCores(s, 4, 0.3), c2 = TtTestUtil.copy(c1);
+                        float[] o1 = new float[bags * ld + 1], o2 = new float[bags * ld + 1];
+                        java.util.Arrays.fill(o1, Float.NaN); // the gaps between output rows stay NaN
+                        java.util.Arrays.fill(o2, Float.NaN);
+                        float[] g = TtTestUtil.randomFloats(rnd, bags * ld);
+                        VectorTtKernels a = kernels(threads), b = kernels(threads);
+                        b.directRows = false;
+                        SparseOptimizer sgd = SparseOptimizer.sgd(0.2f);
+                        for (int rep = 0; rep < 2; rep++) {
+                            a.forward(s, c1, idx, off, bags, w, pooling, false, o1, 1, ld);
+                            b.forward(s, c2, idx, off, bags, w, pooling, false, o2, 1, ld);
+                            String what = s + " " + pooling + " weighted=" + weighted + " threads=" + threads;
+                            assertArrayEquals(o2, o1, "forward, " + what);
+                            a.backward(s, c1, null, idx, off, bags, w, pooling, g, 1, ld, sgd);
+                            b.backward(s, c2, null, idx, off, bags, w, pooling, g, 1, ld, sgd);
+                            for (int k = 0; k < s.cores(); k++) {
+                                assertArrayEquals(c2[k], c1[k], "core " + k + ", " + what);
+                            }
+                        }
+                        java.util.Map<Integer, Integer> uses = new java.util.HashMap<>();
+                        for (int row : idx) {
+                            uses.merge(row, 1, Integer::sum);
+                        }
+                        boolean alone = false; // some bag of one lookup whose row no other lookup uses
+                        for (int bb = 0; bb < bags; bb++) {
+                            alone |= off[bb + 1] - off[bb] == 1 && uses.get(idx[off[bb]]) == 1;
+                        }
+                        assertEquals(alone && !weighted ? 2 : 0, a.directForwards, s.toString());
+                        assertEquals(2, a.directBackwards);
+                        assertEquals(0, b.directForwards + b.directBackwards);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aBackwardReusesItsForwardsSortOnlyForTheSameIndices() {
+        TtShape s = new TtShape(50_000, 16, new int[] {20, 50, 50}, new int[] {2, 2, 4}, new int[] {1, 8, 8, 1});
+        SplittableRandom rnd = new SplittableRandom(3);
+        int bags = 600;
+        int[][] io = TtTestUtil.randomBags(rnd, s.rows(), bags, 3);
+        float[] g = TtTestUtil.randomFloats(rnd, bags * 16);
+        float[] o = new float[bags * 16];
+        float[][] c1 = TtTestUtil.randomCores(s, 2, 0.3), c2 = TtTestUtil.copy(c1);
+        SparseOptimizer sgd = SparseOptimizer.sgd(0.5f);
+        VectorTtKernels a = new VectorTtKernels(null, 1), b = new VectorTtKernels(null, 1);
+        int[] idx = io[0].clone();
+        a.forward(s, c1, idx, io[1], bags, null, Pooling.SUM, false, o, 0, 16);
+        // the caller refills the same array for the next batch, then runs a backward on it
+        for (int j = 0; j < idx.length; j += 5) {
+            idx[j] = rnd.nextInt(s.rows());
+        }
+        a.backward(s, c1, null, idx, io[1], bags, null, Pooling.SUM, g, 0, 16, sgd);
+        assertEquals(0, a.sortReuses, "changed indices in the same array are sorted again");
+        b.forward(s, c2, idx.clone(), io[1], bags, null, Pooling.SUM, false, o, 0, 16);
+        b.backward(s, c2, null, idx, io[1], bags, null, Pooling.SUM, g, 0, 16, sgd);
+        assertEquals(1, b.sortReuses, "the same indices (another array) keep the forward's sort");
+        for (int k = 0; k < 3; k++) {
+            assertArrayEquals(c2[k], c1[k], "core " + k);
+        }
+    }
+
+    @Test
     void forwardMatchesScalarReference() {
         SplittableRandom rnd = new SplittableRandom(1);
         for (int threads : new int[] {1, 2}) {
