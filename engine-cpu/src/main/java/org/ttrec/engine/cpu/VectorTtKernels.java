@@ -359,6 +359,10 @@ public final class VectorTtKernels {
             fuseLevel1 = FUSE1 && permuted && fuseApply && parts == 1 && !SCALAR && !narrow[1]
                     && opt.kind() == SparseOptimizer.Kind.SGD && ncol[1] % (4 * L) == 0 && (rk[1] & 3) == 0;
             lastInChain = sumLastInChain && parts == 1 && dense(d - 1);
+            level0InChain = sumLevel0InChain && fuseLevel1 && dense(0);
+            if (level0InChain) {
+                level0Chains++;
+            }
             run(PHASE_CHAIN_BWD);
             if (dense(0)) {
                 denseReduces++;
@@ -372,6 +376,7 @@ public final class VectorTtKernels {
         pvCached = false;
         fuseLevel1 = false;
         lastInChain = false;
+        level0InChain = false;
         if (!fuseApply) {
             run(PHASE_APPLY); // changes the cores: a later backward must not reuse this forward
         }
@@ -660,6 +665,13 @@ public final class VectorTtKernels {
     private boolean dense(int k) {
         return denseReduce && fuseApply && (k == 0 || k == d - 1);
     }
+
+    /** Level 0's slice gradients are summed in the backward's chain (needs fuseLevel1). */
+    private boolean level0InChain;
+    /** Whether {@link #level0InChain} may be used (tests compare both paths in one JVM). */
+    boolean sumLevel0InChain = Boolean.parseBoolean(System.getProperty("ttrec.tt.level0InChain", "true"));
+    /** Backward blocks that summed level 0 in the chain (for tests). */
+    long level0Chains;
 
     /** The last level's slice gradients are summed in the backward's chain (one partition only). */
     private boolean lastInChain;
@@ -979,6 +991,8 @@ public final class VectorTtKernels {
             pairedSlot = -1;
             runCount = 0; // nothing left from a call that failed midway
             denseCount = 0;
+            run0Count = 0;
+            level0Count = 0;
             for (int u = u0; u < u1; u++) {
                 int slot = u - blockStart;
                 digits(uRow[u], dg);
@@ -995,10 +1009,16 @@ public final class VectorTtKernels {
                 }
                 for (int k = k0; k < last; k++) {
                     if (k == 1 && backward && runCount > 0 && dg[1] != runDigit) {
-                        finishRun(); // rows run by i_1: no later row uses the previous slice
+                        finishRun(true); // rows run by i_1: no later row uses the previous slice
                     }
                     digitAt[k][slot] = dg[k];
                     open[k] = slot;
+                    if (k == 0 && backward && level0InChain) {
+                        if (run0Count == run0.length) {
+                            run0 = Arrays.copyOf(run0, 2 * run0Count);
+                        }
+                        run0[run0Count++] = slot;
+                    }
                     int dst = slot * msz[k];
                     if (k > 0) { // P_0 is the slice G_0[i_0] itself: read in place, never copied
                         parentAt[k][slot] = open[k - 1];
@@ -1047,7 +1067,10 @@ public final class VectorTtKernels {
                 }
                 flushPending();
                 if (runCount > 0) {
-                    finishRun();
+                    finishRun(false);
+                }
+                if (level0InChain && run0Count > 0) {
+                    level0Terms(false);
                 }
             }
         }
@@ -1085,7 +1108,7 @@ public final class VectorTtKernels {
          * it (groups in ascending slot order, sliceGradQuadsSgd), after the last dP_0 that reads the
          * slice's old values.
          */
-        void finishRun() {
+        void finishRun(boolean more) {
             flushPending();
             int cnt = runCount;
             if (pOffs.length < cnt) {
@@ -1101,6 +1124,46 @@ public final class VectorTtKernels {
                     runDigit * shape.sliceSize(1), -opt.lr());
             runCount = 0;
             fusedRuns++; // one partition only: no race
+            if (level0InChain) {
+                level0Terms(more);
+            }
+        }
+
+        /** Level-0 groups (slots, ascending) opened since the last {@link #level0Terms}. */
+        int[] run0 = new int[16];
+        int run0Count;
+        /** Level-0 digits whose dense gradient this worker's chain has summed (see level0Terms). */
+        int[] level0Digits = new int[64];
+        int level0Count;
+
+        /**
+         * Adds dP_0 of each finished level-0 group to the dense gradient of its slice, as
+         * reduceDense would, in ascending slot order per digit (same bits), while dP_0 is still in
+         * L1. At the end of a run every dP_0 of its groups is complete (its pending pair flushed),
+         * except that of the level-0 group still open (more rows follow), which waits for the
+         * next run.
+         */
+        void level0Terms(boolean more) {
+            int ss = shape.sliceSize(0);
+            float[] g = grad[0];
+            int keep = 0;
+            for (int e = 0; e < run0Count; e++) {
+                int slot = run0[e];
+                if (more && slot == open[0]) {
+                    run0[keep++] = slot;
+                    continue;
+                }
+                int digit = digitAt[0][slot];
+                if (touched[0][digit] != callId) {
+                    touched[0][digit] = callId;
+                    if (level0Count == level0Digits.length) {
+                        level0Digits = Arrays.copyOf(level0Digits, 2 * level0Count);
+                    }
+                    level0Digits[level0Count++] = digit;
+                }
+                axpy(ss, 1f, gp[0], slot * msz[0], g, digit * ss);
+            }
+            run0Count = keep;
         }
 
         /** A closed level-1 group whose dP_0 waits for a partner on the same slice (slot, or -1). */
@@ -1281,7 +1344,14 @@ public final class VectorTtKernels {
             float[] g = grad[k];
             int[] dig = digitAt[k];
             int n = 0;
-            if (k == 0) {
+            if (k == 0 && level0InChain) {
+                n = level0Count; // summed in the chain (level0Terms)
+                if (denseDigits.length < n) {
+                    denseDigits = new int[level0Digits.length];
+                }
+                System.arraycopy(level0Digits, 0, denseDigits, 0, n);
+                level0Count = 0;
+            } else if (k == 0) {
                 for (int slot = 0; slot < rows; slot++) {
                     int digit = dig[slot];
                     if (digit >= lo && digit < hi) {
