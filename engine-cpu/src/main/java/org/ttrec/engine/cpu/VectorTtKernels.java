@@ -155,8 +155,10 @@ public final class VectorTtKernels {
     static final boolean DIRECT = Boolean.parseBoolean(System.getProperty("ttrec.tt.direct", "true"));
     /** {@link #DIRECT} for this instance (tests compare both paths in one JVM). */
     boolean directRows = DIRECT;
-    /** Forward calls that wrote some rows straight to the output, backward calls that read some
-     * row gradients straight from gradOut (for tests). */
+    /**
+     * Forward calls that wrote some rows straight to the output; backward calls that looked for
+     * row gradients to read straight from gradOut (for tests).
+     */
     long directForwards, directBackwards;
     private int distinct;
 
@@ -732,8 +734,8 @@ public final class VectorTtKernels {
 
     /**
      * Development aid ({@code ttrec.tt.profile}, single-threaded instances only): CPU nanoseconds
-     * per phase summed into {@link #PROF} (index = phase, 10 the level-0 reduce; 6 sort, 7 slice lists, 8 reuse
-     * snapshot, 9 reuse check). A constant false folds the timing away.
+     * per phase summed into {@link #PROF} (index = phase, 10 the level-0 reduce; 6 sort, 7 slice
+     * lists, 8 reuse snapshot, 9 reuse check). A constant false folds the timing away.
      */
     static final boolean PROFILE = Boolean.getBoolean("ttrec.tt.profile");
     static final long[] PROF = new long[16];
