@@ -309,6 +309,26 @@ public interface ComputeBackend extends AutoCloseable {
     default void ttOwnCores(FloatBuf[] cores) {}
 
     /**
+     * Runs {@code task.accept(i)} for i in [0, n): concurrently where this backend allows calls
+     * on different tables at the same time, otherwise one after another in index order. Each
+     * task must touch state of its own (one embedding table: its parameters, its rows of the
+     * output); the results then do not depend on how the tasks interleave. A failure is rethrown
+     * after every task has ended: the one of the lowest index.
+     *
+     * <p>A model of many small tables uses this for its lookups and updates: a TT table at batch
+     * 128 is too small to split across threads, so one after another they leave all but one
+     * core idle. The default runs them in order, for backends whose calls must not overlap.
+     *
+     * @param n    number of tasks
+     * @param task the work of task i
+     */
+    default void forEachTable(int n, java.util.function.IntConsumer task) {
+        for (int i = 0; i < n; i++) {
+            task.accept(i);
+        }
+    }
+
+    /**
      * These cores were written other than by {@link #ttEmbeddingBagBackward} (a checkpoint loaded,
      * values set): anything kept from an earlier forward on them is dropped.
      *

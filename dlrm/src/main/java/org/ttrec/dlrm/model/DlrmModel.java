@@ -274,11 +274,9 @@ public final class DlrmModel implements AutoCloseable {
         denseIn.write(0, b.dense(), 0, n * config.denseFeatures);
         FloatBuf t = interaction.stacked();
         int ld = (1 + tables.size()) * dim;
-        Runnable lookups = () -> {
-            for (int i = 0; i < tables.size(); i++) {
-                tables.get(i).forward(b.indices()[i], b.offsets()[i], n, null, t, (1 + i) * dim, ld);
-            }
-        };
+        // tables side by side where the backend allows (each writes its own columns of t)
+        Runnable lookups = () -> tablesBackend().forEachTable(tables.size(),
+                i -> tables.get(i).forward(b.indices()[i], b.offsets()[i], n, null, t, (1 + i) * dim, ld));
         // with the tables beside the MLP, these lookups queue behind the last update (one thread)
         Future<?> side = beside(lookups);
         FloatBuf bot = bottom.forward(be, n, params, denseIn, 0);
@@ -327,12 +325,14 @@ public final class DlrmModel implements AutoCloseable {
         rows = -1;
         // finishes beside the bottom MLP's backward, the caller's optimiser step and the next
         // bottom MLP forward
-        pendingUpdate = beside(() -> {
-            for (int i = 0; i < tables.size(); i++) {
-                tables.get(i).backward(dt, (1 + i) * dim, ld, embeddingOpt);
-            }
-        });
+        pendingUpdate = beside(() -> tablesBackend().forEachTable(tables.size(),
+                i -> tables.get(i).backward(dt, (1 + i) * dim, ld, embeddingOpt)));
         bottom.backward(be, params, grads, null);
+    }
+
+    /** The backend the tables run on. */
+    private ComputeBackend tablesBackend() {
+        return tableBe != null ? tableBe : be;
     }
 
     /** Runs the table work on the table thread (returns its future), or inline (returns null). */

@@ -13,8 +13,12 @@ import org.ttrec.engine.TtShape;
 import org.ttrec.engine.scalar.ScalarBackend;
 
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 
 /**
@@ -52,8 +56,15 @@ public class CpuBackend extends ScalarBackend {
     private final int threads;
     private final ForkJoinPool pool;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
-    /** The TT-EmbeddingBag kernels, sharing this backend's pool. */
+    /** The TT-EmbeddingBag kernels for cores no layer owns, sharing this backend's pool. */
     private final VectorTtKernels tt;
+    /**
+     * Kernels of their own for the cores of each owning layer ({@link #ttOwnCores}), keyed by the
+     * first core array (weakly: a dropped table takes its kernels along). Calls on different
+     * tables then share no scratch and may overlap ({@link #forEachTable}); each keeps its own
+     * sort and forward products for its backward.
+     */
+    private final Map<float[], VectorTtKernels> tableKernels = Collections.synchronizedMap(new WeakHashMap<>());
 
     /**
      * @param threads kernel threads; 0 = one per available processor, 1 = no pool (exactly reproducible)
@@ -741,20 +752,84 @@ public class CpuBackend extends ScalarBackend {
                                       FloatBuf perSampleWeights, Pooling pooling, boolean accumulate,
                                       FloatBuf out, int outOff, int ldOut) {
         checkTt(shape, cores, null, indices, offsets, bags, perSampleWeights, pooling, null, "out", out, outOff, ldOut);
-        tt.forward(shape, arrays(cores, "TT core"), i(indices, "indices"), i(offsets, "offsets"), bags,
+        float[][] c = arrays(cores, "TT core");
+        VectorTtKernels k = kernels(c);
+        if (k == null) {
+            synchronized (tt) { // cores no layer owns share one instance's scratch
+                tt.forward(shape, c, i(indices, "indices"), i(offsets, "offsets"), bags,
+                        perSampleWeights == null ? null : f(perSampleWeights, "perSampleWeights"), pooling,
+                        accumulate, f(out, "out"), outOff, ldOut);
+            }
+            return;
+        }
+        k.forward(shape, c, i(indices, "indices"), i(offsets, "offsets"), bags,
                 perSampleWeights == null ? null : f(perSampleWeights, "perSampleWeights"), pooling, accumulate,
                 f(out, "out"), outOff, ldOut);
     }
 
     @Override
     public void ttOwnCores(FloatBuf[] cores) {
-        tt.own(arrays(cores, "TT core"));
+        float[][] c = arrays(cores, "TT core");
+        // an eighth of the per-instance budget of forward products: seven Kaggle tables then
+        // keep at most what one shared instance would, and a table's own batch (512 bytes per
+        // distinct row at D16 R32) fits up to 65k rows at the default budget
+        tableKernels.computeIfAbsent(c[0], k -> new VectorTtKernels(pool, threads, VectorTtKernels.REUSE_BUDGET / 8,
+                VectorTtKernels.REUSE_MIN_FLOPS_PER_BYTE, VectorTtKernels.MIN_ROWS_PER_THREAD)).own(c);
     }
 
     @Override
     public void ttCoresChanged(FloatBuf[] cores) {
-        tt.changed(arrays(cores, "TT core"));
+        float[][] c = arrays(cores, "TT core");
+        VectorTtKernels k = kernels(c);
+        if (k != null) {
+            k.changed(c);
+        } else {
+            synchronized (tt) {
+                tt.changed(c);
+            }
+        }
     }
+
+    /** The kernels of the table these cores belong to, or null: then the shared ones, locked. */
+    private VectorTtKernels kernels(float[][] cores) {
+        return cores.length == 0 ? null : tableKernels.get(cores[0]);
+    }
+
+    /**
+     * Tasks on this backend's pool, the first on the caller. Tables own their TT kernels and
+     * the other calls keep their scratch per thread, so calls on different tables may overlap;
+     * each call splits its own work by a partition count that does not depend on which thread
+     * runs it, so results are those of the tables run one after another.
+     */
+    @Override
+    public void forEachTable(int n, IntConsumer task) {
+        if (pool == null || n <= 1 || !CONCURRENT_TABLES) {
+            super.forEachTable(n, task);
+            return;
+        }
+        // one runner per thread (the caller is one), each taking the next table not yet taken:
+        // a few tables (the TT ones) carry most of the work, so a static split would idle
+        AtomicInteger next = new AtomicInteger();
+        RuntimeException[] failed = new RuntimeException[n];
+        parallel(Math.min(threads, n), r -> {
+            for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) {
+                try {
+                    task.accept(i);
+                } catch (RuntimeException e) {
+                    failed[i] = e;
+                }
+            }
+        });
+        for (RuntimeException e : failed) {
+            if (e != null) {
+                throw e;
+            }
+        }
+    }
+
+    /** {@code ttrec.cpu.concurrentTables=false} runs tables one after another (A/B runs). */
+    static final boolean CONCURRENT_TABLES = Boolean.parseBoolean(System.getProperty("ttrec.cpu.concurrentTables",
+            "true"));
 
     @Override
     public void ttEmbeddingBagBackward(TtShape shape, FloatBuf[] cores, FloatBuf[] states, IntBuf indices,
@@ -763,7 +838,23 @@ public class CpuBackend extends ScalarBackend {
         Checks.notNull("optimizer", opt);
         checkTt(shape, cores, states, indices, offsets, bags, perSampleWeights, pooling, opt, "gradOut",
                 gradOut, gradOff, ldGrad);
-        tt.backward(shape, arrays(cores, "TT core"),
+        float[][] c = arrays(cores, "TT core");
+        VectorTtKernels k = kernels(c);
+        if (k == null) {
+            synchronized (tt) {
+                ttBackward(tt, shape, c, states, indices, offsets, bags, perSampleWeights, pooling, gradOut,
+                        gradOff, ldGrad, opt);
+            }
+        } else {
+            ttBackward(k, shape, c, states, indices, offsets, bags, perSampleWeights, pooling, gradOut, gradOff,
+                    ldGrad, opt);
+        }
+    }
+
+    private static void ttBackward(VectorTtKernels k, TtShape shape, float[][] c, FloatBuf[] states, IntBuf indices,
+                                   IntBuf offsets, int bags, FloatBuf perSampleWeights, Pooling pooling,
+                                   FloatBuf gradOut, int gradOff, int ldGrad, SparseOptimizer opt) {
+        k.backward(shape, c,
                 opt.kind() == SparseOptimizer.Kind.SGD ? null : arrays(states, "TT state"),
                 i(indices, "indices"), i(offsets, "offsets"), bags,
                 perSampleWeights == null ? null : f(perSampleWeights, "perSampleWeights"), pooling,
