@@ -312,8 +312,9 @@ public interface ComputeBackend extends AutoCloseable {
      * Runs {@code task.accept(i)} for i in [0, n): concurrently where this backend allows calls
      * on different tables at the same time, otherwise one after another in index order. Each
      * task must touch state of its own (one embedding table: its parameters, its rows of the
-     * output); the results then do not depend on how the tasks interleave. A failure is rethrown
-     * after every task has ended: the one of the lowest index.
+     * output); the results then do not depend on how the tasks interleave. When tasks fail, the
+     * failure of the lowest index is rethrown once no task runs any more (in order, the first
+     * failure ends the loop).
      *
      * <p>A model of many small tables uses this for its lookups and updates: a TT table at batch
      * 128 is too small to split across threads, so one after another they leave all but one
