@@ -54,7 +54,7 @@ class ConcurrentTablesTest {
 
     private record Trained(float[] params, List<float[]> tables, double[] losses) {}
 
-    private static Trained train(ComputeBackend be) throws Exception {
+    private static Trained train(ComputeBackend be, boolean cache) throws Exception {
         RunConfig c = Presets.get("tiny");
         c.train.progress = false;
         c.train.batchSize = 128;
@@ -62,6 +62,11 @@ class ConcurrentTablesTest {
         c.model.tableRows = new int[] {5, 40, 300, 3000, 20_000, 50_000};
         c.model.tt.threshold = 1000; // three TT tables (R32, the fused kernels), three dense
         c.model.tt.rank = 32;
+        if (cache) { // hot rows counted for 3 steps, then cached, refreshed every 4
+            c.model.tt.cacheFraction = 0.05;
+            c.model.tt.cacheWarmupSteps = 3;
+            c.model.tt.cacheRefreshSteps = 4;
+        }
         try (Dataset d = TrainingSetup.openDataset(c)) {
             TrainingSetup.adopt(c, d);
             List<EmbeddingTableSpec> specs = TrainingSetup.plan(c, Long.MAX_VALUE);
@@ -95,11 +100,20 @@ class ConcurrentTablesTest {
 
     @Test
     void tablesSideBySideTrainToTheBitsOfTablesInOrder() throws Exception {
+        sameBits(false);
+    }
+
+    @Test
+    void withTheHotRowCacheToo() throws Exception {
+        sameBits(true);
+    }
+
+    private static void sameBits(boolean cache) throws Exception {
         Trained side, inOrder, one;
         try (CpuBackend two = new CpuBackend(2); InOrder twoInOrder = new InOrder(2); CpuBackend single = new CpuBackend(1)) {
-            side = train(two);
-            inOrder = train(twoInOrder);
-            one = train(single);
+            side = train(two, cache);
+            inOrder = train(twoInOrder, cache);
+            one = train(single, cache);
         }
         assertTrue(side.losses[9] != side.losses[0], "the model trained");
         for (Trained other : List.of(inOrder, one)) {
