@@ -754,17 +754,11 @@ public class CpuBackend extends ScalarBackend {
         checkTt(shape, cores, null, indices, offsets, bags, perSampleWeights, pooling, null, "out", out, outOff, ldOut);
         float[][] c = arrays(cores, "TT core");
         VectorTtKernels k = kernels(c);
-        if (k == null) {
-            synchronized (tt) { // cores no layer owns share one instance's scratch
-                tt.forward(shape, c, i(indices, "indices"), i(offsets, "offsets"), bags,
-                        perSampleWeights == null ? null : f(perSampleWeights, "perSampleWeights"), pooling,
-                        accumulate, f(out, "out"), outOff, ldOut);
-            }
-            return;
+        synchronized (k) {
+            k.forward(shape, c, i(indices, "indices"), i(offsets, "offsets"), bags,
+                    perSampleWeights == null ? null : f(perSampleWeights, "perSampleWeights"), pooling, accumulate,
+                    f(out, "out"), outOff, ldOut);
         }
-        k.forward(shape, c, i(indices, "indices"), i(offsets, "offsets"), bags,
-                perSampleWeights == null ? null : f(perSampleWeights, "perSampleWeights"), pooling, accumulate,
-                f(out, "out"), outOff, ldOut);
     }
 
     @Override
@@ -773,26 +767,31 @@ public class CpuBackend extends ScalarBackend {
         // an eighth of the per-instance budget of forward products: seven Kaggle tables then
         // keep at most what one shared instance would, and a table's own batch (512 bytes per
         // distinct row at D16 R32) fits up to 65k rows at the default budget
-        tableKernels.computeIfAbsent(c[0], k -> new VectorTtKernels(pool, threads, VectorTtKernels.REUSE_BUDGET / 8,
-                VectorTtKernels.REUSE_MIN_FLOPS_PER_BYTE, VectorTtKernels.MIN_ROWS_PER_THREAD)).own(c);
+        VectorTtKernels k = tableKernels.computeIfAbsent(c[0], key -> new VectorTtKernels(pool, threads,
+                VectorTtKernels.REUSE_BUDGET / 8, VectorTtKernels.REUSE_MIN_FLOPS_PER_BYTE,
+                VectorTtKernels.MIN_ROWS_PER_THREAD));
+        synchronized (k) {
+            k.own(c);
+        }
     }
 
     @Override
     public void ttCoresChanged(FloatBuf[] cores) {
         float[][] c = arrays(cores, "TT core");
         VectorTtKernels k = kernels(c);
-        if (k != null) {
+        synchronized (k) {
             k.changed(c);
-        } else {
-            synchronized (tt) {
-                tt.changed(c);
-            }
         }
     }
 
-    /** The kernels of the table these cores belong to, or null: then the shared ones, locked. */
+    /**
+     * The kernels of the table these cores belong to, or the shared ones. Calls hold the
+     * instance's lock: its scratch serves one call at a time (uncontended for a table's own
+     * kernels, whose calls come one after another).
+     */
     private VectorTtKernels kernels(float[][] cores) {
-        return cores.length == 0 ? null : tableKernels.get(cores[0]);
+        VectorTtKernels k = cores.length == 0 ? null : tableKernels.get(cores[0]);
+        return k != null ? k : tt;
     }
 
     /**
@@ -840,24 +839,12 @@ public class CpuBackend extends ScalarBackend {
                 gradOut, gradOff, ldGrad);
         float[][] c = arrays(cores, "TT core");
         VectorTtKernels k = kernels(c);
-        if (k == null) {
-            synchronized (tt) {
-                ttBackward(tt, shape, c, states, indices, offsets, bags, perSampleWeights, pooling, gradOut,
-                        gradOff, ldGrad, opt);
-            }
-        } else {
-            ttBackward(k, shape, c, states, indices, offsets, bags, perSampleWeights, pooling, gradOut, gradOff,
-                    ldGrad, opt);
+        synchronized (k) {
+            k.backward(shape, c,
+                    opt.kind() == SparseOptimizer.Kind.SGD ? null : arrays(states, "TT state"),
+                    i(indices, "indices"), i(offsets, "offsets"), bags,
+                    perSampleWeights == null ? null : f(perSampleWeights, "perSampleWeights"), pooling,
+                    f(gradOut, "gradOut"), gradOff, ldGrad, opt);
         }
-    }
-
-    private static void ttBackward(VectorTtKernels k, TtShape shape, float[][] c, FloatBuf[] states, IntBuf indices,
-                                   IntBuf offsets, int bags, FloatBuf perSampleWeights, Pooling pooling,
-                                   FloatBuf gradOut, int gradOff, int ldGrad, SparseOptimizer opt) {
-        k.backward(shape, c,
-                opt.kind() == SparseOptimizer.Kind.SGD ? null : arrays(states, "TT state"),
-                i(indices, "indices"), i(offsets, "offsets"), bags,
-                perSampleWeights == null ? null : f(perSampleWeights, "perSampleWeights"), pooling,
-                f(gradOut, "gradOut"), gradOff, ldGrad, opt);
     }
 }

@@ -762,6 +762,19 @@ public final class VectorTtKernels {
         }
     }
 
+    /** A growable list of ints (digits, slots). */
+    static final class IntList {
+        int[] a = new int[16];
+        int n;
+
+        void add(int v) {
+            if (n == a.length) {
+                a = Arrays.copyOf(a, 2 * n);
+            }
+            a[n++] = v;
+        }
+    }
+
     private static int split(int n, int parts, int t) {
         return (int) ((long) n * t / parts);
     }
@@ -992,9 +1005,9 @@ public final class VectorTtKernels {
             int last = d - 1;
             pairedSlot = -1;
             runCount = 0; // nothing left from a call that failed midway
-            denseCount = 0;
-            run0Count = 0;
-            level0Count = 0;
+            lastDigits.n = 0;
+            level0Digits.n = 0;
+            run0.n = 0;
             for (int u = u0; u < u1; u++) {
                 int slot = u - blockStart;
                 digits(uRow[u], dg);
@@ -1016,10 +1029,7 @@ public final class VectorTtKernels {
                     digitAt[k][slot] = dg[k];
                     open[k] = slot;
                     if (k == 0 && backward && level0InChain) {
-                        if (run0Count == run0.length) {
-                            run0 = Arrays.copyOf(run0, 2 * run0Count);
-                        }
-                        run0[run0Count++] = slot;
+                        run0.add(slot);
                     }
                     int dst = slot * msz[k];
                     if (k > 0) { // P_0 is the slice G_0[i_0] itself: read in place, never copied
@@ -1059,7 +1069,7 @@ public final class VectorTtKernels {
                         // one partition: this row's slice-gradient term now, in the same slot
                         // order reduceDense would use (same bits), while the chain's work hides
                         // the read of P_{d-2}, which the forward left far from L1
-                        denseCount = lastSliceGrad(denseCount, dg[last], parent, src, srcOff);
+                        lastSliceGrad(dg[last], parent, src, srcOff);
                     }
                 }
             }
@@ -1071,7 +1081,7 @@ public final class VectorTtKernels {
                 if (runCount > 0) {
                     finishRun(false);
                 }
-                if (level0InChain && run0Count > 0) {
+                if (level0InChain && run0.n > 0) {
                     level0Terms(false);
                 }
             }
@@ -1132,11 +1142,20 @@ public final class VectorTtKernels {
         }
 
         /** Level-0 groups (slots, ascending) opened since the last {@link #level0Terms}. */
-        int[] run0 = new int[16];
-        int run0Count;
-        /** Level-0 digits whose dense gradient this worker's chain has summed (see level0Terms). */
-        int[] level0Digits = new int[64];
-        int level0Count;
+        final IntList run0 = new IntList();
+        /**
+         * Digits of levels 0 and d-1 whose dense gradient this worker has summed in this call (in
+         * the chain, or in reduceDense), each listed once: the slices reduceDense then updates.
+         */
+        final IntList level0Digits = new IntList(), lastDigits = new IntList();
+
+        /** Lists a digit of level k the first time this call sums into its slice. */
+        void touch(int k, int digit, IntList list) {
+            if (touched[k][digit] != callId) {
+                touched[k][digit] = callId;
+                list.add(digit);
+            }
+        }
 
         /**
          * Adds dP_0 of each finished level-0 group to the dense gradient of its slice, as
@@ -1149,23 +1168,17 @@ public final class VectorTtKernels {
             int ss = shape.sliceSize(0);
             float[] g = grad[0];
             int keep = 0;
-            for (int e = 0; e < run0Count; e++) {
-                int slot = run0[e];
+            for (int e = 0; e < run0.n; e++) {
+                int slot = run0.a[e];
                 if (more && slot == open[0]) {
-                    run0[keep++] = slot;
+                    run0.a[keep++] = slot;
                     continue;
                 }
                 int digit = digitAt[0][slot];
-                if (touched[0][digit] != callId) {
-                    touched[0][digit] = callId;
-                    if (level0Count == level0Digits.length) {
-                        level0Digits = Arrays.copyOf(level0Digits, 2 * level0Count);
-                    }
-                    level0Digits[level0Count++] = digit;
-                }
+                touch(0, digit, level0Digits);
                 axpy(ss, 1f, gp[0], slot * msz[0], g, digit * ss);
             }
-            run0Count = keep;
+            run0.n = keep;
         }
 
         /** A closed level-1 group whose dP_0 waits for a partner on the same slice (slot, or -1). */
@@ -1325,9 +1338,6 @@ public final class VectorTtKernels {
             }
         }
 
-        /** Digits of level k whose slices this worker sums and updates in {@link #reduceDense}. */
-        int[] denseDigits = new int[0];
-
         /**
          * The slice gradients of level k (0 or d-1) summed straight into the zeroed dense gradient,
          * walking the block's groups in slot order, then each touched slice's optimiser step. The
@@ -1345,41 +1355,31 @@ public final class VectorTtKernels {
             int m = qpre[k], kk = rk[k], nc = ncol[k];
             float[] g = grad[k];
             int[] dig = digitAt[k];
-            int n = 0;
-            if (k == 0 && level0InChain) {
-                n = level0Count; // summed in the chain (level0Terms)
-                if (denseDigits.length < n) {
-                    denseDigits = new int[level0Digits.length];
-                }
-                System.arraycopy(level0Digits, 0, denseDigits, 0, n);
-                level0Count = 0;
-            } else if (k == 0) {
+            IntList digits = k == 0 ? level0Digits : lastDigits;
+            // summed in the chain already (level0Terms, lastSliceGrad), or here
+            if (k == 0 && !level0InChain) {
                 for (int slot = 0; slot < rows; slot++) {
                     int digit = dig[slot];
                     if (digit >= lo && digit < hi) {
-                        if (touched[0][digit] != callId) {
-                            touched[0][digit] = callId;
-                            n = addDenseDigit(n, digit);
-                        }
+                        touch(0, digit, digits);
                         axpy(ss, 1f, gp[0], slot * msz[0], g, digit * ss);
                     }
                 }
-            } else if (lastInChain) {
-                n = denseCount; // summed row by row in the chain (lastSliceGrad)
-                denseCount = 0;
-            } else {
+            } else if (k > 0 && !lastInChain) {
                 for (int slot = 0; slot < rows; slot++) {
                     int digit = dig[slot];
                     if (digit >= lo && digit < hi) {
                         int u = blockStart + slot;
                         int from = directGrad ? direct[u] : -1;
-                        n = lastSliceGrad(n, digit, parentAt[k][slot], from >= 0 ? gradOut : rowBuf,
+                        lastSliceGrad(digit, parentAt[k][slot], from >= 0 ? gradOut : rowBuf,
                                 from >= 0 ? from : u * shape.dim());
                     }
                 }
             }
+            int n = digits.n;
+            digits.n = 0;
             for (int i = 0; i < n; i++) {
-                int digit = denseDigits[i];
+                int digit = digits.a[i];
                 int base = digit * ss;
                 if (k > 0 && narrow[k]) {
                     // summed transposed (n x k), as sliceGradT works; the step wants k x n
@@ -1396,20 +1396,14 @@ public final class VectorTtKernels {
             }
         }
 
-        /** Digits this worker's chain has summed into the last level's dense gradient. */
-        int denseCount;
-
         /**
          * One row's term of the last level's slice gradient, into the dense gradient of its slice
-         * (digit): P_{d-2} of the parent group (slot) times the row gradient at src[from].
-         * Returns n, or n + 1 if the slice is new in this call (then listed in denseDigits).
+         * (digit, listed in lastDigits): P_{d-2} of the parent group (slot) times the row
+         * gradient at src[from].
          */
-        int lastSliceGrad(int n, int digit, int parentSlot, float[] src, int from) {
+        void lastSliceGrad(int digit, int parentSlot, float[] src, int from) {
             int k = d - 1;
-            if (touched[k][digit] != callId) {
-                touched[k][digit] = callId;
-                n = addDenseDigit(n, digit);
-            }
+            touch(k, digit, lastDigits);
             int ss = shape.sliceSize(k);
             int m = qpre[k], kk = rk[k], nc = ncol[k];
             float[] g = grad[k];
@@ -1423,15 +1417,6 @@ public final class VectorTtKernels {
             } else {
                 sliceGrad(m, kk, nc, pa, pOffs, src, dOffs, 1, g, digit * ss);
             }
-            return n;
-        }
-
-        private int addDenseDigit(int n, int digit) {
-            if (n == denseDigits.length) {
-                denseDigits = Arrays.copyOf(denseDigits, Math.max(64, 2 * n));
-            }
-            denseDigits[n] = digit;
-            return n + 1;
         }
 
         /** Applies the optimiser to this worker's share of the touched slices and clears their gradient. */
