@@ -74,6 +74,18 @@ public interface EmbeddingBagLayer {
      */
     float[] materialize(int[] rowIds);
 
+    /** @return the whole N x D table, row-major (see {@link #materialize}) */
+    default float[] materializeAll() {
+        if ((long) rows() * dim() > Integer.MAX_VALUE - 16) {
+            throw new IllegalStateException(name() + ": " + rows() + " x " + dim() + " does not fit one array");
+        }
+        int[] all = new int[rows()];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = i;
+        }
+        return materialize(all);
+    }
+
     /** Writes parameters and optimiser state (everything needed to resume bit-identically). */
     void save(DataOutputStream out) throws IOException;
 

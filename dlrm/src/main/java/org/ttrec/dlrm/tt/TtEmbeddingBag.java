@@ -459,18 +459,6 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
         return result;
     }
 
-    /** @return the whole N x D table, row-major (cached rows from the cache) */
-    public float[] materializeAll() {
-        if ((long) rows() * dim() > Integer.MAX_VALUE - 16) {
-            throw new IllegalStateException(name + ": " + rows() + " x " + dim() + " does not fit one array");
-        }
-        int[] all = new int[rows()];
-        for (int i = 0; i < all.length; i++) {
-            all[i] = i;
-        }
-        return materialize(all);
-    }
-
     /** @return TT parameters plus cache rows */
     @Override
     public long parameterCount() {
