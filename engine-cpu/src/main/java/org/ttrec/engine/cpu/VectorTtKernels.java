@@ -361,6 +361,10 @@ public final class VectorTtKernels {
             fuseLevel1 = FUSE1 && permuted && fuseApply && parts == 1 && !SCALAR && !narrow[1]
                     && opt.kind() == SparseOptimizer.Kind.SGD && ncol[1] % (4 * L) == 0 && (rk[1] & 3) == 0;
             lastInChain = sumLastInChain && parts == 1 && dense(d - 1);
+            // lastSliceGrad's rowGradT4 condition, and levelBackward's gemmRowsAdd on the
+            // transposed slice with rows in pairs (Q_{d-1} even): the arithmetic lastBack4 repeats
+            fuseLast = fuseLastLevel && lastInChain && !SCALAR && narrow[d - 1] && ncol[d - 1] == 4
+                    && rk[d - 1] % (2 * L) == 0 && (qpre[d - 1] & 1) == 0;
             level0InChain = sumLevel0InChain && fuseLevel1 && dense(0);
             if (level0InChain) {
                 level0Chains++;
@@ -680,6 +684,17 @@ public final class VectorTtKernels {
     static final boolean LAST_IN_CHAIN = Boolean.parseBoolean(System.getProperty("ttrec.tt.lastInChain", "true"));
     /** {@link #LAST_IN_CHAIN} for this instance (tests compare both paths in one JVM). */
     boolean sumLastInChain = LAST_IN_CHAIN;
+
+    /**
+     * The last level's two backward products of a row (dP_{d-2} and its slice-gradient term) in
+     * one kernel, {@link #lastBack4}, when q_{d-1} = 4 and the terms are summed in the chain.
+     */
+    private boolean fuseLast;
+    static final boolean FUSE_LAST = Boolean.parseBoolean(System.getProperty("ttrec.tt.fuseLast", "true"));
+    /** {@link #FUSE_LAST} for this instance (tests compare both paths in one JVM). */
+    boolean fuseLastLevel = FUSE_LAST;
+    /** Rows whose last level ran in {@link #lastBack4} (for tests). */
+    long fusedLastRows;
 
     /** {@link #DENSE_REDUCE} for this instance (tests compare both paths in one JVM). */
     boolean denseReduce = DENSE_REDUCE;
@@ -1047,7 +1062,8 @@ public final class VectorTtKernels {
                             }
                         }
                     }
-                    if (backward) {
+                    // (with fuseLast, this row's last level writes dP_{d-2} of the group it opens)
+                    if (backward && !(fuseLast && k == last - 1)) {
                         Arrays.fill(gp[k], dst, dst + msz[k], 0f);
                     }
                     cur[k] = dg[k];
@@ -1064,8 +1080,17 @@ public final class VectorTtKernels {
                     int from = directGrad ? direct[u] : -1;
                     float[] src = from >= 0 ? gradOut : rowBuf;
                     int srcOff = from >= 0 ? from : u * dim;
-                    levelBackward(last, dg[last], src, srcOff, gp[last - 1], parent * msz[last - 1]);
-                    if (lastInChain) {
+                    if (fuseLast) {
+                        touch(last, dg[last], lastDigits);
+                        int bt = transposed(last, dg[last]);
+                        lastBack4(qpre[last], rk[last], pArr(last - 1), pOff(last - 1, parent), src, srcOff,
+                                tArr, bt, gp[last - 1], parent * msz[last - 1], parent == slot,
+                                grad[last], dg[last] * shape.sliceSize(last));
+                        fusedLastRows++; // one partition only: no race
+                    } else {
+                        levelBackward(last, dg[last], src, srcOff, gp[last - 1], parent * msz[last - 1]);
+                    }
+                    if (lastInChain && !fuseLast) {
                         // one partition: this row's slice-gradient term now, in the same slot
                         // order reduceDense would use (same bits), while the chain's work hides
                         // the read of P_{d-2}, which the forward left far from L1
@@ -2640,6 +2665,65 @@ public final class VectorTtKernels {
                 x = FloatVector.broadcast(SP, dd[dr + 3]);
                 c3 = pv.fma(x, c3);
                 e3 = pw.fma(x, e3);
+            }
+            c0.intoArray(gt, g0);
+            e0.intoArray(gt, g0 + L);
+            c1.intoArray(gt, g1);
+            e1.intoArray(gt, g1 + L);
+            c2.intoArray(gt, g2);
+            e2.intoArray(gt, g2 + L);
+            c3.intoArray(gt, g3);
+            e3.intoArray(gt, g3 + L);
+        }
+    }
+
+    /**
+     * The last level's backward for one row at q_{d-1} = 4, both products in one pass:
+     * dP (m x k, at dp[dpo]) += D @ GT (D the row gradient, m x 4, at dd[dOff]; GT the slice
+     * transposed, 4 x k, at gtSlice[bt]), and the slice-gradient term GT_grad (4 x k, at gt[go])
+     * += D^T @ P (P = P_{d-2}, m x k, at p[po]). Each D entry is broadcast once for both. The FMAs
+     * are those of gemmRowsAddPairs (even and odd t in separate accumulators, summed at the end)
+     * and of rowGradT4, in the same order, so the bits are the same as the two calls. With fresh,
+     * dP holds nothing yet (its group opened at this row): it is written, not read, which gives
+     * the bits of adding to the zeros it would otherwise be filled with. m even, k a multiple of 2L.
+     */
+    static void lastBack4(int m, int k, float[] p, int po, float[] dd, int dOff, float[] gtSlice, int bt,
+                          float[] dp, int dpo, boolean fresh, float[] gt, int go) {
+        for (int a = 0; a < k; a += 2 * L) {
+            int g0 = go + a, g1 = g0 + k, g2 = g1 + k, g3 = g2 + k;
+            FloatVector c0 = FloatVector.fromArray(SP, gt, g0), e0 = FloatVector.fromArray(SP, gt, g0 + L);
+            FloatVector c1 = FloatVector.fromArray(SP, gt, g1), e1 = FloatVector.fromArray(SP, gt, g1 + L);
+            FloatVector c2 = FloatVector.fromArray(SP, gt, g2), e2 = FloatVector.fromArray(SP, gt, g2 + L);
+            FloatVector c3 = FloatVector.fromArray(SP, gt, g3), e3 = FloatVector.fromArray(SP, gt, g3 + L);
+            int b0 = bt + a, b1 = b0 + k, b2 = b1 + k, b3 = b2 + k;
+            FloatVector t00 = FloatVector.fromArray(SP, gtSlice, b0), t01 = FloatVector.fromArray(SP, gtSlice, b0 + L);
+            FloatVector t10 = FloatVector.fromArray(SP, gtSlice, b1), t11 = FloatVector.fromArray(SP, gtSlice, b1 + L);
+            FloatVector t20 = FloatVector.fromArray(SP, gtSlice, b2), t21 = FloatVector.fromArray(SP, gtSlice, b2 + L);
+            FloatVector t30 = FloatVector.fromArray(SP, gtSlice, b3), t31 = FloatVector.fromArray(SP, gtSlice, b3 + L);
+            for (int r = 0; r < m; r++) {
+                int pr = po + r * k + a, dr = dOff + 4 * r, q = dpo + r * k + a;
+                FloatVector pv = FloatVector.fromArray(SP, p, pr), pw = FloatVector.fromArray(SP, p, pr + L);
+                FloatVector x0 = FloatVector.broadcast(SP, dd[dr]), x1 = FloatVector.broadcast(SP, dd[dr + 1]);
+                FloatVector x2 = FloatVector.broadcast(SP, dd[dr + 2]), x3 = FloatVector.broadcast(SP, dd[dr + 3]);
+                c0 = pv.fma(x0, c0);
+                e0 = pw.fma(x0, e0);
+                c1 = pv.fma(x1, c1);
+                e1 = pw.fma(x1, e1);
+                c2 = pv.fma(x2, c2);
+                e2 = pw.fma(x2, e2);
+                c3 = pv.fma(x3, c3);
+                e3 = pw.fma(x3, e3);
+                FloatVector v0 = fresh ? FloatVector.zero(SP) : FloatVector.fromArray(SP, dp, q);
+                FloatVector v1 = fresh ? FloatVector.zero(SP) : FloatVector.fromArray(SP, dp, q + L);
+                FloatVector o0 = t10.fma(x1, FloatVector.zero(SP)), o1 = t11.fma(x1, FloatVector.zero(SP));
+                v0 = t00.fma(x0, v0);
+                v1 = t01.fma(x0, v1);
+                v0 = t20.fma(x2, v0);
+                v1 = t21.fma(x2, v1);
+                o0 = t30.fma(x3, o0);
+                o1 = t31.fma(x3, o1);
+                v0.add(o0).intoArray(dp, q);
+                v1.add(o1).intoArray(dp, q + L);
             }
             c0.intoArray(gt, g0);
             e0.intoArray(gt, g0 + L);

@@ -371,6 +371,59 @@ class VectorTtKernelsTest {
     }
 
     @Test
+    void fusedLastLevelBackwardEqualsItsTwoProducts() {
+        // lastBack4 (dP_{d-2} and the last slice-gradient term in one kernel, dP written when its
+        // group opens at the row) against gemmRowsAdd then rowGradT4: same cores, states and
+        // output, every optimiser; bags over a narrow row range so that groups hold several rows
+        SplittableRandom rnd = new SplittableRandom(13);
+        SparseOptimizer[] opts = {SparseOptimizer.sgd(0.3f),
+                new SparseOptimizer(SparseOptimizer.Kind.ADAGRAD, 0.2f, 1e-3f),
+                new SparseOptimizer(SparseOptimizer.Kind.ROWWISE_ADAGRAD, 0.2f, 1e-3f),
+                new SparseOptimizer(SparseOptimizer.Kind.ACCUMULATE, 0f, 0f)};
+        long fused = 0;
+        for (int threads : new int[] {1, 2}) {
+            for (TtShape s : shapes()) {
+                for (SparseOptimizer opt : opts) {
+                    for (boolean narrowRange : new boolean[] {false, true}) {
+                        float[][] c1 = TtTestUtil.randomCores(s, 17, 0.3);
+                        float[][] c2 = TtTestUtil.copy(c1);
+                        float[][] st1 = new float[s.cores()][], st2 = new float[s.cores()][];
+                        for (int k = 0; k < s.cores(); k++) {
+                            int n = opt.kind() == SparseOptimizer.Kind.ROWWISE_ADAGRAD ? s.p(k) * s.rank(k) : s.coreSize(k);
+                            st1[k] = new float[n];
+                            st2[k] = new float[n];
+                        }
+                        int bags = 1 + rnd.nextInt(300);
+                        int[][] io = TtTestUtil.randomBags(rnd, narrowRange ? Math.min(s.rows(), 3 * s.p(s.cores() - 1)) : s.rows(),
+                                bags, 4);
+                        float[] w = TtTestUtil.randomFloats(rnd, io[0].length);
+                        float[] g = TtTestUtil.randomFloats(rnd, bags * s.dim());
+                        float[] o1 = new float[bags * s.dim()], o2 = new float[bags * s.dim()];
+                        VectorTtKernels a = kernels(threads), b = kernels(threads);
+                        b.fuseLastLevel = false;
+                        for (int rep = 0; rep < 2; rep++) {
+                            a.forward(s, c1, io[0], io[1], bags, w, Pooling.SUM, false, o1, 0, s.dim());
+                            a.backward(s, c1, st1, io[0], io[1], bags, w, Pooling.SUM, g, 0, s.dim(), opt);
+                            b.forward(s, c2, io[0], io[1], bags, w, Pooling.SUM, false, o2, 0, s.dim());
+                            b.backward(s, c2, st2, io[0], io[1], bags, w, Pooling.SUM, g, 0, s.dim(), opt);
+                        }
+                        assertEquals(0, b.fusedLastRows);
+                        fused += a.fusedLastRows;
+                        String what = s + ", " + opt.kind() + ", " + threads + " threads, narrow " + narrowRange;
+                        assertArrayEquals(o2, o1, "output, " + what);
+                        for (int k = 0; k < s.cores(); k++) {
+                            assertArrayEquals(c2[k], c1[k], "core " + k + ", " + what);
+                            assertArrayEquals(st2[k], st1[k], "state " + k + ", " + what);
+                        }
+                    }
+                }
+            }
+        }
+        // D16 2x2x4 and D64 4x4x4 at ranks 32 and 64 take it on one partition
+        assertTrue(VectorWidth.SCALAR || fused > 0, "rows through lastBack4: " + fused);
+    }
+
+    @Test
     void rowsOfSingleLookupBagsSkipTheRowBufferWithTheSameResults() {
         // bags of one lookup: the forward writes such a row straight into the output, the
         // backward reads its gradient straight from gradOut; against the copies through rowBuf
