@@ -696,6 +696,9 @@ public final class VectorTtKernels {
     /** Rows whose last level ran in {@link #lastBack4} (for tests). */
     long fusedLastRows;
 
+    /** Whether reduceDense turns q = 4 gradients back with {@link #untranspose4} (tests compare). */
+    boolean vectorUntranspose = Boolean.parseBoolean(System.getProperty("ttrec.tt.untranspose4", "true"));
+
     /** {@link #DENSE_REDUCE} for this instance (tests compare both paths in one JVM). */
     boolean denseReduce = DENSE_REDUCE;
     /** Backward calls that summed levels 0 and d-1 in slot order (for tests). */
@@ -1408,9 +1411,13 @@ public final class VectorTtKernels {
                 int base = digit * ss;
                 if (k > 0 && narrow[k]) {
                     // summed transposed (n x k), as sliceGradT works; the step wants k x n
-                    for (int a = 0; a < kk; a++) {
-                        for (int c = 0; c < nc; c++) {
-                            acc[a * nc + c] = 0f + g[base + c * kk + a];
+                    if (vectorUntranspose && nc == 4 && VectorWidth.SIXTEEN && kk % 16 == 0) {
+                        untranspose4(kk, g, base, acc);
+                    } else {
+                        for (int a = 0; a < kk; a++) {
+                            for (int c = 0; c < nc; c++) {
+                                acc[a * nc + c] = 0f + g[base + c * kk + a];
+                            }
                         }
                     }
                     applySlice(k, digit, acc, 0);
@@ -2188,6 +2195,38 @@ public final class VectorTtKernels {
         c2 = c2.add(c2.rearrange(S4));
         c3 = c3.add(c3.rearrange(S4));
         c0.blend(c1, Q1).blend(c2, Q2).blend(c3, Q3).intoArray(c, co);
+    }
+
+    /** Lanes 1, 5, 9, 13; 2, 6, 10, 14; 3, 7, 11, 15: column j of four rows of four. */
+    private static final VectorMask<Float> J1 = VectorWidth.SIXTEEN ? VectorMask.fromLong(SP, 0x2222L) : null,
+            J2 = VectorWidth.SIXTEEN ? VectorMask.fromLong(SP, 0x4444L) : null,
+            J3 = VectorWidth.SIXTEEN ? VectorMask.fromLong(SP, 0x8888L) : null;
+
+    /**
+     * out (k x 4, row-major) = 0 + GT^T for GT (4 x k) at g[go], k a multiple of 16, 16 lanes:
+     * the last level's slice gradient, summed transposed, turned back for the optimiser step.
+     * Output vector s of a 16-column block holds rows 4s..4s+3; lane 4i + j comes from GT row j,
+     * column 4s + i, which spread(s) moves there in every row vector, and a blend per row picks.
+     * The added zero turns -0 into +0, as the scalar "0f + x" it replaces did (same bits). (The
+     * scalar loop, 128 strided loads and stores per slice, was the larger part of a q = 4 slice's
+     * update at batch 128, where most slices hold one lookup.)
+     */
+    static void untranspose4(int k, float[] g, int go, float[] out) {
+        FloatVector zero = FloatVector.zero(SP);
+        for (int a = 0; a < k; a += 16) {
+            FloatVector v0 = FloatVector.fromArray(SP, g, go + a), v1 = FloatVector.fromArray(SP, g, go + k + a);
+            FloatVector v2 = FloatVector.fromArray(SP, g, go + 2 * k + a);
+            FloatVector v3 = FloatVector.fromArray(SP, g, go + 3 * k + a);
+            int o = 4 * a;
+            v0.rearrange(E0).blend(v1.rearrange(E0), J1).blend(v2.rearrange(E0), J2).blend(v3.rearrange(E0), J3)
+                    .add(zero).intoArray(out, o);
+            v0.rearrange(E1).blend(v1.rearrange(E1), J1).blend(v2.rearrange(E1), J2).blend(v3.rearrange(E1), J3)
+                    .add(zero).intoArray(out, o + 16);
+            v0.rearrange(E2).blend(v1.rearrange(E2), J1).blend(v2.rearrange(E2), J2).blend(v3.rearrange(E2), J3)
+                    .add(zero).intoArray(out, o + 32);
+            v0.rearrange(E3).blend(v1.rearrange(E3), J1).blend(v2.rearrange(E3), J2).blend(v3.rearrange(E3), J3)
+                    .add(zero).intoArray(out, o + 48);
+        }
     }
 
     /** As {@link #gemmRowsN4} for 8 columns (q = 8, R_d = 1) with 256-bit vectors. */
