@@ -16,7 +16,9 @@ import java.lang.management.ThreadMXBean;
  * wall time), {@code -Dkinds=dense,tt,tt-cache} (each optionally {@code kind@threads+tableThreads},
  * e.g. {@code tt@1+1}: tables on a backend of their own beside the MLP; any kind on more than one
  * thread makes every window wall time), {@code -DcacheFraction=0.01} (of "tt-cache", warmed up as in
- * {@link TrainWorkload}), {@code -Dsamples=2048} (distinct samples the steps cycle through).
+ * {@link TrainWorkload}), {@code -Dsamples=2048} (distinct samples the steps cycle through). Besides
+ * the ratio of bests it prints the median over rounds of each round's ratio, steadier when the
+ * machine's speed drifts.
  */
 public final class TrainHarness {
     private TrainHarness() {
@@ -51,6 +53,7 @@ public final class TrainHarness {
         }
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         double[] best = new double[kinds.length];
+        double[][] rates = new double[kinds.length][Math.max(0, rounds - 1)];
         for (int r = 0; r < rounds; r++) {
             for (int i = 0; i < kinds.length; i++) {
                 long t0 = TtPhaseHarness.clock(mx, clockThreads);
@@ -62,12 +65,23 @@ public final class TrainHarness {
                 double rate = steps * (double) batch / ((TtPhaseHarness.clock(mx, clockThreads) - t0) / 1e9);
                 if (r > 0) { // round 0 warms up
                     best[i] = Math.max(best[i], rate);
+                    rates[i][r - 1] = rate;
                 }
             }
         }
         StringBuilder sb = new StringBuilder("batch " + batch + ":");
         for (int i = 0; i < kinds.length; i++) {
-            sb.append(String.format(" %s %.0f samples/s (%.3fx %s);", kinds[i], best[i], best[i] / best[0], kinds[0]));
+            // the ratio in each round, where the kinds ran minutes apart at most, then its median:
+            // steadier than the ratio of bests when the machine's speed drifts
+            double[] paired = new double[rates[i].length];
+            for (int r = 0; r < paired.length; r++) {
+                paired[r] = rates[i][r] / rates[0][r];
+            }
+            java.util.Arrays.sort(paired);
+            double median = paired.length == 0 ? Double.NaN : paired.length % 2 == 1 ? paired[paired.length / 2]
+                    : (paired[paired.length / 2 - 1] + paired[paired.length / 2]) / 2;
+            sb.append(String.format(" %s %.0f samples/s (%.3fx %s; per-round median %.3fx);", kinds[i], best[i],
+                    best[i] / best[0], kinds[0], median));
         }
         System.out.println(sb);
         for (TrainWorkload s : setups) {
