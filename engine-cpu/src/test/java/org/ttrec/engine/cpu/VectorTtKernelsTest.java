@@ -381,8 +381,11 @@ class VectorTtKernelsTest {
                 new SparseOptimizer(SparseOptimizer.Kind.ROWWISE_ADAGRAD, 0.2f, 1e-3f),
                 new SparseOptimizer(SparseOptimizer.Kind.ACCUMULATE, 0f, 0f)};
         long fused = 0;
+        List<TtShape> shapes = new ArrayList<>(shapes());
+        // two cores: the row's last level writes dP_0 of the level-0 group it opens
+        shapes.add(new TtShape(3000, 8, new int[] {60, 50}, new int[] {2, 4}, new int[] {1, 32, 1}));
         for (int threads : new int[] {1, 2}) {
-            for (TtShape s : shapes()) {
+            for (TtShape s : shapes) {
                 for (SparseOptimizer opt : opts) {
                     for (boolean narrowRange : new boolean[] {false, true}) {
                         float[][] c1 = TtTestUtil.randomCores(s, 17, 0.3);
