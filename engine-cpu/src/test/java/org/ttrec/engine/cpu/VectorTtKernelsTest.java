@@ -61,6 +61,23 @@ class VectorTtKernelsTest {
         return l;
     }
 
+    /** One optimiser of each kind, for tests that compare two kernel paths on all of them. */
+    static SparseOptimizer[] pathOptimisers() {
+        return new SparseOptimizer[] {SparseOptimizer.sgd(0.3f),
+                new SparseOptimizer(SparseOptimizer.Kind.ADAGRAD, 0.2f, 1e-3f),
+                new SparseOptimizer(SparseOptimizer.Kind.ROWWISE_ADAGRAD, 0.2f, 1e-3f),
+                new SparseOptimizer(SparseOptimizer.Kind.ACCUMULATE, 0f, 0f)};
+    }
+
+    /** Zeroed optimiser state per core: one float per slice row for row-wise Adagrad, else per weight. */
+    static float[][] states(TtShape s, SparseOptimizer opt) {
+        float[][] st = new float[s.cores()][];
+        for (int k = 0; k < s.cores(); k++) {
+            st[k] = new float[opt.kind() == SparseOptimizer.Kind.ROWWISE_ADAGRAD ? s.p(k) * s.rank(k) : s.coreSize(k)];
+        }
+        return st;
+    }
+
     static FloatBuf[] bufs(float[][] a) {
         FloatBuf[] b = new FloatBuf[a.length];
         for (int k = 0; k < a.length; k++) {
@@ -318,22 +335,13 @@ class VectorTtKernelsTest {
         // levels 0 and d-1 summed into the dense gradient in slot order (reduceDense, rowGradT4 at
         // q_d = 4) against the per-slice sums from sorted slice lists: same bits, every optimiser
         SplittableRandom rnd = new SplittableRandom(5);
-        SparseOptimizer[] opts = {SparseOptimizer.sgd(0.3f),
-                new SparseOptimizer(SparseOptimizer.Kind.ADAGRAD, 0.2f, 1e-3f),
-                new SparseOptimizer(SparseOptimizer.Kind.ROWWISE_ADAGRAD, 0.2f, 1e-3f),
-                new SparseOptimizer(SparseOptimizer.Kind.ACCUMULATE, 0f, 0f)};
+        SparseOptimizer[] opts = pathOptimisers();
         for (int threads : new int[] {1, 2}) {
             for (TtShape s : shapes()) {
                 for (SparseOptimizer opt : opts) {
                     float[][] c1 = TtTestUtil.randomCores(s, 11, 0.3);
                     float[][] c2 = TtTestUtil.copy(c1), c3 = TtTestUtil.copy(c1);
-                    float[][] st1 = new float[s.cores()][], st2 = new float[s.cores()][], st3 = new float[s.cores()][];
-                    for (int k = 0; k < s.cores(); k++) {
-                        int n = opt.kind() == SparseOptimizer.Kind.ROWWISE_ADAGRAD ? s.p(k) * s.rank(k) : s.coreSize(k);
-                        st1[k] = new float[n];
-                        st2[k] = new float[n];
-                        st3[k] = new float[n];
-                    }
+                    float[][] st1 = states(s, opt), st2 = states(s, opt), st3 = states(s, opt);
                     int bags = 1 + rnd.nextInt(300);
                     int[][] io = TtTestUtil.randomBags(rnd, s.rows(), bags, 5);
                     float[] w = TtTestUtil.randomFloats(rnd, io[0].length);
@@ -376,10 +384,7 @@ class VectorTtKernelsTest {
         // group opens at the row) against gemmRowsAdd then rowGradT4: same cores, states and
         // output, every optimiser; bags over a narrow row range so that groups hold several rows
         SplittableRandom rnd = new SplittableRandom(13);
-        SparseOptimizer[] opts = {SparseOptimizer.sgd(0.3f),
-                new SparseOptimizer(SparseOptimizer.Kind.ADAGRAD, 0.2f, 1e-3f),
-                new SparseOptimizer(SparseOptimizer.Kind.ROWWISE_ADAGRAD, 0.2f, 1e-3f),
-                new SparseOptimizer(SparseOptimizer.Kind.ACCUMULATE, 0f, 0f)};
+        SparseOptimizer[] opts = pathOptimisers();
         long fused = 0;
         List<TtShape> shapes = new ArrayList<>(shapes());
         // two cores: the row's last level writes dP_0 of the level-0 group it opens
@@ -390,12 +395,7 @@ class VectorTtKernelsTest {
                     for (boolean narrowRange : new boolean[] {false, true}) {
                         float[][] c1 = TtTestUtil.randomCores(s, 17, 0.3);
                         float[][] c2 = TtTestUtil.copy(c1);
-                        float[][] st1 = new float[s.cores()][], st2 = new float[s.cores()][];
-                        for (int k = 0; k < s.cores(); k++) {
-                            int n = opt.kind() == SparseOptimizer.Kind.ROWWISE_ADAGRAD ? s.p(k) * s.rank(k) : s.coreSize(k);
-                            st1[k] = new float[n];
-                            st2[k] = new float[n];
-                        }
+                        float[][] st1 = states(s, opt), st2 = states(s, opt);
                         int bags = 1 + rnd.nextInt(300);
                         int[][] io = TtTestUtil.randomBags(rnd, narrowRange ? Math.min(s.rows(), 3 * s.p(s.cores() - 1)) : s.rows(),
                                 bags, 4);
@@ -563,10 +563,9 @@ class VectorTtKernelsTest {
                     float[] g = TtTestUtil.randomFloats(rnd, bags * s.dim());
                     float[][] c1 = TtTestUtil.randomCores(s, 5, 0.3);
                     float[][] c2 = TtTestUtil.copy(c1);
-                    float[][] st1 = new float[s.cores()][];
-                    for (int k = 0; k < s.cores(); k++) {
-                        st1[k] = new float[opt.kind() == SparseOptimizer.Kind.ROWWISE_ADAGRAD ? s.p(k) * s.rank(k) : s.coreSize(k)];
-                        java.util.Arrays.fill(st1[k], 0.01f);
+                    float[][] st1 = states(s, opt);
+                    for (float[] st : st1) {
+                        java.util.Arrays.fill(st, 0.01f);
                     }
                     float[][] st2 = TtTestUtil.copy(st1);
                     ref.ttEmbeddingBagBackward(s, bufs(c1), bufs(st1), ref.wrap(io[0]), ref.wrap(io[1]), bags,
