@@ -2725,6 +2725,9 @@ public final class VectorTtKernels {
      * and of rowGradT4, in the same order, so the bits are the same as the two calls. With fresh,
      * dP holds nothing yet (its group opened at this row): it is written, not read, which gives
      * the bits of adding to the zeros it would otherwise be filled with. m even, k a multiple of 2L.
+     * rowGradT4's accumulator block is repeated here rather than called, on purpose: the
+     * broadcasts are shared, and vectors stay in registers only within one straight-line body.
+     * rowGradT4 still serves the rows this kernel cannot take (several partitions, Q_{d-1} odd).
      */
     static void lastBack4(int m, int k, float[] p, int po, float[] dd, int dOff, float[] gtSlice, int bt,
                           float[] dp, int dpo, boolean fresh, float[] gt, int go) {
