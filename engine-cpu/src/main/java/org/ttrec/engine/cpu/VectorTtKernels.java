@@ -366,6 +366,11 @@ public final class VectorTtKernels {
             fuseLast = fuseLastLevel && lastInChain && !SCALAR && narrow[d - 1] && ncol[d - 1] == 4
                     && rk[d - 1] % (2 * L) == 0 && (qpre[d - 1] & 1) == 0;
             level0InChain = sumLevel0InChain && fuseLevel1 && dense(0);
+            // one partition (level0InChain implies it): worker 0 alone uses the ring
+            gMask = ringScratch && level0InChain && ringRows < blockEnd - blockStart ? ringRows - 1 : -1;
+            if (gMask != -1) {
+                ringBlocks++;
+            }
             if (level0InChain) {
                 level0Chains++;
             }
@@ -383,6 +388,7 @@ public final class VectorTtKernels {
         fuseLevel1 = false;
         lastInChain = false;
         level0InChain = false;
+        gMask = -1;
         if (!fuseApply) {
             run(PHASE_APPLY); // changes the cores: a later backward must not reuse this forward
         }
@@ -678,6 +684,25 @@ public final class VectorTtKernels {
     boolean sumLevel0InChain = Boolean.parseBoolean(System.getProperty("ttrec.tt.level0InChain", "true"));
     /** Backward blocks that summed level 0 in the chain (for tests). */
     long level0Chains;
+
+    /**
+     * Ring indexing of the backward's dP_0 and dP_1 scratch (gp[0], gp[1]): slot & gMask instead of
+     * slot, or -1 when off. With levels 0 and 1 summed in the chain (level0InChain), a group's dP
+     * is dead once the run of rows on its level-1 slice has been stepped, so only the groups of
+     * about two runs are live at once. A ring of a few dozen slots keeps that scratch in L1; over
+     * a whole block it would be 1.5 MB at D16 R32 and 2048 rows, written and read once per call,
+     * pushing the level-1 slices and the forward's products out of L2. The chain doubles the
+     * ring, moving the live groups, before a new group would land on a live one
+     * ({@link Worker#ringFits}), so any row order is served. Same arithmetic in the same order
+     * as plain slots: the bits do not change.
+     */
+    private int gMask = -1;
+    /** Ring slots to start a block with (a power of two; grows with the longest runs seen). */
+    private int ringRows = 64;
+    /** Whether the ring may be used (tests and the kernel A/B compare both paths in one JVM). */
+    boolean ringScratch = Boolean.parseBoolean(System.getProperty("ttrec.tt.ring", "true"));
+    /** Backward blocks that started on the ring, and times a chain doubled it (for tests). */
+    long ringBlocks, ringGrowths;
 
     /** The last level's slice gradients are summed in the backward's chain (one partition only). */
     private boolean lastInChain;
@@ -1048,6 +1073,9 @@ public final class VectorTtKernels {
                     open[k] = slot;
                     if (k == 0 && backward && level0InChain) {
                         run0.add(slot);
+                        if (gMask != -1) {
+                            ringFits(slot);
+                        }
                     }
                     int dst = slot * msz[k];
                     if (k > 0) { // P_0 is the slice G_0[i_0] itself: read in place, never copied
@@ -1067,7 +1095,8 @@ public final class VectorTtKernels {
                     }
                     // (with fuseLast, this row's last level writes dP_{d-2} of the group it opens)
                     if (backward && !(fuseLast && k == last - 1)) {
-                        Arrays.fill(gp[k], dst, dst + msz[k], 0f);
+                        int gdst = go(k, slot);
+                        Arrays.fill(gp[k], gdst, gdst + msz[k], 0f);
                     }
                     cur[k] = dg[k];
                 }
@@ -1087,11 +1116,11 @@ public final class VectorTtKernels {
                         touch(last, dg[last], lastDigits);
                         int bt = transposed(last, dg[last]);
                         lastBack4(qpre[last], rk[last], pArr(last - 1), pOff(last - 1, parent), src, srcOff,
-                                tArr, bt, gp[last - 1], parent * msz[last - 1], parent == slot,
+                                tArr, bt, gp[last - 1], go(last - 1, parent), parent == slot,
                                 grad[last], dg[last] * shape.sliceSize(last));
                         fusedLastRows++; // one partition only: no race
                     } else {
-                        levelBackward(last, dg[last], src, srcOff, gp[last - 1], parent * msz[last - 1]);
+                        levelBackward(last, dg[last], src, srcOff, gp[last - 1], go(last - 1, parent));
                     }
                     if (lastInChain && !fuseLast) {
                         // one partition: this row's slice-gradient term now, in the same slot
@@ -1158,7 +1187,7 @@ public final class VectorTtKernels {
             for (int e = 0; e < cnt; e++) {
                 int slot = runSlots[e];
                 pOffs[e] = pOff(0, parentAt[1][slot]);
-                dOffs[e] = slot * msz[1];
+                dOffs[e] = go(1, slot);
             }
             sliceGradQuadsSgd(qpre[1], rk[1], ncol[1], pArr(0), pOffs, gp[1], dOffs, cnt, cores[1],
                     runDigit * shape.sliceSize(1), -opt.lr());
@@ -1204,21 +1233,77 @@ public final class VectorTtKernels {
                 }
                 int digit = digitAt[0][slot];
                 touch(0, digit, level0Digits);
-                axpy(ss, 1f, gp[0], slot * msz[0], g, digit * ss);
+                axpy(ss, 1f, gp[0], go(0, slot), g, digit * ss);
             }
             run0.n = keep;
         }
 
-        /** A closed level-1 group whose dP_0 waits for a partner on the same slice (slot, or -1). */
-        int pendSlot = -1, pendDigit, pendDst;
+        /**
+         * A closed level-1 group whose dP_0 waits for a partner on the same slice (slot, or -1),
+         * its slice digit and the slot of the level-0 group its dP_0 goes to.
+         */
+        int pendSlot = -1, pendDigit, pendDst0;
 
         /** dP_0 of the waiting level-1 group, alone. */
         void flushPending() {
             if (pendSlot >= 0) {
-                levelBackward(1, pendDigit, gp[1], pendSlot * msz[1], gp[0], pendDst);
+                levelBackward(1, pendDigit, gp[1], go(1, pendSlot), gp[0], go(0, pendDst0));
                 pendSlot = -1;
             }
         }
+
+        /** Offset in gp[k] of dP_k of the group opened at a block slot (see {@link #gMask}). */
+        int go(int k, int slot) {
+            return (k <= 1 ? slot & gMask : slot) * msz[k];
+        }
+
+        /**
+         * Before a level-0 group opened at slot takes its place: if the oldest group still live
+         * lies a whole ring behind, doubles the ring until it fits, moving the live groups of
+         * levels 0 and 1.
+         *
+         * <p>Live at level 0: the groups listed in run0, summed into their slices at the end of
+         * their run (one still open then is carried into the next run). Live at level 1: the
+         * closed groups of the current run (runSlots), waiting for the slice's step. Each of those
+         * opened at a row that opened a level-0 group too, or at the run's first row, whose
+         * level-0 group (opened there or carried) is still in run0. So run0's first slot is never
+         * later than level 1's oldest, and a group opened at level 1 alone (a run's first row,
+         * k0 = 1) finds the previous run stepped: this one check serves both levels.
+         */
+        void ringFits(int slot) {
+            int oldest = run0.a[0]; // slot itself is listed
+            if (slot - oldest <= gMask) {
+                return;
+            }
+            int old = gMask, mask = gMask;
+            while (slot - oldest > mask) {
+                mask = 2 * mask + 1;
+            }
+            ringRows = Math.max(ringRows, mask + 1); // later blocks and calls start with it
+            if (mask + 1 >= blockEnd - blockStart) {
+                mask = -1; // a ring as large as the block: plain slots
+            }
+            moveLive(0, run0.a, run0.n, old, mask);
+            moveLive(1, runSlots, runCount, old, mask);
+            gMask = mask;
+            ringGrowths++; // one partition only: no race
+        }
+
+        /** Moves dP_k of the n listed slots from their places under ring mask old to mask. */
+        void moveLive(int k, int[] slots, int n, int old, int mask) {
+            int m = msz[k];
+            if (ringTmp.length < n * m) {
+                ringTmp = new float[n * m];
+            }
+            for (int e = 0; e < n; e++) {
+                System.arraycopy(gp[k], (slots[e] & old) * m, ringTmp, e * m, m);
+            }
+            for (int e = 0; e < n; e++) {
+                System.arraycopy(ringTmp, e * m, gp[k], (slots[e] & mask) * m, m);
+            }
+        }
+
+        float[] ringTmp = new float[0];
 
         /** Where P_k of the group at a block slot lives: P_0 is core 0's slice, read in place. */
         float[] pArr(int k) {
@@ -1250,18 +1335,18 @@ public final class VectorTtKernels {
                 // product is load-bound); each row's arithmetic is unchanged, so are the bits
                 if (pendSlot >= 0 && pendDigit == digit) {
                     int bt = transposed(1, digit);
-                    gemmRowsAdd2x2(ncol[1], rk[1], gp[1], pendSlot * msz[1], slot * msz[1], tArr, bt, gp[0],
-                            pendDst, open[0] * msz[0]);
+                    gemmRowsAdd2x2(ncol[1], rk[1], gp[1], go(1, pendSlot), go(1, slot), tArr, bt, gp[0],
+                            go(0, pendDst0), go(0, open[0]));
                     pendSlot = -1;
                     return;
                 }
                 flushPending();
                 pendSlot = slot;
                 pendDigit = digit;
-                pendDst = open[0] * msz[0];
+                pendDst0 = open[0];
                 return;
             }
-            levelBackward(k, digit, gp[k], slot * msz[k], gp[k - 1], open[k - 1] * msz[k - 1]);
+            levelBackward(k, digit, gp[k], go(k, slot), gp[k - 1], go(k - 1, open[k - 1]));
         }
 
         /** P_k (M x ncol) = P_{k-1} (M x R_k) @ G_k[digit] (R_k x ncol), M = Q_{k-1}. */

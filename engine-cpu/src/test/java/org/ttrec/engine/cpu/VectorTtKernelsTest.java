@@ -427,6 +427,93 @@ class VectorTtKernelsTest {
     }
 
     @Test
+    void ringScratchEqualsPlainSlots() {
+        // dP_0 and dP_1 in a ring of slots (levels 0 and 1 summed in the chain) against one place
+        // per slot: same output, cores and states. Rows on a few level-1 slices make runs far
+        // longer than the ring's first 64 slots, so the chain must double it, moving live groups
+        SplittableRandom rnd = new SplittableRandom(23);
+        long[] used = new long[2]; // backward blocks on the ring, ring doublings
+        TtShape[] shapes = {
+            new TtShape(1000, 16, new int[] {10, 10, 10}, new int[] {2, 2, 4}, new int[] {1, 32, 32, 1}),
+            new TtShape(900, 64, new int[] {9, 10, 10}, new int[] {4, 4, 4}, new int[] {1, 64, 64, 1}),
+            new TtShape(10_131_227, 16, new int[] {200, 220, 250}, new int[] {2, 2, 4}, new int[] {1, 32, 32, 1}),
+            new TtShape(4000, 16, new int[] {10, 10, 5, 8}, new int[] {2, 2, 2, 2}, new int[] {1, 32, 32, 16, 1})};
+        for (TtShape s : shapes) {
+            for (SparseOptimizer opt : pathOptimisers()) {
+                // slices in use at level 1: all, four, one
+                for (int slices : new int[] {s.p(1), 4, 1}) {
+                    int bags = 70 + rnd.nextInt(2000);
+                    int[][] io = TtTestUtil.randomBags(rnd, s.rows(), bags, 2);
+                    int stride = s.rows() / s.p(0) / s.p(1); // rows per (i_0, i_1)
+                    for (int j = 0; j < io[0].length; j++) {
+                        // keep i_0 and the lower digits, move i_1 onto one of the first slices
+                        int i0 = io[0][j] / (stride * s.p(1)), rest = io[0][j] % stride;
+                        int r = (i0 * s.p(1) + rnd.nextInt(slices)) * stride + rest;
+                        io[0][j] = r < s.rows() ? r : io[0][j];
+                    }
+                    compareRing(s, io, bags, opt, rnd, slices + " level-1 slices", used);
+                }
+            }
+        }
+        // A level-0 group that goes on across a run boundary stays live until the end of the
+        // next run. Rows sort by (i_1, i_0, i_2); here slice 0 ends with i_0 = 5 (from slot 25)
+        // and slice 1 starts with it, and i_0 = 7 opens at slot 89, a whole ring (64) later
+        // while its own run began only 44 slots before: only the carried group asks for a
+        // larger ring there, and without it its dP_0 would be overwritten.
+        TtShape s = new TtShape(4000, 16, new int[] {10, 10, 40}, new int[] {2, 2, 4}, new int[] {1, 32, 32, 1});
+        List<Integer> rows = new ArrayList<>();
+        int[][] groups = {{0, 0, 5}, {0, 1, 5}, {0, 2, 5}, {0, 3, 5}, {0, 4, 5}, {0, 5, 20}, // i_1, i_0, rows
+            {1, 5, 20}, {1, 6, 24}, {1, 7, 5}, {1, 8, 5}, {2, 0, 3}, {2, 9, 4}};
+        for (int[] gr : groups) {
+            for (int i2 = 0; i2 < gr[2]; i2++) {
+                rows.add((gr[1] * 10 + gr[0]) * 40 + i2);
+            }
+        }
+        java.util.Collections.shuffle(rows, new java.util.Random(3));
+        int[] off = new int[rows.size() + 1];
+        for (int b = 0; b <= rows.size(); b++) {
+            off[b] = b;
+        }
+        long growthsBefore = used[1];
+        compareRing(s, new int[][] {rows.stream().mapToInt(Integer::intValue).toArray(), off}, rows.size(),
+                SparseOptimizer.sgd(0.3f), rnd, "level-0 group carried across a run", used);
+        // SGD on the R32/R64 shapes sums levels 0 and 1 in the chain, so the ring serves them
+        assertTrue(VectorWidth.SCALAR || used[0] > 0, "backward blocks on the ring: " + used[0]);
+        assertTrue(VectorWidth.SCALAR || used[1] > growthsBefore, "the carried group's ring doubling");
+    }
+
+    /** Two forward/backward steps with and without the ring: same output, cores and states. */
+    private static void compareRing(TtShape s, int[][] io, int bags, SparseOptimizer opt, SplittableRandom rnd,
+                                    String what, long[] used) {
+        float[][] c1 = TtTestUtil.randomCores(s, 29, 0.3);
+        float[][] c2 = TtTestUtil.copy(c1);
+        float[][] st1 = states(s, opt), st2 = states(s, opt);
+        float[] w = TtTestUtil.randomFloats(rnd, io[0].length);
+        float[] g = TtTestUtil.randomFloats(rnd, bags * s.dim());
+        float[] o1 = new float[bags * s.dim()], o2 = new float[bags * s.dim()];
+        VectorTtKernels a = new VectorTtKernels(null, 1), b = new VectorTtKernels(null, 1);
+        b.ringScratch = false;
+        long grown = 0;
+        for (int rep = 0; rep < 2; rep++) {
+            a.forward(s, c1, io[0], io[1], bags, w, Pooling.SUM, false, o1, 0, s.dim());
+            a.backward(s, c1, st1, io[0], io[1], bags, w, Pooling.SUM, g, 0, s.dim(), opt);
+            b.forward(s, c2, io[0], io[1], bags, w, Pooling.SUM, false, o2, 0, s.dim());
+            b.backward(s, c2, st2, io[0], io[1], bags, w, Pooling.SUM, g, 0, s.dim(), opt);
+            grown = rep == 0 ? a.ringGrowths : grown;
+        }
+        assertEquals(grown, a.ringGrowths, "the second call starts with the ring the first grew, " + what);
+        assertEquals(0, b.ringBlocks);
+        used[0] += a.ringBlocks;
+        used[1] += a.ringGrowths;
+        what = s + ", " + opt.kind() + ", " + what + ", " + bags + " bags";
+        assertArrayEquals(o2, o1, "output, " + what);
+        for (int k = 0; k < s.cores(); k++) {
+            assertArrayEquals(c2[k], c1[k], "core " + k + ", " + what);
+            assertArrayEquals(st2[k], st1[k], "state " + k + ", " + what);
+        }
+    }
+
+    @Test
     void rowsOfSingleLookupBagsSkipTheRowBufferWithTheSameResults() {
         // bags of one lookup: the forward writes such a row straight into the output, the
         // backward reads its gradient straight from gradOut; against the copies through rowBuf

@@ -22,7 +22,8 @@ import java.util.SplittableRandom;
  * <p>Usage: {@code java --add-modules jdk.incubator.vector -cp jmh/target/benchmarks.jar
  * org.ttrec.engine.cpu.TtKernelAB <path> [lookups]} with path one of {@code none}, {@code
  * lastInChain}, {@code denseReduce}, {@code direct}, {@code level0InChain}, {@code fuseLast},
- * {@code untranspose4}; {@code -Dbags=2048}, {@code -Dn=10131227 -Dp=200,220,250} (the table, D16
+ * {@code untranspose4}, {@code ring}, or {@code reuse} (B recomputes the forward's products in the
+ * backward instead of keeping them); {@code -Dbags=2048}, {@code -Dn=10131227 -Dp=200,220,250} (the table, D16
  * q = (2, 2, 4) R32), {@code -Dwindows=30}, {@code -DwindowMs=200}, {@code -Dfwdonly=true}.
  * (In the jmh module, in this package, because the path switches are package-private.)
  */
@@ -38,7 +39,7 @@ public final class TtKernelAB {
     public static void main(String[] a) {
         if (a.length < 1) {
             throw new IllegalArgumentException("usage: TtKernelAB <none|lastInChain|denseReduce|direct|level0InChain"
-                    + "|fuseLast|untranspose4> [lookups]");
+                    + "|fuseLast|untranspose4|ring|reuse> [lookups]");
         }
         String path = a[0];
         int lookups = a.length > 1 ? Integer.parseInt(a[1]) : 1;
@@ -56,6 +57,11 @@ public final class TtKernelAB {
         VectorTtKernels b = k[1];
         switch (path) {
             case "none" -> { }
+            case "ring" -> b.ringScratch = false;
+            case "reuse" -> {
+                k[1] = new VectorTtKernels(null, 1, 0L, VectorTtKernels.REUSE_MIN_FLOPS_PER_BYTE);
+                k[1].own(cores[1]);
+            }
             case "lastInChain" -> b.sumLastInChain = false;
             case "denseReduce" -> b.denseReduce = false;
             case "direct" -> b.directRows = false;
