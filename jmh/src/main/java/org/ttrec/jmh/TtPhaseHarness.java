@@ -14,7 +14,7 @@ import java.util.*;
  * reference for reported numbers; this is for A/B runs of two builds in one session.
  *
  * <p>Usage: {@code java --add-modules jdk.incubator.vector -cp <classes> org.ttrec.jmh.TtPhaseHarness
- * [D:q1xq2xq3:R,...] [seconds per window]}; {@code -Dfwdonly=1} skips fwd+bwd, {@code -Dlookups=1,20}
+ * [D:q1xq2xq3:R,...] [seconds per window]}; {@code -Dfwdonly=1} skips fwd+bwd, {@code -Dfwdbwdonly=true} the forward alone, {@code -Dlookups=1,20}
  * and {@code -Dbags=2048} set the batch,
  * {@code -Dn=10131227 -Dp=200,220,250} the table, {@code -Dthreads=1} the kernel threads (above 1,
  * wall time, or with {@code -Dwall=true}).
@@ -43,7 +43,7 @@ public class TtPhaseHarness {
                 for (int[] b : batches) for (int j = 0; j < b.length; j++) b[j] = rnd.nextInt(N);
                 int[] off = new int[BAGS+1]; for (int b = 0; b <= BAGS; b++) off[b] = b*lookups;
                 SparseOptimizer sgd = SparseOptimizer.sgd(0.01f);
-                for (int mode = 0; mode < (System.getProperty("fwdonly") != null ? 1 : 2); mode++) {
+                for (int mode = Boolean.getBoolean("fwdbwdonly") ? 1 : 0; mode < (System.getProperty("fwdonly") != null ? 1 : 2); mode++) {
                     double best = 0; int REPS = Integer.getInteger("reps", 6);
                     for (int rep = 0; rep < REPS; rep++) { // rep 0 = warmup
                         long[] prof = profArr(); if (prof != null) Arrays.fill(prof, 0);
