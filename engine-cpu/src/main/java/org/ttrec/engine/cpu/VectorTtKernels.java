@@ -1303,6 +1303,7 @@ public final class VectorTtKernels {
             }
         }
 
+        /** moveLive's copy of the live groups (old and new places may overlap). */
         float[] ringTmp = new float[0];
 
         /** Where P_k of the group at a block slot lives: P_0 is core 0's slice, read in place. */
