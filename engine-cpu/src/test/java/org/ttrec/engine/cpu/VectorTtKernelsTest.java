@@ -393,31 +393,15 @@ class VectorTtKernelsTest {
             for (TtShape s : shapes) {
                 for (SparseOptimizer opt : opts) {
                     for (boolean narrowRange : new boolean[] {false, true}) {
-                        float[][] c1 = TtTestUtil.randomCores(s, 17, 0.3);
-                        float[][] c2 = TtTestUtil.copy(c1);
-                        float[][] st1 = states(s, opt), st2 = states(s, opt);
                         int bags = 1 + rnd.nextInt(300);
                         int[][] io = TtTestUtil.randomBags(rnd, narrowRange ? Math.min(s.rows(), 3 * s.p(s.cores() - 1)) : s.rows(),
                                 bags, 4);
-                        float[] w = TtTestUtil.randomFloats(rnd, io[0].length);
-                        float[] g = TtTestUtil.randomFloats(rnd, bags * s.dim());
-                        float[] o1 = new float[bags * s.dim()], o2 = new float[bags * s.dim()];
                         VectorTtKernels a = kernels(threads), b = kernels(threads);
                         b.fuseLastLevel = false;
-                        for (int rep = 0; rep < 2; rep++) {
-                            a.forward(s, c1, io[0], io[1], bags, w, Pooling.SUM, false, o1, 0, s.dim());
-                            a.backward(s, c1, st1, io[0], io[1], bags, w, Pooling.SUM, g, 0, s.dim(), opt);
-                            b.forward(s, c2, io[0], io[1], bags, w, Pooling.SUM, false, o2, 0, s.dim());
-                            b.backward(s, c2, st2, io[0], io[1], bags, w, Pooling.SUM, g, 0, s.dim(), opt);
-                        }
+                        assertSameSteps(s, io, bags, opt, rnd, 17, a, b, null,
+                                threads + " threads, narrow " + narrowRange);
                         assertEquals(0, b.fusedLastRows);
                         fused += a.fusedLastRows;
-                        String what = s + ", " + opt.kind() + ", " + threads + " threads, narrow " + narrowRange;
-                        assertArrayEquals(o2, o1, "output, " + what);
-                        for (int k = 0; k < s.cores(); k++) {
-                            assertArrayEquals(c2[k], c1[k], "core " + k + ", " + what);
-                            assertArrayEquals(st2[k], st1[k], "state " + k + ", " + what);
-                        }
                     }
                 }
             }
@@ -482,29 +466,43 @@ class VectorTtKernelsTest {
         assertTrue(VectorWidth.SCALAR || used[1] > growthsBefore, "the carried group's ring doubling");
     }
 
-    /** Two forward/backward steps with and without the ring: same output, cores and states. */
+    /** Two forward/backward steps with and without the ring (see {@link #assertSameSteps}). */
     private static void compareRing(TtShape s, int[][] io, int bags, SparseOptimizer opt, SplittableRandom rnd,
                                     String what, long[] used) {
-        float[][] c1 = TtTestUtil.randomCores(s, 29, 0.3);
+        VectorTtKernels a = new VectorTtKernels(null, 1), b = new VectorTtKernels(null, 1);
+        b.ringScratch = false;
+        long[] grown = new long[1];
+        assertSameSteps(s, io, bags, opt, rnd, 29, a, b, () -> grown[0] = a.ringGrowths, what);
+        assertEquals(grown[0], a.ringGrowths, "the second call starts with the ring the first grew, " + what);
+        assertEquals(0, b.ringBlocks);
+        used[0] += a.ringBlocks;
+        used[1] += a.ringGrowths;
+    }
+
+    /**
+     * Two forward/backward steps of kernels a and b (two paths of one computation) on copies of
+     * the same random cores (seed coreSeed), with weights and row gradients drawn from rnd:
+     * asserts the same output, cores and optimiser states. afterFirst (may be null) runs between
+     * the steps.
+     */
+    private static void assertSameSteps(TtShape s, int[][] io, int bags, SparseOptimizer opt, SplittableRandom rnd,
+                                        int coreSeed, VectorTtKernels a, VectorTtKernels b, Runnable afterFirst,
+                                        String what) {
+        float[][] c1 = TtTestUtil.randomCores(s, coreSeed, 0.3);
         float[][] c2 = TtTestUtil.copy(c1);
         float[][] st1 = states(s, opt), st2 = states(s, opt);
         float[] w = TtTestUtil.randomFloats(rnd, io[0].length);
         float[] g = TtTestUtil.randomFloats(rnd, bags * s.dim());
         float[] o1 = new float[bags * s.dim()], o2 = new float[bags * s.dim()];
-        VectorTtKernels a = new VectorTtKernels(null, 1), b = new VectorTtKernels(null, 1);
-        b.ringScratch = false;
-        long grown = 0;
         for (int rep = 0; rep < 2; rep++) {
             a.forward(s, c1, io[0], io[1], bags, w, Pooling.SUM, false, o1, 0, s.dim());
             a.backward(s, c1, st1, io[0], io[1], bags, w, Pooling.SUM, g, 0, s.dim(), opt);
             b.forward(s, c2, io[0], io[1], bags, w, Pooling.SUM, false, o2, 0, s.dim());
             b.backward(s, c2, st2, io[0], io[1], bags, w, Pooling.SUM, g, 0, s.dim(), opt);
-            grown = rep == 0 ? a.ringGrowths : grown;
+            if (rep == 0 && afterFirst != null) {
+                afterFirst.run();
+            }
         }
-        assertEquals(grown, a.ringGrowths, "the second call starts with the ring the first grew, " + what);
-        assertEquals(0, b.ringBlocks);
-        used[0] += a.ringBlocks;
-        used[1] += a.ringGrowths;
         what = s + ", " + opt.kind() + ", " + what + ", " + bags + " bags";
         assertArrayEquals(o2, o1, "output, " + what);
         for (int k = 0; k < s.cores(); k++) {
