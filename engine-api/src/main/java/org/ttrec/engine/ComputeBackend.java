@@ -1,5 +1,7 @@
 package org.ttrec.engine;
 
+import java.util.function.IntConsumer;
+
 /**
  * Every computation ttrec's DLRM trainer performs, as one flat kernel interface. The scalar
  * {@link org.ttrec.engine.scalar.ScalarBackend} is the reference every other implementation is
@@ -11,19 +13,32 @@ package org.ttrec.engine;
  *   <li>All data is fp32 in {@link FloatBuf}s (indices in {@link IntBuf}s) allocated by this
  *       backend, addressed by an element offset; matrices are row-major with an explicit
  *       leading dimension (the distance between rows, in elements).</li>
+ *   <li>Data crosses between the host and the backend only by explicit copies:
+ *       {@link #upload(float[])} and {@link FloatBuf#write} to the backend, {@link FloatBuf#read}
+ *       back. No backend shares a caller's array, so model code runs unchanged on a device.</li>
+ *   <li>Calls may be queued: a device backend returns before the work is done, and the host
+ *       waits only in {@link #sync()} or when it reads a buffer back. Host backends finish each
+ *       call before returning. Nothing in a training step needs to wait: reductions write into
+ *       buffers ({@link #bceLoss}, {@link #sum}, {@link #dot}) and non-finite values raise a
+ *       flag kept by the backend ({@link #checkFinite}).</li>
  *   <li>Every method checks its arguments (negative sizes, buffers too short for the offsets,
  *       leading dimensions, indices out of range) and throws {@link IllegalArgumentException}
  *       naming the operand and the sizes before any kernel runs.</li>
  *   <li>Results for the same inputs and thread count are bit-identical run to run.</li>
  *   <li>Output regions must not overlap inputs unless a method says so.</li>
- *   <li>Methods do not allocate per call beyond internal scratch that is reused.</li>
+ *   <li>Methods do not allocate per call beyond internal scratch that is reused; embedding
+ *       tables ({@link #newTtTable}, {@link #newDenseTable}) keep their own scratch and the
+ *       products a forward leaves for its backward.</li>
+ *   <li>Buffers, tables and plans are {@link AutoCloseable}: closing releases device memory
+ *       (heap objects are left to the garbage collector). Closing the backend releases its
+ *       threads and device.</li>
  * </ul>
  */
 public interface ComputeBackend extends AutoCloseable {
 
     // ------------------------------------------------------------------ identity and memory
 
-    /** @return the short name users select this backend by: "scalar", "cpu", "gpu", ... */
+    /** @return the short name users select this backend by: "scalar", "cpu", "tornado", ... */
     String name();
 
     /** @return one line saying what runs: implementation, vector width, threads, device */
@@ -31,6 +46,15 @@ public interface ComputeBackend extends AutoCloseable {
 
     /** @return the number of threads kernels may use (1 = single-threaded, exactly reproducible) */
     int threads();
+
+    /**
+     * The memory this backend can still give to new buffers and tables: the free part of the
+     * JVM heap for host backends, free device memory for device backends. Memory plans and the
+     * {@code --tt-threshold} advice size models against it.
+     *
+     * @return bytes available now (an estimate; allocation may still fail)
+     */
+    long memoryAvailable();
 
     /**
      * @param n number of floats
@@ -46,17 +70,18 @@ public interface ComputeBackend extends AutoCloseable {
 
     /**
      * @param data host data
-     * @return a buffer holding {@code data}: host backends share the array, device backends copy it
+     * @return a new buffer of this backend holding a copy of {@code data} (later changes to the
+     *         array do not reach the buffer)
      */
-    FloatBuf wrap(float[] data);
+    FloatBuf upload(float[] data);
 
     /**
      * @param data host data
-     * @return a buffer holding {@code data}: host backends share the array, device backends copy it
+     * @return a new buffer of this backend holding a copy of {@code data}
      */
-    IntBuf wrap(int[] data);
+    IntBuf upload(int[] data);
 
-    /** Waits for queued work to finish (device backends); host backends return at once. */
+    /** Waits until every queued call has finished (device backends); host backends return at once. */
     default void sync() {}
 
     /** Releases threads and device resources. */
@@ -187,11 +212,11 @@ public interface ComputeBackend extends AutoCloseable {
 
     /**
      * Mean binary cross-entropy of probabilities p against labels y in {0, 1} (any value in
-     * [0, 1] is accepted), with p clamped to [1e-7, 1 - 1e-7] as PyTorch's BCELoss clamps its log.
-     *
-     * @return -(1/n) sum y log p + (1 - y) log(1 - p), accumulated in double
+     * [0, 1] is accepted), with p clamped to [1e-7, 1 - 1e-7] as PyTorch's BCELoss clamps its log:
+     * out[outOff] = -(1/n) sum y log p + (1 - y) log(1 - p), accumulated in double and rounded
+     * once to float (0 for n = 0).
      */
-    double bceLoss(int n, FloatBuf p, int pOff, FloatBuf labels, int labelsOff);
+    void bceLoss(int n, FloatBuf p, int pOff, FloatBuf labels, int labelsOff, FloatBuf out, int outOff);
 
     /**
      * Gradient of {@code scale * sum BCE(sigmoid(z), y)} with respect to the logits z, given
@@ -201,11 +226,31 @@ public interface ComputeBackend extends AutoCloseable {
     void bceSigmoidBackward(int n, float scale, FloatBuf p, int pOff, FloatBuf labels, int labelsOff,
                             FloatBuf dz, int dzOff);
 
-    /** @return sum of x[i] for i in [0, n), accumulated in double */
-    double sum(int n, FloatBuf x, int xOff);
+    /** out[outOff] = sum of x[i] for i in [0, n), accumulated in double and rounded once to float. */
+    void sum(int n, FloatBuf x, int xOff, FloatBuf out, int outOff);
 
-    /** @return sum of x[i] * y[i], accumulated in double */
-    double dot(int n, FloatBuf x, int xOff, FloatBuf y, int yOff);
+    /** out[outOff] = sum of x[i] * y[i], accumulated in double and rounded once to float. */
+    void dot(int n, FloatBuf x, int xOff, FloatBuf y, int yOff, FloatBuf out, int outOff);
+
+    /**
+     * Raises this backend's non-finite flag if any of x[xOff .. xOff + n) is NaN or infinite,
+     * recording {@code tag} (e.g. the training step) unless the flag is already up. The flag
+     * stays up until {@link #clearNonFinite()}; the step is not delayed to read it.
+     *
+     * @param tag a non-negative number saying where the check was made
+     */
+    void checkFinite(int n, FloatBuf x, int xOff, long tag);
+
+    /**
+     * Reads the non-finite flag (waits for queued work).
+     *
+     * @return the tag of the first {@link #checkFinite} that found a non-finite value since the
+     *         last {@link #clearNonFinite()}, or -1 if none did
+     */
+    long firstNonFinite();
+
+    /** Lowers the non-finite flag. */
+    void clearNonFinite();
 
     /**
      * dst[r, j] = src[r, cols[j]] for r in [0, rows), j in [0, count): picks columns, e.g. the
@@ -223,6 +268,113 @@ public interface ComputeBackend extends AutoCloseable {
      */
     void adagradUpdate(int n, float lr, float eps, FloatBuf grad, int gradOff, FloatBuf state, int stateOff,
                        FloatBuf w, int wOff);
+
+    // ------------------------------------------------------------------ layers
+
+    /**
+     * A fully connected layer: y = x W^T + b, then max(y, 0) when {@code relu}. One call, so a
+     * device backend can run it as one kernel (or a GEMM with a fused epilogue); the reference
+     * is {@link #gemm}, {@link #addBias} and {@link #relu} in that order, and host backends give
+     * those bits.
+     *
+     * @param rows    batch rows B
+     * @param in      input width
+     * @param out     output width
+     * @param x       B x in input, leading dimension in
+     * @param xOff    offset of x
+     * @param w       out x in weights W (PyTorch's layout), leading dimension in
+     * @param wOff    offset of W
+     * @param bias    out biases
+     * @param biasOff offset of the biases
+     * @param relu    whether a ReLU follows
+     * @param y       B x out output, leading dimension out
+     * @param yOff    offset of y
+     */
+    void linearForward(int rows, int in, int out, FloatBuf x, int xOff, FloatBuf w, int wOff,
+                       FloatBuf bias, int biasOff, boolean relu, FloatBuf y, int yOff);
+
+    /**
+     * Backward of {@link #linearForward}: dW = dy^T x and db = column sums of dy (both
+     * overwritten), and dx = dy W when {@code dx} is not null. With {@code relu}, dy is first
+     * masked in place by the forward's output y (dy[i] = 0 where y[i] <= 0), so dy holds the
+     * pre-activation gradient afterwards. The reference is {@link #reluBackward},
+     * {@link #gemm} (dW), {@link #sumRows} (db) and {@link #gemm} (dx) in that order.
+     *
+     * @param rows     batch rows B
+     * @param in       input width
+     * @param out      output width
+     * @param x        the forward's input, B x in
+     * @param xOff     offset of x
+     * @param w        the weights, out x in
+     * @param wOff     offset of W
+     * @param relu     whether the forward applied a ReLU
+     * @param y        the forward's output, B x out (read only when relu)
+     * @param yOff     offset of y
+     * @param dy       B x out gradient of the output; masked in place when relu
+     * @param dyOff    offset of dy
+     * @param dw       out x in weight gradient (overwritten)
+     * @param dwOff    offset of dW
+     * @param dbias    out bias gradient (overwritten)
+     * @param dbiasOff offset of db
+     * @param dx       B x in input gradient (overwritten), or null to skip it
+     * @param dxOff    offset of dx
+     */
+    void linearBackward(int rows, int in, int out, FloatBuf x, int xOff, FloatBuf w, int wOff,
+                        boolean relu, FloatBuf y, int yOff, FloatBuf dy, int dyOff,
+                        FloatBuf dw, int dwOff, FloatBuf dbias, int dbiasOff, FloatBuf dx, int dxOff);
+
+    /**
+     * DLRM's dot interaction. T is B x F x D (F = {@code vectors}): the bottom MLP's output is
+     * copied into vector 0 of each sample, vectors 1..F-1 hold the pooled embeddings. Each
+     * output row r = [bottom, the pairwise dot products T_i . T_j for i > j (and i = j when
+     * {@code self})], ordered by i then j: D + F(F-1)/2 values (D + F(F+1)/2 with self). The
+     * reference is one strided batched GEMM Z = T T^T per sample, then a column gather of Z.
+     *
+     * @param rows      batch rows B
+     * @param vectors   F
+     * @param dim       D
+     * @param self      whether the diagonal T_i . T_i is included
+     * @param bottom    B x D bottom output (contiguous)
+     * @param bottomOff its offset
+     * @param t         B x F x D stacked vectors; vector 0 is written here
+     * @param tOff      offset of T
+     * @param r         B x {@link #dotInteractionWidth} output (contiguous)
+     * @param rOff      offset of r
+     */
+    void dotInteractionForward(int rows, int vectors, int dim, boolean self, FloatBuf bottom, int bottomOff,
+                               FloatBuf t, int tOff, FloatBuf r, int rOff);
+
+    /**
+     * Backward of {@link #dotInteractionForward}: given dR, writes dT (B x F x D; vectors 1..F-1
+     * are the tables' output gradients) and dBottom = dR[:, :D] + dT[:, 0, :]. The reference
+     * scatters dR's pair columns into a zeroed B x F x F matrix at (i, j) and again at (j, i),
+     * multiplies by T per sample, then adds the pass-through.
+     *
+     * @param rows       batch rows B
+     * @param vectors    F
+     * @param dim        D
+     * @param self       as in the forward
+     * @param t          the forward's stacked vectors
+     * @param tOff       offset of T
+     * @param dr         B x {@link #dotInteractionWidth} output gradient (contiguous)
+     * @param drOff      offset of dR
+     * @param dt         B x F x D gradient of T (overwritten)
+     * @param dtOff      offset of dT
+     * @param dBottom    B x D gradient of the bottom output (overwritten)
+     * @param dBottomOff offset of dBottom
+     */
+    void dotInteractionBackward(int rows, int vectors, int dim, boolean self, FloatBuf t, int tOff,
+                                FloatBuf dr, int drOff, FloatBuf dt, int dtOff, FloatBuf dBottom, int dBottomOff);
+
+    /**
+     * @param vectors F
+     * @param dim     D
+     * @param self    whether the diagonal is included
+     * @return the width of a dot interaction's output row
+     */
+    static int dotInteractionWidth(int vectors, int dim, boolean self) {
+        return dim + (self ? vectors * (vectors + 1) / 2 : vectors * (vectors - 1) / 2);
+    }
 
     // ------------------------------------------------------------------ EmbeddingBag (uncompressed)
 
@@ -275,7 +427,9 @@ public interface ComputeBackend extends AutoCloseable {
 
     /**
      * TT-EmbeddingBag forward: like {@link #embeddingBagForward} for the table that the TT cores
-     * represent (spec sections 2 and 3), without materialising it.
+     * represent (docs/tt-layout.md), without materialising it. A one-shot call: it keeps nothing
+     * for a later backward. Training uses {@link #newTtTable}, whose tables keep a batch's sort
+     * and the forward's products for the backward.
      *
      * @param shape            the TT shape
      * @param cores            d buffers, core k of {@link TtShape#coreSize(int)} floats
@@ -294,51 +448,7 @@ public interface ComputeBackend extends AutoCloseable {
                                FloatBuf out, int outOff, int ldOut);
 
     /**
-     * The caller promises that, from now on, the contents of these TT cores change only through
-     * this backend's {@link #ttEmbeddingBagBackward}, or else are followed by
-     * {@link #ttCoresChanged} before the next TT call on them. A backend may then keep the partial
-     * products of a forward for the backward of the same batch without checking that the cores
-     * still hold what the forward read: at small ranks that check costs about as much as the
-     * products it saves. A layer that owns its cores makes this promise once; code that writes
-     * registered cores behind the backend's back, between a forward and its backward, gets the
-     * gradient of the cores the forward saw. The default does nothing (the backend keeps nothing,
-     * or checks).
-     *
-     * @param cores the d core buffers of one table, as passed to the TT calls
-     */
-    default void ttOwnCores(FloatBuf[] cores) {}
-
-    /**
-     * Runs {@code task.accept(i)} for i in [0, n): concurrently where this backend allows calls
-     * on different tables at the same time, otherwise one after another in index order. Each
-     * task must touch state of its own (one embedding table: its parameters, its rows of the
-     * output); the results then do not depend on how the tasks interleave. When tasks fail, the
-     * failure of the lowest index is rethrown once no task runs any more (in order, the first
-     * failure ends the loop).
-     *
-     * <p>A model of many small tables uses this for its lookups and updates: a TT table at batch
-     * 128 is too small to split across threads, so one after another they leave all but one
-     * core idle. The default runs them in order, for backends whose calls must not overlap.
-     *
-     * @param n    number of tasks
-     * @param task the work of task i
-     */
-    default void forEachTable(int n, java.util.function.IntConsumer task) {
-        for (int i = 0; i < n; i++) {
-            task.accept(i);
-        }
-    }
-
-    /**
-     * These cores were written other than by {@link #ttEmbeddingBagBackward} (a checkpoint loaded,
-     * values set): anything kept from an earlier forward on them is dropped.
-     *
-     * @param cores the d core buffers of one table
-     */
-    default void ttCoresChanged(FloatBuf[] cores) {}
-
-    /**
-     * TT-EmbeddingBag backward with the optimiser fused (spec section 4): core-slice gradients
+     * TT-EmbeddingBag backward with the optimiser fused (docs/tt-layout.md): core-slice gradients
      * are summed over the batch per (core, digit) slice, deterministically, then {@code opt} is
      * applied once per touched slice.
      *
@@ -360,4 +470,55 @@ public interface ComputeBackend extends AutoCloseable {
     void ttEmbeddingBagBackward(TtShape shape, FloatBuf[] cores, FloatBuf[] states, IntBuf indices, IntBuf offsets,
                                 int bags, FloatBuf perSampleWeights, Pooling pooling,
                                 FloatBuf gradOut, int gradOff, int ldGrad, SparseOptimizer opt);
+
+    // ------------------------------------------------------------------ embedding tables
+
+    /**
+     * A TT-compressed embedding table owned by this backend: its cores, optimiser state, scratch
+     * and the products a forward keeps for its backward live here, so the table's data stays
+     * where it is computed for the whole run. The cores start at zero; fill them with
+     * {@link TtTable#writeCore}.
+     *
+     * @param name  the table's name in messages, e.g. "table 3"
+     * @param shape the TT shape
+     * @return the table
+     */
+    TtTable newTtTable(String name, TtShape shape);
+
+    /**
+     * An uncompressed rows x dim embedding table owned by this backend (zero-filled).
+     *
+     * @param name the table's name in messages, e.g. "table 3"
+     * @param rows N
+     * @param dim  D
+     * @return the table
+     */
+    DenseTable newDenseTable(String name, int rows, int dim);
+
+    /**
+     * Starts the embedding-table work of one step: {@code task.accept(i)} issues table i's calls
+     * (its lookups, or its backward and update). Each task must touch state of its own (one
+     * table, its columns of the output); the results then do not depend on how the tasks
+     * overlap, and equal running them one after another in index order. How they overlap is
+     * this backend's business: the cpu backend runs them on its threads, and with table threads
+     * of its own ({@link #tableBackend()}) beside the caller, who goes on with the MLP; a device
+     * backend may issue them to queues of their own. Work submitted earlier runs first, so a
+     * step's lookups see the previous step's updates.
+     *
+     * @param n    number of tasks
+     * @param task the calls of task i
+     * @return the pending work; {@link Pending#await()} waits for it and rethrows the failure of
+     *         the lowest failed index
+     */
+    Pending submitTables(int n, IntConsumer task);
+
+    /**
+     * The backend to create embedding tables on, so that {@link #submitTables} can run them
+     * beside this backend's other work: this backend itself, or a sibling sharing its memory.
+     *
+     * @return the backend tables belong on
+     */
+    default ComputeBackend tableBackend() {
+        return this;
+    }
 }

@@ -65,8 +65,8 @@ public class BatchedGemmBenchmark {
         n = Integer.parseInt(s[2]);
         be = Backends.create(backend, threads);
         SplittableRandom r = new SplittableRandom(42);
-        a = be.wrap(random(r, BATCH * m * k));
-        b = be.wrap(random(r, POOL * k * n));
+        a = be.upload(random(r, BATCH * m * k));
+        b = be.upload(random(r, POOL * k * n));
         c = be.allocFloats(BATCH * m * n);
         int[] ao = new int[BATCH], bo = new int[BATCH], co = new int[BATCH];
         for (int x = 0; x < BATCH; x++) {
@@ -74,9 +74,9 @@ public class BatchedGemmBenchmark {
             bo[x] = r.nextInt(POOL) * k * n;
             co[x] = x * m * n;
         }
-        aOffs = be.wrap(ao);
-        bOffs = be.wrap(bo);
-        cOffs = be.wrap(co);
+        aOffs = be.upload(ao);
+        bOffs = be.upload(bo);
+        cOffs = be.upload(co);
     }
 
     static float[] random(SplittableRandom r, int n) {

@@ -65,7 +65,7 @@ public class EmbeddingBagBenchmark {
         for (int i = 0; i < t.length; i++) {
             t[i] = (float) r.nextDouble() - 0.5f;
         }
-        table = be.wrap(t);
+        table = be.upload(t);
         int[] idx = new int[BAGS * lookups], off = new int[BAGS + 1];
         for (int i = 0; i < idx.length; i++) {
             idx[i] = r.nextInt(ROWS);
@@ -73,8 +73,8 @@ public class EmbeddingBagBenchmark {
         for (int bag = 0; bag <= BAGS; bag++) {
             off[bag] = bag * lookups;
         }
-        indices = be.wrap(idx);
-        offsets = be.wrap(off);
+        indices = be.upload(idx);
+        offsets = be.upload(off);
         out = be.allocFloats(BAGS * DIM);
     }
 

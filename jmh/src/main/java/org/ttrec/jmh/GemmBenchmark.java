@@ -59,8 +59,8 @@ public class GemmBenchmark {
             x[i] = (float) r.nextDouble() - 0.5f;
             y[i] = (float) r.nextDouble() - 0.5f;
         }
-        a = be.wrap(x);
-        b = be.wrap(y);
+        a = be.upload(x);
+        b = be.upload(y);
         c = be.allocFloats(n);
     }
 

@@ -13,6 +13,8 @@ import org.ttrec.dlrm.train.Trainer;
 import org.ttrec.dlrm.train.TrainingSetup;
 import org.ttrec.engine.Backends;
 import org.ttrec.engine.ComputeBackend;
+import org.ttrec.engine.FloatBuf;
+import org.ttrec.engine.TablesBesideBackend;
 
 import java.io.IOException;
 import java.util.List;
@@ -37,8 +39,10 @@ final class TrainWorkload implements AutoCloseable {
     private static final float LR = 0.1f;
 
     final ComputeBackend be;
-    final ComputeBackend tableBe;
     final DlrmModel model;
+    /** The trainer's running loss sum, on the backend. */
+    private final FloatBuf lossSum;
+    private long steps;
     private final DenseOptimizer opt;
     private final Batch[] batches;
     private int next;
@@ -71,9 +75,10 @@ final class TrainWorkload implements AutoCloseable {
         if (tt != (kind.equals("dense") ? 0 : 7)) {
             throw new IllegalStateException(kind + ": " + tt + " TT tables planned");
         }
-        be = Backends.create(backend, threads);
-        tableBe = tableThreads > 0 ? Backends.create(backend, tableThreads) : be;
-        model = org.ttrec.dlrm.model.DlrmModel.build(be, tableBe, c.model, specs, c.train.seed);
+        be = tableThreads > 0 ? new TablesBesideBackend(Backends.create(backend, threads),
+                Backends.create(backend, tableThreads)) : Backends.create(backend, threads);
+        model = org.ttrec.dlrm.model.DlrmModel.build(be, c.model, specs, c.train.seed);
+        lossSum = be.allocFloats(1);
         model.ensureCapacity(batch);
         opt = Trainer.optimizerFor(c, model);
         try (BatchStream s = data.batches(Split.TRAIN, batch, false, 0)) {
@@ -90,11 +95,11 @@ final class TrainWorkload implements AutoCloseable {
         }
     }
 
-    /** @return the loss of one training step on the next pre-generated batch */
-    double step() {
+    /** One training step on the next pre-generated batch. */
+    void step() {
         Batch b = batches[next];
         next = (next + 1) % batches.length;
-        return step(b);
+        step(b);
     }
 
     /** @return samples per batch */
@@ -102,16 +107,18 @@ final class TrainWorkload implements AutoCloseable {
         return batches[0].size();
     }
 
-    private double step(Batch b) {
-        double loss = model.forward(b);
+    /** What {@code Trainer} does per step: the loss is checked and added up on the backend, not read. */
+    private void step(Batch b) {
+        model.forward(b);
+        be.checkFinite(1, model.lossBuffer(), 0, ++steps);
+        be.axpy(1, 1f, model.lossBuffer(), 0, lossSum, 0);
         model.backward(opt.sparse(LR));
         opt.step(LR, model.parameters(), model.gradients());
-        return loss;
     }
 
     @Override
     public void close() {
-        model.close(); // and the tables' backend, if they have one
-        be.close();
+        model.close();
+        be.close(); // and the tables' backend, if they have one
     }
 }

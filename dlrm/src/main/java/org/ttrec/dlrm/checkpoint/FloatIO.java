@@ -67,6 +67,47 @@ public final class FloatIO {
     }
 
     /**
+     * Writes the first {@code n} floats of a host array.
+     *
+     * @param out destination
+     * @param a   source
+     * @param n   number of floats
+     * @throws IOException if writing fails
+     */
+    public static void write(DataOutputStream out, float[] a, int n) throws IOException {
+        ByteBuffer bb = ByteBuffer.allocate(4 * Math.min(CHUNK, Math.max(n, 1))).order(ByteOrder.LITTLE_ENDIAN);
+        for (int done = 0; done < n; ) {
+            int len = Math.min(CHUNK, n - done);
+            bb.clear();
+            bb.asFloatBuffer().put(a, done, len);
+            out.write(bb.array(), 0, len * 4);
+            done += len;
+        }
+    }
+
+    /**
+     * Reads {@code n} floats into the start of a host array.
+     *
+     * @param in source
+     * @param a  destination
+     * @param n  number of floats
+     * @throws IOException if reading fails or the stream ends early
+     */
+    public static void read(DataInputStream in, float[] a, int n) throws IOException {
+        byte[] b = new byte[4 * Math.min(CHUNK, Math.max(n, 1))];
+        for (int done = 0; done < n; ) {
+            int len = Math.min(CHUNK, n - done);
+            try {
+                in.readFully(b, 0, len * 4);
+            } catch (EOFException e) {
+                throw new EOFException("stream ended after " + done + " of " + n + " floats");
+            }
+            ByteBuffer.wrap(b, 0, len * 4).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(a, done, len);
+            done += len;
+        }
+    }
+
+    /**
      * @param bytes a byte count
      * @return it in human units, e.g. "2.16 GB" (powers of 1000, as the spec quotes table sizes)
      */

@@ -7,7 +7,6 @@ import org.ttrec.dlrm.data.Split;
 import org.ttrec.dlrm.metrics.BinaryMetrics;
 import org.ttrec.dlrm.model.DlrmModel;
 import org.ttrec.dlrm.model.EmbeddingTableSpec;
-import org.ttrec.dlrm.model.MemoryPlan;
 import org.ttrec.dlrm.train.Evaluator;
 import org.ttrec.dlrm.train.TrainingSetup;
 import org.ttrec.engine.Backends;
@@ -61,9 +60,9 @@ public final class EvalCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("the data's table sizes differ from the checkpoint's model");
             }
             c.train.batchSize = c.train.testBatchSize;
-            List<EmbeddingTableSpec> specs = TrainingSetup.plan(c, MemoryPlan.availableHeap());
-            try (ComputeBackend be = Backends.create(backend, threads);
-                 DlrmModel model = TrainingSetup.build(be, c, specs)) {
+            try (ComputeBackend be = Backends.create(backend, threads)) {
+            List<EmbeddingTableSpec> specs = TrainingSetup.plan(c, be.memoryAvailable());
+            try (DlrmModel model = TrainingSetup.build(be, c, specs)) {
                 Checkpoint.restore(checkpoint, model, null);
                 long t0 = System.nanoTime();
                 BinaryMetrics.Result r = Evaluator.evaluate(model, ds, sp, c.train.testBatchSize);
@@ -72,6 +71,7 @@ public final class EvalCommand implements Callable<Integer> {
                         checkpoint, h.state().step(), ds.describe(), sp.name().toLowerCase(Locale.ROOT), r.auc(),
                         r.accuracy(), r.logLoss(), r.count(), r.count() / sec);
                 return 0;
+            }
             }
         }
     }

@@ -15,7 +15,6 @@ import org.ttrec.dlrm.layers.EmbeddingBagLayer;
 import org.ttrec.dlrm.metrics.BinaryMetrics;
 import org.ttrec.dlrm.model.DlrmModel;
 import org.ttrec.dlrm.model.EmbeddingTableSpec;
-import org.ttrec.dlrm.model.MemoryPlan;
 import org.ttrec.dlrm.train.DenseOptimizer;
 import org.ttrec.dlrm.train.Provenance;
 import org.ttrec.dlrm.train.RunFolder;
@@ -23,7 +22,6 @@ import org.ttrec.dlrm.train.TrainState;
 import org.ttrec.dlrm.train.Trainer;
 import org.ttrec.dlrm.train.TrainingDivergedException;
 import org.ttrec.dlrm.train.TrainingSetup;
-import org.ttrec.engine.Backends;
 import org.ttrec.engine.ComputeBackend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -237,12 +235,13 @@ public final class TrainCommand implements Callable<Integer> {
         Checkpoint.Header resumed = resumedHeader;
         try (Dataset ds = TrainingSetup.openDataset(c)) {
             TrainingSetup.adopt(c, ds);
-            List<EmbeddingTableSpec> specs = TrainingSetup.plan(c, MemoryPlan.availableHeap());
+            try (ComputeBackend be = TrainingSetup.backend(c)) {
+            // sized against what the backend that will hold the model has free
+            List<EmbeddingTableSpec> specs = TrainingSetup.plan(c, be.memoryAvailable());
             Path dir = out != null ? out : resume != null ? resume.toAbsolutePath().getParent()
                     : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
             err.println("[ttrec] data: " + ds.describe());
-            try (ComputeBackend be = Backends.create(c.train.backend, c.train.threads);
-                 RunFolder run = new RunFolder(dir);
+            try (RunFolder run = new RunFolder(dir);
                  DlrmModel model = TrainingSetup.build(be, c, specs)) {
                 err.print(indent(model.describe()));
                 DenseOptimizer opt = Trainer.optimizerFor(c, model);
@@ -277,6 +276,7 @@ public final class TrainCommand implements Callable<Integer> {
                 run.writePlots();
                 summary(System.out, model, s, dir);
                 return 0;
+            }
             }
         }
     }
@@ -329,6 +329,7 @@ public final class TrainCommand implements Callable<Integer> {
         private final long t0 = System.nanoTime();
         private final long startStep;
         private long nextPlain;
+        /** The last logged mean loss (NaN before the first log). */
         private double ema = Double.NaN;
 
         Progress(RunConfig c, long steps, long done, RunFolder run, PrintStream err) {
@@ -351,23 +352,27 @@ public final class TrainCommand implements Callable<Integer> {
         }
 
         @Override
-        public void onStep(TrainState s, double loss, double lr) {
-            ema = Double.isNaN(ema) ? loss : 0.98 * ema + 0.02 * loss;
+        public void onStep(TrainState s, double lr) {
             if (bar != null) {
                 bar.stepTo(Math.min(bar.getMax(), s.step() * batch));
-                bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f", ema));
             } else if (s.step() >= nextPlain) {
                 nextPlain += Math.max(1, steps / 10);
                 double sec = (System.nanoTime() - t0) * 1e-9;
                 double rate = (s.step() - startStep) * batch / sec;
                 double eta = rate > 0 ? (steps - s.step()) * batch / rate : 0;
-                err.printf(Locale.ROOT, "[ttrec] step %d/%d (%.0f%%), %,.0f samples/s, loss %.4f, ETA %.0f s%n",
-                        s.step(), steps, 100.0 * s.step() / steps, rate, ema, eta);
+                err.printf(Locale.ROOT, "[ttrec] step %d/%d (%.0f%%), %,.0f samples/s%s, ETA %.0f s%n",
+                        s.step(), steps, 100.0 * s.step() / steps, rate,
+                        Double.isNaN(ema) ? "" : String.format(Locale.ROOT, ", loss %.4f", ema), eta);
             }
         }
 
         @Override
         public void onLog(TrainState s, double meanLoss, double lr, double samplesPerSec) {
+            // the loss is read from the backend only here: the bar shows the last logged mean
+            ema = meanLoss;
+            if (bar != null) {
+                bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f", ema));
+            }
             run.onLog(s, meanLoss, lr, samplesPerSec);
         }
 

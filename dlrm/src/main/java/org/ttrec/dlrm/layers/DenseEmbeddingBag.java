@@ -2,8 +2,9 @@ package org.ttrec.dlrm.layers;
 
 import org.ttrec.dlrm.checkpoint.FloatIO;
 import org.ttrec.engine.ComputeBackend;
+import org.ttrec.engine.DenseTable;
 import org.ttrec.engine.FloatBuf;
-import org.ttrec.engine.IntBuf;
+import org.ttrec.engine.LookupPlan;
 import org.ttrec.engine.Pooling;
 import org.ttrec.engine.SparseOptimizer;
 
@@ -13,28 +14,25 @@ import java.io.IOException;
 import java.util.SplittableRandom;
 
 /**
- * An uncompressed N x D embedding table used as an EmbeddingBag: the DLRM baseline. Lookups go
- * through {@link ComputeBackend#embeddingBagForward}; the backward pass sums the gradient per
- * touched row and applies the optimiser in the same kernel, so only touched rows are written
- * (dlrm's sparse SGD). Index buffers are reused between batches and grow only when a batch
+ * An uncompressed N x D embedding table used as an EmbeddingBag: the DLRM baseline. The rows
+ * and their optimiser state live in a {@link DenseTable} of the backend; the backward pass sums
+ * the gradient per touched row and applies the optimiser in the same kernel, so only touched
+ * rows are written (dlrm's sparse SGD). Each batch is copied to the backend once, into a
+ * {@link LookupPlan} that the forward and the backward share and that grows only when a batch
  * has more lookups than any before it.
  */
 public final class DenseEmbeddingBag implements EmbeddingBagLayer {
     private static final int MAGIC = 0x44454D42; // "DEMB"
+    /** Rows moved per chunk when initialising, saving and loading. */
+    private static final int CHUNK_FLOATS = 1 << 16;
 
-    private final ComputeBackend be;
     private final String name;
     private final int rows;
     private final int dim;
     private final Pooling pooling;
-    private final FloatBuf table;
-    private FloatBuf state;
-    private SparseOptimizer.Kind stateKind;
-    private IntBuf indexBuf;
-    private IntBuf offsetBuf;
-    private FloatBuf weightBuf;
-    private int bags = -1;
-    private boolean weighted;
+    private final DenseTable table;
+    private final LookupPlan plan;
+    private boolean haveBatch;
 
     /**
      * Allocates and initialises the table with dlrm's U(-sqrt(1/N), sqrt(1/N)).
@@ -47,34 +45,29 @@ public final class DenseEmbeddingBag implements EmbeddingBagLayer {
      * @param seed    initialisation seed
      */
     public DenseEmbeddingBag(ComputeBackend be, String name, int rows, int dim, Pooling pooling, long seed) {
-        if (rows < 1 || dim < 1) {
-            throw new IllegalArgumentException(name + ": rows and dim must be >= 1, got " + rows + " x " + dim);
-        }
-        long n = (long) rows * dim;
-        if (n > Integer.MAX_VALUE - 16) {
-            throw new IllegalArgumentException(name + ": " + rows + " x " + dim + " = " + n
-                    + " floats do not fit one buffer (max " + (Integer.MAX_VALUE - 16) + "); use a TT table or max-ind-range");
-        }
-        this.be = be;
         this.name = name;
         this.rows = rows;
         this.dim = dim;
         this.pooling = pooling;
-        this.table = be.allocFloats((int) n);
-        float bound = (float) Math.sqrt(1.0 / rows);
-        SplittableRandom rnd = new SplittableRandom(seed);
-        float[] chunk = new float[(int) Math.min(n, 1 << 16)];
-        for (long done = 0; done < n; ) {
-            int len = (int) Math.min(chunk.length, n - done);
-            for (int i = 0; i < len; i++) {
-                float u = (rnd.nextInt() >>> 8) * 0x1.0p-24f; // [0, 1)
-                chunk[i] = (2f * u - 1f) * bound;
+        this.table = be.newDenseTable(name, rows, dim);
+        try {
+            float bound = (float) Math.sqrt(1.0 / rows);
+            SplittableRandom rnd = new SplittableRandom(seed);
+            int chunkRows = Math.max(1, CHUNK_FLOATS / dim);
+            float[] chunk = new float[Math.min(rows, chunkRows) * dim];
+            for (int r = 0; r < rows; r += chunkRows) {
+                int n = Math.min(chunkRows, rows - r);
+                for (int i = 0; i < n * dim; i++) {
+                    float u = (rnd.nextInt() >>> 8) * 0x1.0p-24f; // [0, 1)
+                    chunk[i] = (2f * u - 1f) * bound;
+                }
+                table.writeRows(r, chunk, 0, n);
             }
-            table.write((int) done, chunk, 0, len);
-            done += len;
+            this.plan = table.newPlan();
+        } catch (RuntimeException | Error e) {
+            table.close();
+            throw e;
         }
-        this.indexBuf = be.allocInts(16);
-        this.offsetBuf = be.allocInts(17);
     }
 
     @Override
@@ -97,77 +90,39 @@ public final class DenseEmbeddingBag implements EmbeddingBagLayer {
         return pooling;
     }
 
-    /** @return the table buffer (N x D), e.g. for tests */
-    public FloatBuf table() {
+    /** @return the backend's table (N x D), e.g. for tests */
+    public DenseTable table() {
         return table;
     }
 
     /**
-     * @return the optimiser state, or null before the first backward with a stateful optimiser;
-     *         for {@link SparseOptimizer.Kind#ACCUMULATE} it is the dense N x D gradient
+     * @return a copy of the optimiser state, or null before the first backward with a stateful
+     *         optimiser; for {@link SparseOptimizer.Kind#ACCUMULATE} it is the dense N x D gradient
      */
-    public FloatBuf optimizerState() {
-        return state;
+    public float[] optimizerState() {
+        return table.readState();
     }
 
     @Override
     public void forward(int[] indices, int[] offsets, int bags, float[] perSampleWeights, FloatBuf out, int outOff,
                         int ldOut) {
-        if (offsets.length < bags + 1) {
-            throw new IllegalArgumentException(name + ": offsets needs " + (bags + 1) + " entries, has " + offsets.length);
-        }
-        int n = offsets[bags];
-        if (n > indices.length) {
-            throw new IllegalArgumentException(name + ": offsets[" + bags + "] = " + n + " is past the "
-                    + indices.length + " indices");
-        }
-        if (indexBuf.length() < n) {
-            indexBuf = be.allocInts(Math.max(n, indexBuf.length() * 2));
-        }
-        if (offsetBuf.length() < bags + 1) {
-            offsetBuf = be.allocInts(Math.max(bags + 1, offsetBuf.length() * 2));
-        }
-        indexBuf.write(0, indices, 0, n);
-        offsetBuf.write(0, offsets, 0, bags + 1);
-        weighted = perSampleWeights != null;
-        if (weighted) {
-            if (weightBuf == null || weightBuf.length() < n) {
-                weightBuf = be.allocFloats(Math.max(n, 16));
-            }
-            weightBuf.write(0, perSampleWeights, 0, n);
-        }
-        try {
-            be.embeddingBagForward(rows, dim, table, indexBuf, offsetBuf, bags, weighted ? weightBuf : null,
-                    pooling, false, out, outOff, ldOut);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
-        }
-        this.bags = bags;
+        haveBatch = false;
+        plan.set(indices, offsets, bags, perSampleWeights);
+        table.forward(plan, pooling, false, out, outOff, ldOut);
+        haveBatch = true;
     }
 
     @Override
     public void backward(FloatBuf gradOut, int gradOff, int ldGrad, SparseOptimizer opt) {
-        if (bags < 0) {
+        if (!haveBatch) {
             throw new IllegalStateException(name + ": backward without a forward pass");
         }
-        ensureState(opt.kind());
-        be.embeddingBagBackward(rows, dim, table, state, indexBuf, offsetBuf, bags, weighted ? weightBuf : null,
-                pooling, gradOut, gradOff, ldGrad, opt);
-    }
-
-    private void ensureState(SparseOptimizer.Kind kind) {
-        if (kind == SparseOptimizer.Kind.SGD) {
-            return;
+        SparseOptimizer.Kind held = table.stateKind();
+        if (held != null && held != SparseOptimizer.Kind.SGD && opt.kind() != SparseOptimizer.Kind.SGD
+                && held != opt.kind()) {
+            throw new IllegalStateException(name + ": optimiser changed from " + held + " to " + opt.kind());
         }
-        if (state != null && stateKind == kind) {
-            return;
-        }
-        if (state != null) {
-            throw new IllegalStateException(name + ": optimiser changed from " + stateKind + " to " + kind);
-        }
-        long n = kind == SparseOptimizer.Kind.ROWWISE_ADAGRAD ? rows : (long) rows * dim;
-        state = be.allocFloats((int) n);
-        stateKind = kind;
+        table.backward(plan, pooling, gradOut, gradOff, ldGrad, opt);
     }
 
     @Override
@@ -183,15 +138,7 @@ public final class DenseEmbeddingBag implements EmbeddingBagLayer {
 
     @Override
     public float[] materialize(int[] rowIds) {
-        float[] out = new float[rowIds.length * dim];
-        for (int i = 0; i < rowIds.length; i++) {
-            int r = rowIds[i];
-            if (r < 0 || r >= rows) {
-                throw new IllegalArgumentException(name + ": row " + r + " at position " + i + " is out of range [0, " + rows + ")");
-            }
-            table.read(r * dim, out, i * dim, dim);
-        }
-        return out;
+        return table.materialize(rowIds);
     }
 
     @Override
@@ -200,11 +147,18 @@ public final class DenseEmbeddingBag implements EmbeddingBagLayer {
         out.writeUTF(name);
         out.writeInt(rows);
         out.writeInt(dim);
-        FloatIO.write(out, table, 0, (long) rows * dim);
-        out.writeUTF(state == null ? "NONE" : stateKind.name());
+        int chunkRows = Math.max(1, CHUNK_FLOATS / dim);
+        float[] chunk = new float[Math.min(rows, chunkRows) * dim];
+        for (int r = 0; r < rows; r += chunkRows) {
+            int n = Math.min(chunkRows, rows - r);
+            table.readRows(r, chunk, 0, n);
+            FloatIO.write(out, chunk, n * dim);
+        }
+        float[] state = table.readState();
+        out.writeUTF(state == null ? "NONE" : table.stateKind().name());
         if (state != null) {
-            out.writeInt(state.length());
-            FloatIO.write(out, state, 0, state.length());
+            out.writeInt(state.length);
+            FloatIO.write(out, state, state.length);
         }
     }
 
@@ -220,11 +174,16 @@ public final class DenseEmbeddingBag implements EmbeddingBagLayer {
             throw new IOException(name + ": checkpoint holds " + n + " with " + r + " x " + d
                     + " but this table is " + rows + " x " + dim);
         }
-        FloatIO.read(in, table, 0, (long) rows * dim);
+        int chunkRows = Math.max(1, CHUNK_FLOATS / dim);
+        float[] chunk = new float[Math.min(rows, chunkRows) * dim];
+        for (int row = 0; row < rows; row += chunkRows) {
+            int m = Math.min(chunkRows, rows - row);
+            FloatIO.read(in, chunk, m * dim);
+            table.writeRows(row, chunk, 0, m);
+        }
         String k = in.readUTF();
         if (k.equals("NONE")) {
-            state = null;
-            stateKind = null;
+            table.writeState(null, null);
         } else {
             SparseOptimizer.Kind kind;
             try {
@@ -237,9 +196,19 @@ public final class DenseEmbeddingBag implements EmbeddingBagLayer {
             if (len != want) {
                 throw new IOException(name + ": optimiser state has " + len + " floats, expected " + want);
             }
-            state = null;
-            ensureState(kind);
-            FloatIO.read(in, state, 0, len);
+            float[] state = new float[len];
+            FloatIO.read(in, state, len);
+            table.writeState(kind, state);
+        }
+    }
+
+    /** Releases the table and the plan. */
+    @Override
+    public void close() {
+        try {
+            plan.close();
+        } finally {
+            table.close();
         }
     }
 }

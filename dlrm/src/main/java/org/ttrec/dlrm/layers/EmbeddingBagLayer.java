@@ -15,9 +15,10 @@ import java.io.IOException;
  * {@link org.ttrec.engine.ComputeBackend}.
  *
  * <p>Life cycle per step: {@link #forward} remembers the batch it was given, {@link #backward}
- * applies the gradient of that batch with the given optimiser.
+ * applies the gradient of that batch with the given optimiser. {@link #close()} releases what
+ * the layer holds on its backend.
  */
-public interface EmbeddingBagLayer {
+public interface EmbeddingBagLayer extends AutoCloseable {
 
     /** @return a short name used in messages and checkpoints, e.g. "table 3" */
     String name();
@@ -95,4 +96,8 @@ public interface EmbeddingBagLayer {
      * @throws IOException if the stream does not hold this layer's state (shape mismatch, truncation)
      */
     void load(DataInputStream in) throws IOException;
+
+    /** Releases the layer's tables and buffers on its backend; the layer must not be used afterwards. */
+    @Override
+    void close();
 }

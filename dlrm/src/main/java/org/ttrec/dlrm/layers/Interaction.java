@@ -2,23 +2,20 @@ package org.ttrec.dlrm.layers;
 
 import org.ttrec.engine.ComputeBackend;
 import org.ttrec.engine.FloatBuf;
-import org.ttrec.engine.IntBuf;
 
 /**
  * DLRM's feature interaction. The bottom MLP output and the F-1 pooled embeddings are stacked
  * as a B x F x D tensor T (the model writes them straight into {@link #stacked()}, so pooling
  * needs no extra copy).
  * <ul>
- *   <li>{@code DOT}: Z = T T^T per sample (one strided batched GEMM), the strict lower triangle
- *       of Z (plus the diagonal with self-interaction) is gathered after the bottom output:
- *       width D + F(F-1)/2, i.e. 16 + 351 = 367 for Criteo at D = 16.</li>
+ *   <li>{@code DOT}: the pairwise dot products of T's vectors (strict lower triangle, plus the
+ *       diagonal with self-interaction) after the bottom output, one backend call each way
+ *       ({@link ComputeBackend#dotInteractionForward}): width D + F(F-1)/2, i.e. 16 + 351 = 367
+ *       for Criteo at D = 16.</li>
  *   <li>{@code CAT}: the top MLP reads T itself, width F * D.</li>
  * </ul>
- * Backward of DOT: the gathered gradient G is scattered into a zeroed dZ at (i, j) and again at
- * (j, i), which gives G + G^T, so dT = (G + G^T) T is one batched GEMM (Z = T T^T is symmetric
- * in T; a diagonal entry receives 2 G_ii, the derivative of |T_i|^2).
  */
-public final class Interaction {
+public final class Interaction implements AutoCloseable {
     /** The interaction kinds. */
     public enum Kind {
         /** Pairwise dot products. */
@@ -30,55 +27,27 @@ public final class Interaction {
     private final Kind kind;
     private final int vectors;
     private final int dim;
-    private final int pairs;
+    private final boolean self;
     private final int outWidth;
-    private final IntBuf pairCols;
-    private final IntBuf mirroredCols;
-    private final IntBuf firstCols;
     private FloatBuf t;
     private FloatBuf dt;
-    private FloatBuf z;
-    private FloatBuf dz;
     private FloatBuf r;
     private FloatBuf dr;
     private int capacity;
 
     /**
-     * @param be              backend
      * @param kind            DOT or CAT
      * @param vectors         F = 1 + number of tables
      * @param dim             D
-     * @param selfInteraction DOT only: also take the diagonal of Z
+     * @param selfInteraction DOT only: also take the diagonal of T T^T
      */
-    public Interaction(ComputeBackend be, Kind kind, int vectors, int dim, boolean selfInteraction) {
+    public Interaction(Kind kind, int vectors, int dim, boolean selfInteraction) {
         this.kind = kind;
         this.vectors = vectors;
         this.dim = dim;
-        if (kind == Kind.DOT) {
-            pairs = selfInteraction ? vectors * (vectors + 1) / 2 : vectors * (vectors - 1) / 2;
-            int[] cols = new int[pairs];
-            int[] mirrored = new int[pairs];
-            int n = 0;
-            for (int i = 0; i < vectors; i++) {
-                for (int j = 0; j < (selfInteraction ? i + 1 : i); j++) {
-                    cols[n] = i * vectors + j;
-                    mirrored[n++] = j * vectors + i;
-                }
-            }
-            pairCols = be.wrap(cols);
-            mirroredCols = be.wrap(mirrored);
-            outWidth = dim + pairs;
-        } else {
-            pairs = 0;
-            pairCols = null;
-            mirroredCols = null;
-            outWidth = vectors * dim;
-        }
-        int[] first = new int[dim];
-        for (int c = 0; c < dim; c++) {
-            first[c] = c;
-        }
-        firstCols = be.wrap(first);
+        this.self = selfInteraction;
+        this.outWidth = kind == Kind.DOT ? ComputeBackend.dotInteractionWidth(vectors, dim, selfInteraction)
+                : vectors * dim;
     }
 
     /** @return the width of the top MLP's input */
@@ -101,13 +70,11 @@ public final class Interaction {
         if (batch <= capacity) {
             return;
         }
+        close();
         int fd = Math.multiplyExact(vectors, dim);
         t = be.allocFloats(Math.multiplyExact(batch, fd));
         dt = be.allocFloats(Math.multiplyExact(batch, fd));
         if (kind == Kind.DOT) {
-            int ff = vectors * vectors;
-            z = be.allocFloats(Math.multiplyExact(batch, ff));
-            dz = be.allocFloats(Math.multiplyExact(batch, ff));
             r = be.allocFloats(Math.multiplyExact(batch, outWidth));
             dr = be.allocFloats(Math.multiplyExact(batch, outWidth));
         } else {
@@ -141,16 +108,11 @@ public final class Interaction {
      * @return rows x outputWidth buffer (contiguous), owned by this object
      */
     public FloatBuf forward(ComputeBackend be, int rows, FloatBuf bottom) {
-        int fd = vectors * dim;
-        be.copy2d(rows, dim, bottom, 0, dim, t, 0, fd);
         if (kind == Kind.CAT) {
+            be.copy2d(rows, dim, bottom, 0, dim, t, 0, vectors * dim);
             return t;
         }
-        int ff = vectors * vectors;
-        be.gemmStridedBatched(false, true, vectors, vectors, dim, 1f, t, 0, dim, fd, t, 0, dim, fd,
-                0f, z, 0, vectors, ff, rows);
-        be.copy2d(rows, dim, bottom, 0, dim, r, 0, outWidth);
-        be.gatherColumns(rows, pairs, pairCols, z, 0, ff, r, dim, outWidth);
+        be.dotInteractionForward(rows, vectors, dim, self, bottom, 0, t, 0, r, 0);
         return r;
     }
 
@@ -163,19 +125,22 @@ public final class Interaction {
      * @param dBottom rows x D output: gradient of the bottom MLP output
      */
     public void backward(ComputeBackend be, int rows, FloatBuf dBottom) {
-        int fd = vectors * dim;
         if (kind == Kind.CAT) {
-            be.copy2d(rows, dim, dt, 0, fd, dBottom, 0, dim);
+            be.copy2d(rows, dim, dt, 0, vectors * dim, dBottom, 0, dim);
             return;
         }
-        int ff = vectors * vectors;
-        be.fill(rows * ff, 0f, dz, 0);
-        be.scatterAddColumns(rows, pairs, pairCols, dr, dim, outWidth, dz, 0, ff);
-        be.scatterAddColumns(rows, pairs, mirroredCols, dr, dim, outWidth, dz, 0, ff);
-        be.gemmStridedBatched(false, false, vectors, dim, vectors, 1f, dz, 0, vectors, ff, t, 0, dim, fd,
-                0f, dt, 0, dim, fd, rows);
-        // dBottom = dR[:, :D] (the pass-through) + dT[:, 0, :] (its share of the dot products)
-        be.copy2d(rows, dim, dr, 0, outWidth, dBottom, 0, dim);
-        be.scatterAddColumns(rows, dim, firstCols, dt, 0, fd, dBottom, 0, dim);
+        be.dotInteractionBackward(rows, vectors, dim, self, t, 0, dr, 0, dt, 0, dBottom, 0);
+    }
+
+    /** Releases the buffers (a later {@link #ensureCapacity} allocates new ones). */
+    @Override
+    public void close() {
+        for (FloatBuf b : new FloatBuf[] {t, dt, r == t ? null : r, dr == dt ? null : dr}) {
+            if (b != null) {
+                b.close();
+            }
+        }
+        t = dt = r = dr = null;
+        capacity = 0;
     }
 }

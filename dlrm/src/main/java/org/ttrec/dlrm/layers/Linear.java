@@ -75,22 +75,23 @@ public final class Linear {
     }
 
     /**
-     * y = x W^T + b for a batch.
+     * y = x W^T + b for a batch, then a ReLU when asked ({@link ComputeBackend#linearForward}).
      *
      * @param be     backend
      * @param rows   batch rows B
      * @param params parameter buffer
      * @param x      B x in input (leading dimension in)
      * @param xOff   offset of x
+     * @param relu   whether a ReLU follows
      * @param y      B x out output (leading dimension out)
      */
-    public void forward(ComputeBackend be, int rows, FloatBuf params, FloatBuf x, int xOff, FloatBuf y) {
-        be.gemm(false, true, rows, out, in, 1f, x, xOff, in, params, wOff, in, 0f, y, 0, out);
-        be.addBias(rows, out, params, bOff, y, 0, out);
+    public void forward(ComputeBackend be, int rows, FloatBuf params, FloatBuf x, int xOff, boolean relu, FloatBuf y) {
+        be.linearForward(rows, in, out, x, xOff, params, wOff, params, bOff, relu, y, 0);
     }
 
     /**
-     * Gradients of W and b (overwritten, not accumulated) and optionally of x.
+     * Gradients of W and b (overwritten, not accumulated) and optionally of x
+     * ({@link ComputeBackend#linearBackward}).
      *
      * @param be     backend
      * @param rows   batch rows B
@@ -98,15 +99,13 @@ public final class Linear {
      * @param grads  gradient buffer (same layout as params)
      * @param x      the forward input
      * @param xOff   its offset
-     * @param dy     B x out gradient of the output
+     * @param relu   whether the forward applied a ReLU
+     * @param y      the forward output (read when relu)
+     * @param dy     B x out gradient of the output; with relu it is masked in place
      * @param dx     B x in gradient of the input to write, or null to skip it
      */
     public void backward(ComputeBackend be, int rows, FloatBuf params, FloatBuf grads, FloatBuf x, int xOff,
-                         FloatBuf dy, FloatBuf dx) {
-        be.gemm(true, false, out, in, rows, 1f, dy, 0, out, x, xOff, in, 0f, grads, wOff, in);
-        be.sumRows(rows, out, dy, 0, out, 0f, grads, bOff);
-        if (dx != null) {
-            be.gemm(false, false, rows, in, out, 1f, dy, 0, out, params, wOff, in, 0f, dx, 0, in);
-        }
+                         boolean relu, FloatBuf y, FloatBuf dy, FloatBuf dx) {
+        be.linearBackward(rows, in, out, x, xOff, params, wOff, relu, y, 0, dy, 0, grads, wOff, grads, bOff, dx, 0);
     }
 }

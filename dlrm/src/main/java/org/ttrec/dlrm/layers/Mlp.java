@@ -12,7 +12,7 @@ import java.util.Random;
  * the model applies the sigmoid. Activation and gradient buffers are allocated for a batch
  * capacity and reused for every smaller batch, so a training step allocates nothing.
  */
-public final class Mlp {
+public final class Mlp implements AutoCloseable {
     private final int[] widths;
     private final Linear[] layers;
     private final boolean reluLast;
@@ -84,6 +84,7 @@ public final class Mlp {
         if (batch <= capacity) {
             return;
         }
+        close();
         acts = new FloatBuf[layers.length];
         grads = new FloatBuf[layers.length];
         for (int i = 0; i < layers.length; i++) {
@@ -113,10 +114,7 @@ public final class Mlp {
         FloatBuf cur = x;
         int curOff = xOff;
         for (int i = 0; i < layers.length; i++) {
-            layers[i].forward(be, rows, params, cur, curOff, acts[i]);
-            if (i < layers.length - 1 || reluLast) {
-                be.relu(rows * layers[i].out(), acts[i], 0, acts[i], 0);
-            }
+            layers[i].forward(be, rows, params, cur, curOff, hasRelu(i), acts[i]);
             cur = acts[i];
             curOff = 0;
         }
@@ -160,14 +158,28 @@ public final class Mlp {
      */
     public void backward(ComputeBackend be, FloatBuf params, FloatBuf pgrads, FloatBuf dx) {
         for (int i = layers.length - 1; i >= 0; i--) {
-            int n = rows * layers[i].out();
-            if (i < layers.length - 1 || reluLast) {
-                be.reluBackward(n, acts[i], 0, grads[i], 0, grads[i], 0);
-            }
             FloatBuf x = i == 0 ? input : acts[i - 1];
             int xOff = i == 0 ? inputOff : 0;
             FloatBuf d = i == 0 ? dx : grads[i - 1];
-            layers[i].backward(be, rows, params, pgrads, x, xOff, grads[i], d);
+            layers[i].backward(be, rows, params, pgrads, x, xOff, hasRelu(i), acts[i], grads[i], d);
         }
+    }
+
+    private boolean hasRelu(int layer) {
+        return layer < layers.length - 1 || reluLast;
+    }
+
+    /** Releases the activation and gradient buffers (a later {@link #ensureCapacity} allocates new ones). */
+    @Override
+    public void close() {
+        for (FloatBuf b : acts) {
+            b.close();
+        }
+        for (FloatBuf b : grads) {
+            b.close();
+        }
+        acts = new FloatBuf[0];
+        grads = new FloatBuf[0];
+        capacity = 0;
     }
 }

@@ -8,28 +8,33 @@ import org.ttrec.dlrm.layers.Mlp;
 import org.ttrec.dlrm.tt.TtEmbeddingBag;
 import org.ttrec.engine.ComputeBackend;
 import org.ttrec.engine.FloatBuf;
+import org.ttrec.engine.Pending;
 import org.ttrec.engine.SparseOptimizer;
+import org.ttrec.engine.scalar.ScalarBackend;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
- * DLRM (spec section 8): bottom MLP over the dense features, one EmbeddingBag per categorical
+ * DLRM (docs/dlrm.md): bottom MLP over the dense features, one EmbeddingBag per categorical
  * feature, the dot (or cat) interaction, top MLP, sigmoid, mean binary cross-entropy.
  *
- * <p>Every computation runs through the {@link ComputeBackend}. All MLP parameters share one
- * flat buffer (and their gradients another), so the dense optimiser step is one kernel call.
- * Activations are allocated for the largest batch seen and reused; a training step of a
- * batch no larger than that allocates nothing in the model.
+ * <p>Every computation runs through the {@link ComputeBackend}, and a training step reads
+ * nothing back: the loss stays in a backend buffer ({@link #lossBuffer()}) for the trainer to
+ * add up and check. All MLP parameters share one flat buffer (and their gradients another), so
+ * the dense optimiser step is one kernel call. Activations are allocated for the largest batch
+ * seen and reused; a training step of a batch no larger than that allocates no backend buffer.
  *
- * <p>Use: {@link #forward(Batch)} returns the loss, {@link #backward(SparseOptimizer)} writes
+ * <p>The embedding tables live on {@link ComputeBackend#tableBackend()} and their work of a step
+ * goes through {@link ComputeBackend#submitTables}: a backend may run them side by side, or
+ * beside the MLP, in which case the tables' update of one step overlaps the caller's optimiser
+ * step and the next bottom MLP forward.
+ *
+ * <p>Use: {@link #forward(Batch)} computes the loss, {@link #backward(SparseOptimizer)} writes
  * the dense gradients into {@link #gradients()} and updates the embedding tables with the
- * given sparse optimiser (fused); the caller then steps the dense parameters.
+ * given sparse optimiser (fused); the caller then steps the dense parameters. {@link #close()}
+ * releases every buffer and table the model holds.
  */
 public final class DlrmModel implements AutoCloseable {
     private final ComputeBackend be;
@@ -41,6 +46,7 @@ public final class DlrmModel implements AutoCloseable {
     private final int dim;
     private final FloatBuf params;
     private final FloatBuf grads;
+    private final FloatBuf loss;
     private final int denseParams;
     private FloatBuf denseIn;
     private FloatBuf labels;
@@ -48,20 +54,17 @@ public final class DlrmModel implements AutoCloseable {
     private float[] hostProbs = new float[0];
     private int capacity;
     private int rows = -1;
-    /** The thread that runs the tables beside the MLP, or null when they run inline. */
-    private ExecutorService stage;
-    /** The tables' backend ({@link #be} unless they run beside the MLP). */
-    private ComputeBackend tableBe;
     /**
-     * The tables' update of the last {@link #backward}, still running on {@link #stage} (null when
-     * done or inline). It overlaps the MLP's optimiser step and the next bottom MLP forward; the
-     * next lookups queue behind it on the same single thread, so every table sees the same
-     * operations in the same order as inline and the bits do not change.
+     * The tables' update of the last {@link #backward}, possibly still running (null when awaited).
+     * The next lookups are submitted behind it, so every table sees the same operations in the
+     * same order as when they run inline and the bits do not change.
      */
-    private Future<?> pendingUpdate;
+    private Pending pendingUpdate;
+    private boolean closed;
 
     /**
-     * Builds the model with tables created by {@link TableFactory}.
+     * Builds the model with tables created by {@link TableFactory} on the backend's
+     * {@link ComputeBackend#tableBackend()}.
      *
      * @return the model
      * @param be     backend
@@ -70,51 +73,23 @@ public final class DlrmModel implements AutoCloseable {
      * @param seed   initialisation seed
      */
     public static DlrmModel build(ComputeBackend be, ModelConfig config, List<EmbeddingTableSpec> specs, long seed) {
-        return new DlrmModel(be, config, createTables(be, specs, seed), seed);
-    }
-
-    /**
-     * Builds the model with its tables on a second backend, {@code tableBe}, whose calls run on a
-     * thread of their own beside the MLP's: the lookups of a batch run while the bottom MLP
-     * computes, and the tables' backward (with their optimiser) while the bottom MLP's backward,
-     * the caller's optimiser step and the next bottom MLP forward run (see {@link #backward}). The
-     * two halves share no buffers they write, and each backend is deterministic, so results do
-     * not depend on how the two threads interleave. With {@code tableBe == be} this is
-     * {@link #build(ComputeBackend, ModelConfig, List, long)}. Host backends only: the tables
-     * write into activation buffers that {@code be} allocated. The model takes {@code tableBe}
-     * over: {@link #close()} stops the thread and closes it.
-     *
-     * @param be      backend of the MLPs and the interaction
-     * @param tableBe backend of the embedding tables
-     * @param config  the architecture (validated here)
-     * @param specs   one spec per table, from {@link TableFactory#plan}
-     * @param seed    initialisation seed
-     * @return the model
-     */
-    public static DlrmModel build(ComputeBackend be, ComputeBackend tableBe, ModelConfig config,
-                                  List<EmbeddingTableSpec> specs, long seed) {
-        DlrmModel m = new DlrmModel(be, config, createTables(tableBe, specs, seed), seed);
-        m.tableBe = tableBe;
-        if (tableBe != be) {
-            m.stage = Executors.newSingleThreadExecutor(r -> {
-                Thread th = new Thread(r, "ttrec-embeddings");
-                th.setDaemon(true);
-                return th;
-            });
-        }
-        return m;
-    }
-
-    private static List<EmbeddingBagLayer> createTables(ComputeBackend be, List<EmbeddingTableSpec> specs, long seed) {
         List<EmbeddingBagLayer> t = new ArrayList<>();
-        for (EmbeddingTableSpec s : specs) {
-            t.add(TableFactory.create(be, s, seed * 1_000_003L + 7919L * (s.index() + 1)));
+        try {
+            for (EmbeddingTableSpec s : specs) {
+                t.add(TableFactory.create(be.tableBackend(), s, seed * 1_000_003L + 7919L * (s.index() + 1)));
+            }
+            return new DlrmModel(be, config, t, seed);
+        } catch (RuntimeException | Error e) {
+            for (EmbeddingBagLayer l : t) {
+                l.close();
+            }
+            throw e;
         }
-        return t;
     }
 
     /**
-     * Builds the model around tables made elsewhere (any {@link EmbeddingBagLayer}).
+     * Builds the model around tables made elsewhere (any {@link EmbeddingBagLayer}); the model
+     * takes them over and closes them with itself.
      *
      * @param be     backend
      * @param config the architecture
@@ -141,7 +116,7 @@ public final class DlrmModel implements AutoCloseable {
                 tt.setCoreLearningRateScale(config.tt.lrScale);
             }
         }
-        this.interaction = new Interaction(be, config.interaction.equals("cat") ? Interaction.Kind.CAT
+        this.interaction = new Interaction(config.interaction.equals("cat") ? Interaction.Kind.CAT
                 : Interaction.Kind.DOT, 1 + tables.size(), dim, config.selfInteraction);
         this.bottom = new Mlp(config.bottomWidths(), true, 0);
         int[] tw = config.topWidths();
@@ -154,9 +129,9 @@ public final class DlrmModel implements AutoCloseable {
         Random rnd = new Random(seed);
         bottom.init(host, rnd);
         top.init(host, rnd);
-        this.params = be.allocFloats(denseParams);
-        this.params.write(host);
+        this.params = be.upload(host);
         this.grads = be.allocFloats(denseParams);
+        this.loss = be.allocFloats(1);
     }
 
     /** @return the backend */
@@ -181,13 +156,15 @@ public final class DlrmModel implements AutoCloseable {
     }
 
     /**
-     * Waits until the tables' update of the last {@link #backward} is done, when they run beside
-     * the MLP; rethrows its failure here. Inline tables are always done.
+     * Waits until the tables' update of the last {@link #backward} is done; rethrows its failure
+     * here.
      */
     public void awaitTables() {
-        Future<?> p = pendingUpdate;
+        Pending p = pendingUpdate;
         pendingUpdate = null;
-        join(p);
+        if (p != null) {
+            p.await();
+        }
     }
 
     /** @return the flat MLP parameter buffer (bottom then top; per layer W then b) */
@@ -198,6 +175,11 @@ public final class DlrmModel implements AutoCloseable {
     /** @return the flat MLP gradient buffer, same layout as {@link #parameters()} */
     public FloatBuf gradients() {
         return grads;
+    }
+
+    /** @return a one-float backend buffer holding the mean loss of the last {@link #forward} */
+    public FloatBuf lossBuffer() {
+        return loss;
     }
 
     /** @return the number of MLP parameters */
@@ -245,6 +227,7 @@ public final class DlrmModel implements AutoCloseable {
         bottom.ensureCapacity(be, batch);
         top.ensureCapacity(be, batch);
         interaction.ensureCapacity(be, batch);
+        closeBatchBuffers();
         denseIn = be.allocFloats(Math.multiplyExact(batch, config.denseFeatures));
         labels = be.allocFloats(batch);
         probs = be.allocFloats(batch);
@@ -252,7 +235,18 @@ public final class DlrmModel implements AutoCloseable {
         capacity = batch;
     }
 
+    private void closeBatchBuffers() {
+        for (FloatBuf b : new FloatBuf[] {denseIn, labels, probs}) {
+            if (b != null) {
+                b.close();
+            }
+        }
+    }
+
     private void check(Batch b) {
+        if (closed) {
+            throw new IllegalStateException("model used after close()");
+        }
         if (b.tables() != tables.size()) {
             throw new IllegalArgumentException("batch has " + b.tables() + " sparse features, the model has "
                     + tables.size() + " tables");
@@ -274,16 +268,14 @@ public final class DlrmModel implements AutoCloseable {
         denseIn.write(0, b.dense(), 0, n * config.denseFeatures);
         FloatBuf t = interaction.stacked();
         int ld = (1 + tables.size()) * dim;
-        // tables side by side where the backend allows (each writes its own columns of t)
-        Runnable lookups = () -> tablesBackend().forEachTable(tables.size(),
+        // each table writes its own columns of T; submitted behind the last update
+        Pending lookups = be.submitTables(tables.size(),
                 i -> tables.get(i).forward(b.indices()[i], b.offsets()[i], n, null, t, (1 + i) * dim, ld));
-        // with the tables beside the MLP, these lookups queue behind the last update (one thread)
-        Future<?> side = beside(lookups);
         FloatBuf bot = bottom.forward(be, n, params, denseIn, 0);
         try {
             awaitTables(); // its failure first: the lookups then ran on a half-updated table
         } finally {
-            join(side);
+            lookups.await();
         }
         FloatBuf r = interaction.forward(be, n, bot);
         FloatBuf logits = top.forward(be, n, params, r, 0);
@@ -291,24 +283,45 @@ public final class DlrmModel implements AutoCloseable {
     }
 
     /**
-     * Training forward pass.
+     * Training forward pass: the batch's mean binary cross-entropy goes to {@link #lossBuffer()},
+     * on the backend; nothing is read back.
      *
      * @param b the batch (labels included)
-     * @return the mean binary cross-entropy of the batch
      */
-    public double forward(Batch b) {
+    public void forward(Batch b) {
         forwardToProbs(b);
         labels.write(0, b.labels(), 0, b.size());
-        return be.bceLoss(b.size(), probs, 0, labels, 0);
+        be.bceLoss(b.size(), probs, 0, labels, 0, loss, 0);
+    }
+
+    /**
+     * {@link #forward}, then reads the probabilities back and returns the batch's mean binary
+     * cross-entropy computed on the host in double (the clamp of {@link ComputeBackend#bceLoss}),
+     * not rounded to float: for gradient checks and tools, not for the training loop.
+     *
+     * @param b the batch (labels included)
+     * @return the mean loss
+     */
+    public double forwardReadLoss(Batch b) {
+        forward(b);
+        int n = b.size();
+        probs.read(0, hostProbs, 0, n);
+        float[] y = b.labels();
+        double s = 0;
+        for (int j = 0; j < n; j++) {
+            double pv = Math.min(Math.max(hostProbs[j], ScalarBackend.BCE_EPS), 1f - ScalarBackend.BCE_EPS);
+            s -= y[j] * Math.log(pv) + (1 - y[j]) * Math.log(1 - pv);
+        }
+        return s / n;
     }
 
     /**
      * Backward of the last {@link #forward}: MLP gradients into {@link #gradients()} (overwritten),
      * embedding tables updated by {@code embeddingOpt} (or their gradient accumulated, for
-     * {@link SparseOptimizer.Kind#ACCUMULATE}). When the tables run beside the MLP, this returns
-     * once the MLP's gradients are ready and the tables' update goes on meanwhile: the next
-     * {@link #forward}, {@link #predict}, {@link #tables()} and {@link #awaitTables()} wait for it
-     * (and rethrow its failure).
+     * {@link SparseOptimizer.Kind#ACCUMULATE}). When the backend runs the tables beside the MLP,
+     * this returns once the MLP's gradients are ready and the tables' update goes on meanwhile:
+     * the next {@link #forward}, {@link #predict}, {@link #tables()} and {@link #awaitTables()}
+     * wait for it (and rethrow its failure).
      *
      * @param embeddingOpt the sparse update of the tables
      */
@@ -323,75 +336,36 @@ public final class DlrmModel implements AutoCloseable {
         FloatBuf dt = interaction.stackedGradient();
         int ld = (1 + tables.size()) * dim;
         rows = -1;
-        // finishes beside the bottom MLP's backward, the caller's optimiser step and the next
+        // may finish beside the bottom MLP's backward, the caller's optimiser step and the next
         // bottom MLP forward
-        pendingUpdate = beside(() -> tablesBackend().forEachTable(tables.size(),
-                i -> tables.get(i).backward(dt, (1 + i) * dim, ld, embeddingOpt)));
+        pendingUpdate = be.submitTables(tables.size(),
+                i -> tables.get(i).backward(dt, (1 + i) * dim, ld, embeddingOpt));
         bottom.backward(be, params, grads, null);
     }
 
-    /** The backend the tables run on. */
-    private ComputeBackend tablesBackend() {
-        return tableBe != null ? tableBe : be;
-    }
-
-    /** Runs the table work on the table thread (returns its future), or inline (returns null). */
-    private Future<?> beside(Runnable work) {
-        if (stage == null) {
-            work.run();
-            return null;
-        }
-        return stage.submit(work);
-    }
-
-    /** Waits for the table work; its failure is rethrown here, on the caller's thread. */
-    private static void join(Future<?> side) {
-        if (side == null) {
-            return;
-        }
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    side.get();
-                    return;
-                } catch (InterruptedException e) {
-                    interrupted = true; // the tables are mid-update: finish them before giving up
-                }
-            }
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof RuntimeException re) {
-                throw re;
-            }
-            if (c instanceof Error err) {
-                throw err;
-            }
-            throw new IllegalStateException("embedding tables failed", c);
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
     /**
-     * Waits for the tables' last update, then stops the thread that runs them beside the MLP and
-     * closes their backend, if the model has them
-     * ({@link #build(ComputeBackend, ComputeBackend, ModelConfig, List, long)}); the model must not
-     * be used afterwards. The MLP's backend belongs to the caller.
+     * Waits for the tables' last update, then releases every table and buffer of the model; the
+     * model must not be used afterwards. The backend belongs to the caller.
      */
     @Override
     public void close() {
-        ExecutorService s = stage;
-        if (s != null) {
-            try {
-                awaitTables();
-            } finally {
-                stage = null;
-                s.shutdown();
-                tableBe.close();
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            awaitTables();
+        } finally {
+            for (EmbeddingBagLayer t : tables) {
+                t.close();
             }
+            bottom.close();
+            top.close();
+            interaction.close();
+            closeBatchBuffers();
+            params.close();
+            grads.close();
+            loss.close();
         }
     }
 

@@ -71,7 +71,8 @@ public record MemoryPlan(long[] tableBytes, long denseBytes, long activationByte
      * Throws unless the run fits.
      *
      * @param specs     the table plan
-     * @param available bytes available (e.g. the free heap)
+     * @param available bytes available ({@link org.ttrec.engine.ComputeBackend#memoryAvailable()} of
+     *                  the backend that will hold the model)
      * @throws IllegalArgumentException naming the largest table and the byte counts
      */
     public void check(List<EmbeddingTableSpec> specs, long available) {
@@ -92,16 +93,10 @@ public record MemoryPlan(long[] tableBytes, long denseBytes, long activationByte
             }
         }
         EmbeddingTableSpec s = specs.get(big);
-        throw new IllegalArgumentException(String.format("the model needs about %s but only %s of heap is available; "
+        throw new IllegalArgumentException(String.format("the model needs about %s but only %s is available on the backend; "
                         + "largest: %s (%s %,d x %d) needs %s. Compress more tables (--tt-threshold, --tt-rank, "
                         + "--memory-budget), cap rows (--max-ind-range) or raise the heap (TTREC_HEAP=-Xmx...)",
                 FloatIO.bytes(total()), FloatIO.bytes(available), s.name(), s.kind() == EmbeddingTableSpec.Kind.TT
                         ? "TT" : "uncompressed", s.rows(), s.dim(), FloatIO.bytes(tableBytes[big])));
-    }
-
-    /** @return bytes the JVM can still allocate on its heap (90% of max minus what is used) */
-    public static long availableHeap() {
-        Runtime r = Runtime.getRuntime();
-        return (long) (r.maxMemory() * 0.9) - (r.totalMemory() - r.freeMemory());
     }
 }

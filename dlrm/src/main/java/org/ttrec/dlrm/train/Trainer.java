@@ -11,6 +11,8 @@ import org.ttrec.dlrm.data.Split;
 import org.ttrec.dlrm.metrics.BinaryMetrics;
 import org.ttrec.dlrm.model.DlrmModel;
 import org.ttrec.dlrm.model.EmbeddingTableSpec;
+import org.ttrec.engine.ComputeBackend;
+import org.ttrec.engine.FloatBuf;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -21,13 +23,25 @@ import java.util.List;
  * checkpoints and a final test evaluation. Deterministic: the data order of epoch e depends
  * only on (seed, e), so a run resumed from a checkpoint (weights, optimiser states, step and
  * stream position) continues exactly as the uninterrupted run would have.
+ *
+ * <p>A step reads nothing back from the backend: the losses are added up in a backend buffer
+ * and read when they are logged, and each step's loss is checked by the backend's non-finite
+ * flag ({@link org.ttrec.engine.ComputeBackend#checkFinite}), which the loop reads at every log
+ * point, before every evaluation and checkpoint, and at the end of every epoch. A NaN or
+ * infinite loss therefore stops training at the first of those after it, and no checkpoint of
+ * the spoiled model is written.
  */
 public final class Trainer {
 
     /** Receives progress; every method has an empty default. */
     public interface Listener {
-        /** After every step. @param s state after the step @param loss its loss @param lr its learning rate */
-        default void onStep(TrainState s, double loss, double lr) {}
+        /**
+         * After every step (its loss stays on the backend: see {@link #onLog}).
+         *
+         * @param s  state after the step
+         * @param lr its learning rate
+         */
+        default void onStep(TrainState s, double lr) {}
 
         /**
          * Every {@code logEvery} steps.
@@ -156,13 +170,22 @@ public final class Trainer {
      *
      * @return the summary
      * @throws IOException               if data or checkpoints cannot be read or written
-     * @throws TrainingDivergedException if the loss becomes NaN or infinite
+     * @throws TrainingDivergedException if a step's loss was NaN or infinite (found at the next log
+     *                                   point, evaluation, checkpoint or epoch end)
      */
     public Summary run() throws IOException {
+        ComputeBackend be = model.backend();
+        be.clearNonFinite();
+        try (FloatBuf lossSum = be.allocFloats(1)) {
+            return run(be, lossSum);
+        }
+    }
+
+    private Summary run(ComputeBackend be, FloatBuf lossSum) throws IOException {
         long nanos = 0;
         long samplesThisRun = 0;
-        double lossSum = 0;
         long lossCount = 0;
+        float[] host = new float[1];
         BinaryMetrics.Result val = null;
         boolean early = false;
         boolean evaluatedAtLastStep = false;
@@ -184,31 +207,27 @@ public final class Trainer {
                     long t0 = System.nanoTime();
                     long k = state.step() + 1;
                     float lr = (float) schedule.lr(k);
-                    double loss = model.forward(b);
-                    if (!Double.isFinite(loss)) {
-                        throw new TrainingDivergedException(k, "training loss became " + loss + " at step " + k
-                                + " (learning rate " + lr + "); training stopped before applying that step. "
-                                + (lastCheckpointed != null && checkpoint != null
-                                ? "Last good checkpoint: " + checkpoint + " (step " + lastCheckpointed.step() + ")."
-                                : "No checkpoint was written yet.")
-                                + " Try a lower --lr or a warm-up (--lr-num-warmup-steps).");
-                    }
+                    model.forward(b);
+                    be.checkFinite(1, model.lossBuffer(), 0, k);
+                    be.axpy(1, 1f, model.lossBuffer(), 0, lossSum, 0);
                     model.backward(opt.sparse(lr));
                     opt.step(lr, model.parameters(), model.gradients());
                     nanos += System.nanoTime() - t0;
                     inEpoch++;
                     samplesThisRun += b.size();
                     state = new TrainState(k, epoch, inEpoch, state.samples() + b.size());
-                    lossSum += loss;
                     lossCount++;
-                    listener.onStep(state, loss, lr);
+                    listener.onStep(state, lr);
                     if (k % tc.logEvery == 0) {
-                        listener.onLog(state, lossSum / lossCount, lr, samplesThisRun / (nanos * 1e-9));
-                        lossSum = 0;
+                        stopIfDiverged(be);
+                        lossSum.read(0, host, 0, 1);
+                        listener.onLog(state, host[0] / lossCount, lr, samplesThisRun / (nanos * 1e-9));
+                        be.fill(1, 0f, lossSum, 0);
                         lossCount = 0;
                     }
                     evaluatedAtLastStep = false;
                     if (tc.evalEvery > 0 && k % tc.evalEvery == 0) {
+                        stopIfDiverged(be);
                         val = Evaluator.evaluate(model, data, Split.VALIDATION, tc.testBatchSize);
                         listener.onEval(state, Split.VALIDATION, val);
                         evaluatedAtLastStep = true;
@@ -218,17 +237,21 @@ public final class Trainer {
                             break outer;
                         }
                     } else if (tc.checkpointEvery > 0 && k % tc.checkpointEvery == 0) {
+                        stopIfDiverged(be);
                         saveCheckpoint();
                     }
                 }
             }
+            stopIfDiverged(be);
             if (tc.maxSteps >= 0 && state.step() >= tc.maxSteps) {
                 break;
             }
             state = new TrainState(state.step(), epoch + 1, 0, state.samples());
         }
+        stopIfDiverged(be);
         if (lossCount > 0) {
-            listener.onLog(state, lossSum / lossCount, schedule.lr(Math.max(1, state.step())),
+            lossSum.read(0, host, 0, 1);
+            listener.onLog(state, host[0] / lossCount, schedule.lr(Math.max(1, state.step())),
                     nanos > 0 ? samplesThisRun / (nanos * 1e-9) : 0);
         }
         if (!evaluatedAtLastStep) {
@@ -244,6 +267,24 @@ public final class Trainer {
             listener.onEval(state, Split.TEST, test);
         }
         return new Summary(state, val, test, nanos > 0 ? samplesThisRun / (nanos * 1e-9) : 0, early);
+    }
+
+    /**
+     * Reads the backend's non-finite flag; if a step's loss was NaN or infinite, stops training
+     * before anything else (an evaluation, a checkpoint) sees the spoiled model.
+     */
+    private void stopIfDiverged(ComputeBackend be) {
+        long bad = be.firstNonFinite();
+        if (bad < 0) {
+            return;
+        }
+        throw new TrainingDivergedException(bad, "training loss became NaN or infinite at step " + bad
+                + " (learning rate " + (float) schedule.lr(bad) + "); training stopped at step " + state.step()
+                + ", the first check after it, without evaluating or saving that model. "
+                + (lastCheckpointed != null && checkpoint != null
+                ? "Last good checkpoint: " + checkpoint + " (step " + lastCheckpointed.step() + ")."
+                : "No checkpoint was written yet.")
+                + " Try a lower --lr or a warm-up (--lr-num-warmup-steps).");
     }
 
     private long epochSeed(int epoch) {

@@ -1,6 +1,10 @@
 package org.ttrec.dlrm.train;
 
-/** Thrown when the training loss becomes NaN or infinite; the model is left as it was before that step. */
+/**
+ * Thrown when a training step's loss was NaN or infinite. Training stops at the next check after
+ * that step; no evaluation or checkpoint of the spoiled model is made, so the last checkpoint
+ * written is the last good one.
+ */
 public final class TrainingDivergedException extends IllegalStateException {
     private static final long serialVersionUID = 1L;
     private final long step;

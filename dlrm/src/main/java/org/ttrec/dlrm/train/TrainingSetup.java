@@ -11,6 +11,7 @@ import org.ttrec.dlrm.model.MemoryPlan;
 import org.ttrec.dlrm.model.TableFactory;
 import org.ttrec.engine.Backends;
 import org.ttrec.engine.ComputeBackend;
+import org.ttrec.engine.TablesBesideBackend;
 
 import java.io.IOException;
 import java.util.Arrays;
@@ -88,20 +89,29 @@ public final class TrainingSetup {
      * @return the model, initialised from {@code c.train.seed}
      */
     public static DlrmModel build(ComputeBackend be, RunConfig c, List<EmbeddingTableSpec> specs) {
-        // train.tableThreads > 0: the tables get a backend of their own, run beside the MLP and
-        // closed with the model
-        ComputeBackend tableBe = c.train.tableThreads > 0
-                ? Backends.create(c.train.backend, c.train.tableThreads) : be;
-        DlrmModel m;
-        try {
-            m = DlrmModel.build(be, tableBe, c.model, specs, c.train.seed);
-        } catch (RuntimeException | Error e) {
-            if (tableBe != be) {
-                tableBe.close();
-            }
-            throw e;
-        }
+        DlrmModel m = DlrmModel.build(be, c.model, specs, c.train.seed);
         m.ensureCapacity(c.train.batchSize);
         return m;
+    }
+
+    /**
+     * The backend a run asks for: {@code train.backend} on {@code train.threads}, with the
+     * embedding tables on {@code train.tableThreads} threads of their own beside the MLP when
+     * that is above 0 ({@link TablesBesideBackend}).
+     *
+     * @param c the run configuration
+     * @return the backend (the caller closes it)
+     */
+    public static ComputeBackend backend(RunConfig c) {
+        ComputeBackend be = Backends.create(c.train.backend, c.train.threads);
+        if (c.train.tableThreads <= 0) {
+            return be;
+        }
+        try {
+            return new TablesBesideBackend(be, Backends.create(c.train.backend, c.train.tableThreads));
+        } catch (RuntimeException | Error e) {
+            be.close();
+            throw e;
+        }
     }
 }

@@ -3,10 +3,13 @@ package org.ttrec.dlrm.tt;
 import org.ttrec.dlrm.layers.EmbeddingBagLayer;
 import org.ttrec.engine.Checks;
 import org.ttrec.engine.ComputeBackend;
+import org.ttrec.engine.DenseTable;
 import org.ttrec.engine.FloatBuf;
+import org.ttrec.engine.LookupPlan;
 import org.ttrec.engine.Pooling;
 import org.ttrec.engine.SparseOptimizer;
 import org.ttrec.engine.TtShape;
+import org.ttrec.engine.TtTable;
 import org.ttrec.engine.tt.TtInit;
 import org.ttrec.engine.tt.TtShapes;
 
@@ -16,15 +19,17 @@ import java.io.IOException;
 import java.util.Arrays;
 
 /**
- * A Tensor-Train compressed EmbeddingBag (spec sections 1-7): the table is held as d cores in
- * buffers of a {@link ComputeBackend}, lookups and updates go through the backend's
- * {@code ttEmbeddingBag*} kernels, so the table is never materialised during training.
+ * A Tensor-Train compressed EmbeddingBag (docs/tt-layout.md): the table is a {@link TtTable} of
+ * the backend, which holds the d cores and their optimiser state and runs the lookups and the
+ * fused updates, so the table is never materialised during training. Each batch is copied to
+ * the backend once, into a {@link LookupPlan} that the forward and the backward share (the cpu
+ * backend sorts the lookups there once for both).
  *
- * <p>Optionally a hot-row cache ({@link TtCacheConfig}) keeps the most frequent rows
- * uncompressed; cached lookups are served by the backend's plain EmbeddingBag kernels on a cache
- * table and train only their cache row. Pooling over a bag split between cache and cores is
- * exact: both parts run with sum pooling and per-sample weights that already carry the mean's
- * 1/(full bag length).
+ * <p>Optionally a hot-row cache ({@link TtCacheConfig}, docs/tt-cache.md) keeps the most
+ * frequent rows uncompressed in a {@link DenseTable}; cached lookups are served and trained
+ * there, and the cores get no gradient from them. Pooling over a bag split between cache and
+ * cores is exact: both parts run with sum pooling and per-sample weights that already carry the
+ * mean's 1/(full bag length).
  *
  * <p>Optimiser state is allocated on the first {@link #backward} and kept while the optimiser
  * kind stays the same (a different kind starts from a zero state).
@@ -37,33 +42,33 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
     private final ComputeBackend backend;
     private final TtShape shape;
     private final Pooling pooling;
-    private final FloatBuf[] cores;
-    private FloatBuf[] states;
-    private SparseOptimizer.Kind stateKind;
+    private final TtTable table;
+    /** The cores' share of each batch (all of it while no row is cached). */
+    private final LookupPlan plan;
+    /** The pooling the last forward ran the cores with (the cache split pools by explicit weights). */
+    private Pooling planPooling;
+    private boolean haveBatch;
+    /** Whether the last forward split its batch between cores and cache. */
+    private boolean lastSplit;
+    /** Multiplier on the optimiser's learning rate for the cores (not for cached rows). */
+    private float coreLrScale = 1f;
 
-    // the last forward batch (copied: callers may reuse their arrays)
-    private int[] lastIdx = new int[0];
-    private int[] lastOff = new int[1];
-    private float[] lastW;
-    private int lastBags = -1; // -1: no forward yet
-    private boolean lastWeighted;
-
-    // split of the last batch between cores (tt*) and cache (c*), valid when the cache is populated
-    private int[] ttIdx = new int[0], ttOff = new int[1], cIdx = new int[0], cOff = new int[1];
-    private float[] ttW = new float[0], cW = new float[0];
-
-    // hot-row cache
+    // hot-row cache: the last batch on the host (counted, then split between cores and cache)
     private final TtCacheConfig cacheConfig;
     private final int[] counts;
     private int batchesSeen;
     private int batchesSinceRefresh;
     private int[] cacheRows; // sorted; null until populated
     private RowSlots cacheSlots; // cacheRows' index
-    private FloatBuf cacheTable;
-    /** Multiplier on the optimiser's learning rate for the cores (not for cached rows). */
-    private float coreLrScale = 1f;
-    private FloatBuf cacheState;
-    private SparseOptimizer.Kind cacheStateKind;
+    private DenseTable cacheTable;
+    private LookupPlan cachePlan;
+    private int[] lastIdx = new int[0];
+    private int[] lastOff = new int[1];
+    private float[] lastW;
+    private int lastBags;
+    private boolean lastWeighted;
+    private int[] ttIdx = new int[0], ttOff = new int[1], cIdx = new int[0], cOff = new int[1];
+    private float[] ttW = new float[0], cW = new float[0];
 
     /**
      * @param name        table name used in messages, e.g. "table 2"
@@ -88,19 +93,21 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
         this.pooling = pooling;
         this.cacheConfig = cacheConfig;
         float[][] host = init.create(shape, seed);
-        cores = new FloatBuf[shape.cores()];
-        for (int k = 0; k < cores.length; k++) {
-            cores[k] = backend.allocFloats(shape.coreSize(k));
-            cores[k].write(host[k]);
+        this.table = backend.newTtTable(name, shape);
+        try {
+            for (int k = 0; k < host.length; k++) {
+                table.writeCore(k, host[k]);
+            }
+            this.plan = table.newPlan();
+        } catch (RuntimeException | Error e) {
+            table.close();
+            throw e;
         }
-        // this layer is the cores' only writer (besides the backward): the backend may keep a
-        // forward's products for the backward unchecked
-        backend.ttOwnCores(cores);
         counts = cacheConfig.enabled() && cacheConfig.capacity(shape.rows()) > 0 ? new int[shape.rows()] : null;
     }
 
     /**
-     * A table with suggested factors (spec section 7), one rank between all cores, the default
+     * A table with suggested factors (docs/tt-layout.md), one rank between all cores, the default
      * variance-matched initialisation and no cache.
      *
      * @param d    number of cores (>= 2)
@@ -142,25 +149,14 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
     }
 
     /**
-     * The live core buffers. This layer registers them with its backend as written only by the TT
-     * backward ({@link org.ttrec.engine.ComputeBackend#ttOwnCores}), so a forward's products may be
-     * reused by the backward unchecked: code that writes them must call {@link #coresChanged()}
-     * before the next forward or backward.
+     * The backend's table that holds the cores and their optimiser state: read them with
+     * {@link TtTable#readCore}/{@link TtTable#readState}, change them with {@link TtTable#writeCore}
+     * (the table then drops what it kept from the last forward). Cached rows are not in it.
      *
-     * @return the core buffers (live, not copies)
+     * @return the TT table
      */
-    public FloatBuf[] cores() {
-        return cores.clone();
-    }
-
-    /** Tells the backend that the cores were written through {@link #cores()}. */
-    public void coresChanged() {
-        backend.ttCoresChanged(cores);
-    }
-
-    /** @return the optimiser state buffers of the cores (the dense gradient for ACCUMULATE), or null */
-    public FloatBuf[] optimizerState() {
-        return states == null ? null : states.clone();
+    public TtTable table() {
+        return table;
     }
 
     /** @return the cached rows, sorted, or an empty array before the cache is populated */
@@ -201,56 +197,57 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
     @Override
     public void forward(int[] indices, int[] offsets, int bags, float[] perSampleWeights, FloatBuf out, int outOff,
                         int ldOut) {
-        validate(indices, offsets, bags, perSampleWeights);
-        int n = offsets[bags] - offsets[0];
-        lastIdx = grow(lastIdx, n);
-        System.arraycopy(indices, offsets[0], lastIdx, 0, n);
-        lastOff = grow(lastOff, bags + 1);
-        for (int b = 0; b <= bags; b++) {
-            lastOff[b] = offsets[b] - offsets[0];
-        }
-        if (perSampleWeights != null) {
-            lastW = growF(lastW, n);
-            System.arraycopy(perSampleWeights, offsets[0], lastW, 0, n);
-        }
-        boolean weighted = perSampleWeights != null;
-        lastBags = bags;
-        lastWeighted = weighted;
-        if (cacheRows == null) {
-            backend.ttEmbeddingBagForward(shape, cores, backend.wrap(lastIdx), backend.wrap(lastOff), bags,
-                    weighted ? backend.wrap(lastW) : null, pooling, false, out, outOff, ldOut);
+        haveBatch = false;
+        lastSplit = false;
+        if (counts == null) {
+            // no cache: the batch goes to the backend as it is (the plan checks it)
+            plan.set(indices, offsets, bags, perSampleWeights);
+            planPooling = pooling;
+            table.forward(plan, pooling, false, out, outOff, ldOut);
+            haveBatch = true;
             return;
         }
-        split(bags, weighted);
-        backend.ttEmbeddingBagForward(shape, cores, backend.wrap(ttIdx), backend.wrap(ttOff), bags,
-                backend.wrap(ttW), Pooling.SUM, false, out, outOff, ldOut);
-        backend.embeddingBagForward(cacheRows.length, dim(), cacheTable, backend.wrap(cIdx), backend.wrap(cOff), bags,
-                backend.wrap(cW), Pooling.SUM, true, out, outOff, ldOut);
+        validate(indices, offsets, bags, perSampleWeights);
+        keepBatch(indices, offsets, bags, perSampleWeights);
+        if (cacheRows == null) {
+            plan.set(lastIdx, lastOff, bags, lastWeighted ? lastW : null);
+            planPooling = pooling;
+            table.forward(plan, pooling, false, out, outOff, ldOut);
+        } else {
+            split(bags, lastWeighted);
+            // either part may get the whole batch next time: room for it in both, so the split
+            // moving from batch to batch allocates nothing
+            int n = lastOff[bags];
+            plan.reserve(n, bags);
+            cachePlan.reserve(n, bags);
+            plan.set(ttIdx, ttOff, bags, ttW);
+            planPooling = Pooling.SUM;
+            table.forward(plan, Pooling.SUM, false, out, outOff, ldOut);
+            cachePlan.set(cIdx, cOff, bags, cW);
+            cacheTable.forward(cachePlan, Pooling.SUM, true, out, outOff, ldOut);
+            lastSplit = true;
+        }
+        haveBatch = true;
     }
 
     @Override
     public void backward(FloatBuf gradOut, int gradOff, int ldGrad, SparseOptimizer opt) {
-        if (lastBags < 0) {
+        if (!haveBatch) {
             throw new IllegalStateException(name + ": backward without a forward");
         }
         Checks.notNull(name + ": optimizer", opt);
-        boolean weighted = lastWeighted;
-        int bags = lastBags;
-        ensureStates(opt.kind());
         SparseOptimizer coreOpt = coreLrScale == 1f ? opt
                 : new SparseOptimizer(opt.kind(), opt.lr() * coreLrScale, opt.eps());
-        if (cacheRows == null) {
-            backend.ttEmbeddingBagBackward(shape, cores, states, backend.wrap(lastIdx), backend.wrap(lastOff), bags,
-                    weighted ? backend.wrap(lastW) : null, pooling, gradOut, gradOff, ldGrad, coreOpt);
-        } else {
-            // split() of the forward pass is still valid: the cached row set changes only below
-            ensureCacheState(opt.kind());
-            backend.ttEmbeddingBagBackward(shape, cores, states, backend.wrap(ttIdx), backend.wrap(ttOff), bags,
-                    backend.wrap(ttW), Pooling.SUM, gradOut, gradOff, ldGrad, coreOpt);
-            backend.embeddingBagBackward(cacheRows.length, dim(), cacheTable, cacheState, backend.wrap(cIdx),
-                    backend.wrap(cOff), bags, backend.wrap(cW), Pooling.SUM, gradOut, gradOff, ldGrad, opt);
+        table.backward(plan, planPooling, gradOut, gradOff, ldGrad, coreOpt);
+        if (counts == null) {
+            return;
         }
-        countAndMaybePopulate(lastOff[bags]);
+        if (lastSplit) {
+            // the forward's split is still valid: the cached row set changes only below (or on load,
+            // which drops the batch)
+            cacheTable.backward(cachePlan, Pooling.SUM, gradOut, gradOff, ldGrad, opt);
+        }
+        countAndMaybePopulate(lastOff[lastBags]);
     }
 
     private void validate(int[] indices, int[] offsets, int bags, float[] w) {
@@ -262,6 +259,23 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
             throw new IllegalArgumentException(name + ": " + w.length + " per-sample weights for "
                     + offsets[bags] + " lookups");
         }
+    }
+
+    /** Copies the batch to the host arrays the cache counts and splits (offsets rebased to 0). */
+    private void keepBatch(int[] indices, int[] offsets, int bags, float[] w) {
+        int n = offsets[bags] - offsets[0];
+        lastIdx = grow(lastIdx, n);
+        System.arraycopy(indices, offsets[0], lastIdx, 0, n);
+        lastOff = grow(lastOff, bags + 1);
+        for (int b = 0; b <= bags; b++) {
+            lastOff[b] = offsets[b] - offsets[0];
+        }
+        lastWeighted = w != null;
+        if (lastWeighted) {
+            lastW = growF(lastW, n);
+            System.arraycopy(w, offsets[0], lastW, 0, n);
+        }
+        lastBags = bags;
     }
 
     /** Splits the last batch into the core part and the cache part, with explicit pooling weights. */
@@ -297,44 +311,9 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
         cOff[bags] = nc;
     }
 
-    private void ensureStates(SparseOptimizer.Kind kind) {
-        if (kind == stateKind) {
-            return;
-        }
-        stateKind = kind;
-        if (kind == SparseOptimizer.Kind.SGD) {
-            states = null;
-            return;
-        }
-        states = new FloatBuf[shape.cores()];
-        for (int k = 0; k < states.length; k++) {
-            states[k] = backend.allocFloats(kind == SparseOptimizer.Kind.ROWWISE_ADAGRAD
-                    ? shape.p(k) * shape.rank(k) : shape.coreSize(k));
-        }
-    }
-
-    private void ensureCacheState(SparseOptimizer.Kind kind) {
-        if (kind == cacheStateKind) {
-            return;
-        }
-        cacheStateKind = kind;
-        cacheState = allocCacheState(kind, cacheRows.length);
-    }
-
-    private FloatBuf allocCacheState(SparseOptimizer.Kind kind, int k) {
-        return switch (kind) {
-            case SGD -> null;
-            case ROWWISE_ADAGRAD -> backend.allocFloats(Math.max(k, 1));
-            case ADAGRAD, ACCUMULATE -> backend.allocFloats(Math.max(k, 1) * dim());
-        };
-    }
-
     // ------------------------------------------------------------------ the hot-row cache
 
     private void countAndMaybePopulate(int n) {
-        if (counts == null) {
-            return;
-        }
         // counts serve the next populate only: with refresh off, none comes after the first (and
         // a count is a random access into an N-int array, a cache miss per lookup)
         boolean counting = cacheRows == null || cacheConfig.refreshEvery() > 0;
@@ -394,33 +373,51 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
         int dim = dim();
         // rows still cached read their learned cache values here, new rows their TT values
         float[] values = materialize(rowsNew);
-        FloatBuf newState = cacheStateKind == null ? null : allocCacheState(cacheStateKind, k);
-        if (cacheRows != null) {
-            float[] oldState = cacheState == null ? null : cacheState.toArray();
-            float[] st = newState == null ? null : new float[newState.length()];
+        SparseOptimizer.Kind kind = cacheTable == null ? null : cacheTable.stateKind();
+        float[] state = null;
+        if (kind != null && kind != SparseOptimizer.Kind.SGD) {
+            boolean rowwise = kind == SparseOptimizer.Kind.ROWWISE_ADAGRAD;
+            state = new float[Math.max(k, 1) * (rowwise ? 1 : dim)];
+            float[] old = cacheTable.readState();
             for (int i = 0; i < k; i++) {
                 int slot = Arrays.binarySearch(cacheRows, rowsNew[i]);
                 if (slot >= 0) {
-                    if (st != null && oldState != null) {
-                        if (cacheStateKind == SparseOptimizer.Kind.ROWWISE_ADAGRAD) {
-                            st[i] = oldState[slot];
-                        } else {
-                            System.arraycopy(oldState, slot * dim, st, i * dim, dim);
-                        }
+                    if (rowwise) {
+                        state[i] = old[slot];
+                    } else {
+                        System.arraycopy(old, slot * dim, state, i * dim, dim);
                     }
                 }
             }
-            if (st != null) {
-                newState.write(st);
-            }
         }
+        DenseTable next = backend.newDenseTable(name + " cache", Math.max(k, 1), dim);
+        LookupPlan nextPlan;
+        try {
+            next.writeRows(0, values, 0, k);
+            next.writeState(kind, state);
+            nextPlan = next.newPlan();
+        } catch (RuntimeException | Error e) {
+            next.close();
+            throw e;
+        }
+        closeCache();
         cacheRows = rowsNew;
         cacheSlots = new RowSlots(rowsNew);
-        cacheTable = backend.allocFloats(Math.max(k, 1) * dim);
-        cacheTable.write(0, values, 0, k * dim);
-        cacheState = newState;
+        cacheTable = next;
+        cachePlan = nextPlan;
         Arrays.fill(counts, 0);
         batchesSinceRefresh = 0;
+    }
+
+    private void closeCache() {
+        if (cachePlan != null) {
+            cachePlan.close();
+            cachePlan = null;
+        }
+        if (cacheTable != null) {
+            cacheTable.close();
+            cacheTable = null;
+        }
     }
 
     // ------------------------------------------------------------------ materialisation and size
@@ -430,25 +427,11 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
      */
     @Override
     public float[] materialize(int[] rowIds) {
-        Checks.notNull(name + ": rowIds", rowIds);
-        Checks.indices(name, rowIds, 0, rowIds.length, rows());
-        int dim = dim();
-        float[] result = new float[rowIds.length * dim];
-        int chunk = 1 << 16;
-        int[] off = new int[Math.min(chunk, rowIds.length) + 1];
-        for (int i = 0; i < off.length; i++) {
-            off[i] = i;
-        }
-        FloatBuf out = backend.allocFloats(Math.min(chunk, rowIds.length) * dim);
-        for (int start = 0; start < rowIds.length; start += chunk) {
-            int n = Math.min(chunk, rowIds.length - start);
-            int[] ids = Arrays.copyOfRange(rowIds, start, start + n);
-            backend.ttEmbeddingBagForward(shape, cores, backend.wrap(ids), backend.wrap(off), n, null, Pooling.SUM,
-                    false, out, 0, dim);
-            out.read(0, result, start * dim, n * dim);
-        }
+        float[] result = table.materialize(rowIds);
         if (cacheRows != null && cacheRows.length > 0) {
-            float[] cache = cacheTable.toArray();
+            int dim = dim();
+            float[] cache = new float[cacheRows.length * dim];
+            cacheTable.readRows(0, cache, 0, cacheRows.length);
             for (int i = 0; i < rowIds.length; i++) {
                 int slot = cacheSlots.slot(rowIds[i]);
                 if (slot >= 0) {
@@ -484,6 +467,17 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
                         + (cacheRows == null ? " (warming up)" : " (" + cacheRows.length + " cached)"));
     }
 
+    /** Releases the backend's tables and plans (cores, cache). */
+    @Override
+    public void close() {
+        try {
+            closeCache();
+            plan.close();
+        } finally {
+            table.close();
+        }
+    }
+
     // ------------------------------------------------------------------ checkpoints
 
     @Override
@@ -493,13 +487,17 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
         out.writeUTF(name);
         writeShape(out);
         out.writeInt(pooling.ordinal());
-        for (FloatBuf c : cores) {
-            writeFloats(out, c.toArray());
+        int d = shape.cores();
+        for (int k = 0; k < d; k++) {
+            writeFloats(out, table.readCore(k));
         }
+        SparseOptimizer.Kind stateKind = table.stateKind();
         out.writeInt(stateKind == null ? -1 : stateKind.ordinal());
-        if (states != null) {
-            for (FloatBuf s : states) {
-                writeFloats(out, s.toArray());
+        float[] state0 = table.readState(0);
+        if (state0 != null) {
+            writeFloats(out, state0);
+            for (int k = 1; k < d; k++) {
+                writeFloats(out, table.readState(k));
             }
         }
         out.writeBoolean(counts != null);
@@ -522,10 +520,14 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
                 for (int r : cacheRows) {
                     out.writeInt(r);
                 }
-                writeFloats(out, Arrays.copyOf(cacheTable.toArray(), cacheRows.length * dim()));
+                float[] cache = new float[cacheRows.length * dim()];
+                cacheTable.readRows(0, cache, 0, cacheRows.length);
+                writeFloats(out, cache);
+                SparseOptimizer.Kind cacheStateKind = cacheTable.stateKind();
                 out.writeInt(cacheStateKind == null ? -1 : cacheStateKind.ordinal());
+                float[] cacheState = cacheTable.readState();
                 if (cacheState != null) {
-                    writeFloats(out, cacheState.toArray());
+                    writeFloats(out, cacheState);
                 }
             }
         }
@@ -555,16 +557,17 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
         if (pool != pooling.ordinal()) {
             throw new IOException(name + ": checkpoint pooling " + pool + " differs from " + pooling);
         }
-        float[][] newCores = new float[cores.length][];
-        for (int k = 0; k < cores.length; k++) {
+        int d = shape.cores();
+        float[][] newCores = new float[d][];
+        for (int k = 0; k < d; k++) {
             newCores[k] = readFloats(in, shape.coreSize(k), "core " + k);
         }
         int sk = in.readInt();
         SparseOptimizer.Kind kind = kindOf(sk);
         float[][] newStates = null;
         if (kind != null && kind != SparseOptimizer.Kind.SGD) {
-            newStates = new float[cores.length][];
-            for (int k = 0; k < cores.length; k++) {
+            newStates = new float[d][];
+            for (int k = 0; k < d; k++) {
                 int n = kind == SparseOptimizer.Kind.ROWWISE_ADAGRAD ? shape.p(k) * shape.rank(k) : shape.coreSize(k);
                 newStates[k] = readFloats(in, n, "optimizer state " + k);
             }
@@ -614,38 +617,33 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
             }
         }
         // everything read and checked: install
-        for (int k = 0; k < cores.length; k++) {
-            cores[k].write(newCores[k]);
-        }
-        backend.ttCoresChanged(cores);
-        stateKind = null;
-        states = null;
-        if (kind != null) {
-            ensureStates(kind);
-            if (newStates != null) {
-                for (int k = 0; k < cores.length; k++) {
-                    states[k].write(newStates[k]);
-                }
+        DenseTable nextCache = null;
+        LookupPlan nextPlan = null;
+        if (hasCache && newRows != null) {
+            nextCache = backend.newDenseTable(name + " cache", Math.max(newRows.length, 1), dim());
+            try {
+                nextCache.writeRows(0, newCache, 0, newRows.length);
+                nextCache.writeState(cKind, newCacheState);
+                nextPlan = nextCache.newPlan();
+            } catch (RuntimeException | Error e) {
+                nextCache.close();
+                throw e;
             }
         }
+        for (int k = 0; k < d; k++) {
+            table.writeCore(k, newCores[k]);
+        }
+        table.writeStates(kind, newStates);
+        haveBatch = false;
         if (hasCache) {
             System.arraycopy(newCounts, 0, counts, 0, counts.length);
             batchesSeen = seen;
             batchesSinceRefresh = since;
+            closeCache();
             cacheRows = newRows;
             cacheSlots = newRows == null ? null : new RowSlots(newRows);
-            cacheStateKind = null;
-            cacheState = null;
-            if (newRows != null) {
-                cacheTable = backend.allocFloats(Math.max(newRows.length, 1) * dim());
-                cacheTable.write(0, newCache, 0, newCache.length);
-                if (cKind != null) {
-                    ensureCacheState(cKind);
-                    if (newCacheState != null) {
-                        cacheState.write(newCacheState);
-                    }
-                }
-            }
+            cacheTable = nextCache;
+            cachePlan = nextPlan;
         }
     }
 

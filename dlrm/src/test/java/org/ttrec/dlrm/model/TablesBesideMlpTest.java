@@ -12,7 +12,9 @@ import org.ttrec.dlrm.train.DenseOptimizer;
 import org.ttrec.dlrm.train.Trainer;
 import org.ttrec.dlrm.train.TrainingSetup;
 import org.ttrec.dlrm.tt.TtEmbeddingBag;
+import org.ttrec.engine.ComputeBackend;
 import org.ttrec.engine.FloatBuf;
+import org.ttrec.engine.TablesBesideBackend;
 import org.ttrec.engine.IntBuf;
 import org.ttrec.engine.Pooling;
 import org.ttrec.engine.SparseOptimizer;
@@ -30,7 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Tables on a backend of their own, run beside the MLP ({@code train.tableThreads}): training gives
+ * Tables on a backend of their own, run beside the MLP ({@link TablesBesideBackend},
+ * {@code train.tableThreads}): training gives
  * the bits of the inline model, the tables' update overlaps what follows the backward until
  * something needs the tables, and a table's failure on the other thread surfaces on the caller's.
  */
@@ -54,15 +57,15 @@ class TablesBesideMlpTest {
         try (Dataset d = TrainingSetup.openDataset(c)) {
             TrainingSetup.adopt(c, d);
             List<EmbeddingTableSpec> specs = TrainingSetup.plan(c, Long.MAX_VALUE);
-            ScalarBackend be = new ScalarBackend();
-            try (DlrmModel m = beside ? DlrmModel.build(be, new ScalarBackend(), c.model, specs, 3)
-                    : DlrmModel.build(be, c.model, specs, 3)) {
+            try (ComputeBackend be = beside ? new TablesBesideBackend(new ScalarBackend(), new ScalarBackend())
+                    : new ScalarBackend();
+                 DlrmModel m = DlrmModel.build(be, c.model, specs, 3)) {
                 m.ensureCapacity(c.train.batchSize);
                 DenseOptimizer opt = Trainer.optimizerFor(c, m);
                 double[] losses = new double[12];
                 try (BatchStream s = d.batches(Split.TRAIN, c.train.batchSize, false, 0)) {
                     for (int i = 0; i < losses.length; i++) {
-                        losses[i] = m.forward(s.next());
+                        losses[i] = m.forwardReadLoss(s.next());
                         m.backward(SparseOptimizer.sgd(0.2f));
                         opt.step(0.2f, m.parameters(), m.gradients());
                     }
@@ -96,7 +99,8 @@ class TablesBesideMlpTest {
         try (Dataset d = TrainingSetup.openDataset(c)) {
             TrainingSetup.adopt(c, d);
             List<EmbeddingTableSpec> specs = TrainingSetup.plan(c, Long.MAX_VALUE);
-            try (DlrmModel m = DlrmModel.build(new ScalarBackend(), new ScalarBackend(), c.model, specs, 3);
+            try (ComputeBackend be = new TablesBesideBackend(new ScalarBackend(), new ScalarBackend());
+                 DlrmModel m = DlrmModel.build(be, c.model, specs, 3);
                  BatchStream s = d.batches(Split.TRAIN, c.train.batchSize, false, 0)) {
                 Batch b = s.next();
                 int[][] idx = b.indices().clone();
@@ -106,7 +110,7 @@ class TablesBesideMlpTest {
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.forward(bad));
                 assertTrue(e.getMessage().contains("3000"), e.getMessage());
                 // the model is still usable afterwards
-                double loss = m.forward(b);
+                double loss = m.forwardReadLoss(b);
                 assertTrue(Double.isFinite(loss));
             }
         }
@@ -149,7 +153,8 @@ class TablesBesideMlpTest {
             TrainingSetup.adopt(c, d);
             List<EmbeddingTableSpec> specs = TrainingSetup.plan(c, Long.MAX_VALUE);
             GatedBackend tableBe = new GatedBackend();
-            try (DlrmModel m = DlrmModel.build(new ScalarBackend(), tableBe, c.model, specs, 3);
+            try (ComputeBackend be = new TablesBesideBackend(new ScalarBackend(), tableBe);
+                 DlrmModel m = DlrmModel.build(be, c.model, specs, 3);
                  BatchStream s = d.batches(Split.TRAIN, c.train.batchSize, false, 0)) {
                 m.forward(s.next());
                 m.backward(SparseOptimizer.sgd(0.2f)); // the table thread now waits at the gate
@@ -180,7 +185,8 @@ class TablesBesideMlpTest {
             GatedBackend tableBe = new GatedBackend();
             tableBe.fail = true;
             tableBe.gate.countDown();
-            try (DlrmModel m = DlrmModel.build(new ScalarBackend(), tableBe, c.model, specs, 3);
+            try (ComputeBackend be = new TablesBesideBackend(new ScalarBackend(), tableBe);
+                 DlrmModel m = DlrmModel.build(be, c.model, specs, 3);
                  BatchStream s = d.batches(Split.TRAIN, c.train.batchSize, false, 0)) {
                 Batch b = s.next();
                 m.forward(b);
@@ -188,7 +194,7 @@ class TablesBesideMlpTest {
                 IllegalStateException e = assertThrows(IllegalStateException.class, () -> m.forward(b));
                 assertTrue(e.getMessage().contains("on purpose"), e.getMessage());
                 // reported once: the model goes on
-                assertTrue(Double.isFinite(m.forward(b)));
+                assertTrue(Double.isFinite(m.forwardReadLoss(b)));
             }
         }
     }

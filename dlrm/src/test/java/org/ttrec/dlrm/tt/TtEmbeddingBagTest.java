@@ -1,5 +1,6 @@
 package org.ttrec.dlrm.tt;
 
+import static org.ttrec.engine.tt.TtTestUtil.heap;
 import org.junit.jupiter.api.Test;
 import org.ttrec.engine.ComputeBackend;
 import org.ttrec.engine.FloatBuf;
@@ -45,8 +46,8 @@ class TtEmbeddingBagTest {
     private float[] dense(TtEmbeddingBag l, int[] idx, int[] off, int bags, float[] w) {
         float[] table = l.materializeAll();
         float[] out = new float[bags * l.dim()];
-        be.embeddingBagForward(l.rows(), l.dim(), be.wrap(table), be.wrap(idx), be.wrap(off), bags,
-                w == null ? null : be.wrap(w), l.pooling(), false, be.wrap(out), 0, l.dim());
+        be.embeddingBagForward(l.rows(), l.dim(), heap(table), heap(idx), heap(off), bags,
+                w == null ? null : heap(w), l.pooling(), false, heap(out), 0, l.dim());
         return out;
     }
 
@@ -79,7 +80,7 @@ class TtEmbeddingBagTest {
         TtEmbeddingBag l = layer(s, Pooling.SUM, TtCacheConfig.OFF, 9);
         float[][] cores = new float[s.cores()][];
         for (int k = 0; k < s.cores(); k++) {
-            cores[k] = l.cores()[k].toArray();
+            cores[k] = l.table().readCore(k);
         }
         float[] all = l.materializeAll();
         for (int r = 0; r < s.rows(); r++) {
@@ -108,16 +109,16 @@ class TtEmbeddingBagTest {
             float[][] ref = new float[s.cores()][];
             float[][] st = new float[s.cores()][];
             for (int k = 0; k < s.cores(); k++) {
-                ref[k] = l.cores()[k].toArray();
+                ref[k] = l.table().readCore(k);
                 st[k] = new float[opt.kind() == SparseOptimizer.Kind.ROWWISE_ADAGRAD ? s.p(k) * s.rank(k) : s.coreSize(k)];
             }
             fwd(l, io[0], io[1], 6, null);
-            l.backward(be.wrap(g), 0, s.dim(), opt);
+            l.backward(heap(g), 0, s.dim(), opt);
             ScalarTt.backward(s, ref, st, io[0], io[1], 6, null, Pooling.MEAN, g, 0, s.dim(), opt);
             for (int k = 0; k < s.cores(); k++) {
-                assertArrayEquals(ref[k], l.cores()[k].toArray(), opt.kind() + " core " + k);
+                assertArrayEquals(ref[k], l.table().readCore(k), opt.kind() + " core " + k);
                 if (opt.kind() != SparseOptimizer.Kind.SGD) {
-                    assertArrayEquals(st[k], l.optimizerState()[k].toArray(), opt.kind() + " state " + k);
+                    assertArrayEquals(st[k], l.table().readState(k), opt.kind() + " state " + k);
                 }
             }
         }
@@ -135,11 +136,11 @@ class TtEmbeddingBagTest {
         scaled.setCoreLearningRateScale(4);
         assertEquals(4.0, scaled.coreLearningRateScale());
         fwd(scaled, io[0], io[1], 6, null);
-        scaled.backward(be.wrap(g), 0, s.dim(), SparseOptimizer.sgd(0.125f));
+        scaled.backward(heap(g), 0, s.dim(), SparseOptimizer.sgd(0.125f));
         fwd(plain, io[0], io[1], 6, null);
-        plain.backward(be.wrap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
+        plain.backward(heap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
         for (int k = 0; k < s.cores(); k++) {
-            assertArrayEquals(plain.cores()[k].toArray(), scaled.cores()[k].toArray(), "core " + k);
+            assertArrayEquals(plain.table().readCore(k), scaled.table().readCore(k), "core " + k);
         }
         // cached rows train at the optimiser's own rate
         TtEmbeddingBag c = layer(s, Pooling.MEAN, TtCacheConfig.rows(2, 2, 0), 4);
@@ -148,12 +149,12 @@ class TtEmbeddingBagTest {
         float[] gh = TtTestUtil.randomFloats(new SplittableRandom(1), 4 * s.dim());
         for (int step = 0; step < 2; step++) {
             fwd(c, hot[0], hot[1], 4, null);
-            c.backward(be.wrap(gh), 0, s.dim(), SparseOptimizer.sgd(0.5f));
+            c.backward(heap(gh), 0, s.dim(), SparseOptimizer.sgd(0.5f));
         }
         assertTrue(c.cachePopulated());
         float[] before = c.materialize(new int[] {3});
         fwd(c, new int[] {3}, new int[] {0, 1}, 1, null);
-        c.backward(be.wrap(gh), 0, s.dim(), SparseOptimizer.sgd(0.5f));
+        c.backward(heap(gh), 0, s.dim(), SparseOptimizer.sgd(0.5f));
         float[] after = c.materialize(new int[] {3});
         for (int j = 0; j < s.dim(); j++) {
             assertEquals(before[j] - 0.5f * gh[j], after[j], 1e-6, "cached row 3, column " + j);
@@ -197,7 +198,7 @@ class TtEmbeddingBagTest {
         float[] g = TtTestUtil.randomFloats(new SplittableRandom(9), 5 * s.dim());
         for (int step = 0; step < 2; step++) {
             fwd(a, io[0], io[1], 5, null);
-            a.backward(be.wrap(g), 0, s.dim(), SparseOptimizer.adagrad(0.1f, 1e-6f));
+            a.backward(heap(g), 0, s.dim(), SparseOptimizer.adagrad(0.1f, 1e-6f));
         }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         a.save(new DataOutputStream(bytes));
@@ -207,9 +208,9 @@ class TtEmbeddingBagTest {
         assertArrayEquals(a.cachedRows(), b.cachedRows());
         // one more identical step gives identical results
         fwd(a, io[0], io[1], 5, null);
-        a.backward(be.wrap(g), 0, s.dim(), SparseOptimizer.adagrad(0.1f, 1e-6f));
+        a.backward(heap(g), 0, s.dim(), SparseOptimizer.adagrad(0.1f, 1e-6f));
         fwd(b, io[0], io[1], 5, null);
-        b.backward(be.wrap(g), 0, s.dim(), SparseOptimizer.adagrad(0.1f, 1e-6f));
+        b.backward(heap(g), 0, s.dim(), SparseOptimizer.adagrad(0.1f, 1e-6f));
         assertArrayEquals(a.materializeAll(), b.materializeAll());
         TtEmbeddingBag other = layer(shapes()[0], Pooling.SUM, TtCacheConfig.rows(5, 1, 0), 1);
         IOException e = assertThrows(IOException.class,
@@ -240,8 +241,8 @@ class TtEmbeddingBagTest {
         float[] g = TtTestUtil.randomFloats(new SplittableRandom(1), 4 * s.dim());
         for (int step = 0; step < 2; step++) {
             assertArrayEquals(fwd(off, io[0], io[1], 4, null), fwd(on, io[0], io[1], 4, null));
-            on.backward(be.wrap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
-            off.backward(be.wrap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
+            on.backward(heap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
+            off.backward(heap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
             assertFalse(on.cachePopulated());
         }
         assertArrayEquals(off.materializeAll(), on.materializeAll());
@@ -255,14 +256,14 @@ class TtEmbeddingBagTest {
         float[] g = TtTestUtil.randomFloats(new SplittableRandom(1), 4 * s.dim());
         for (int step = 0; step < 2; step++) {
             fwd(l, io[0], io[1], 4, null);
-            l.backward(be.wrap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
+            l.backward(heap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
         }
         assertTrue(l.cachePopulated());
         assertArrayEquals(new int[] {3, 11}, l.cachedRows());
         // at populate, cached values equal the TT values of the current cores
         float[][] cores = new float[s.cores()][];
         for (int k = 0; k < s.cores(); k++) {
-            cores[k] = l.cores()[k].toArray();
+            cores[k] = l.table().readCore(k);
         }
         float[] cached = l.materialize(new int[] {3, 11});
         assertArrayEquals(ScalarTt.row(s, cores, 3), java.util.Arrays.copyOfRange(cached, 0, s.dim()));
@@ -273,9 +274,9 @@ class TtEmbeddingBagTest {
         // a lookup of only cached row 3 changes only cache row 3; cores get nothing
         float[] before = l.materializeAll();
         fwd(l, new int[] {3, 3}, new int[] {0, 2}, 1, null);
-        l.backward(be.wrap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
+        l.backward(heap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
         for (int k = 0; k < s.cores(); k++) {
-            assertArrayEquals(cores[k], l.cores()[k].toArray(), "core " + k + " untouched by cached lookups");
+            assertArrayEquals(cores[k], l.table().readCore(k), "core " + k + " untouched by cached lookups");
         }
         float[] after = l.materializeAll();
         for (int r = 0; r < s.rows(); r++) {
@@ -296,14 +297,14 @@ class TtEmbeddingBagTest {
         float[] g = TtTestUtil.randomFloats(new SplittableRandom(1), 4 * s.dim());
         int[][] io = hotBatch();
         fwd(l, io[0], io[1], 4, null);
-        l.backward(be.wrap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
+        l.backward(heap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
         assertArrayEquals(new int[] {3, 11}, l.cachedRows());
         // train row 3 (cached) and make 40 the second hottest: 3 stays, 11 is evicted, 40 enters
         int[] idx = {3, 40, 40, 3, 3};
         int[] off = {0, 5};
         fwd(l, idx, off, 1, null);
         float[] learned3 = l.materialize(new int[] {3});
-        l.backward(be.wrap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
+        l.backward(heap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
         float[] expected3 = learned3.clone();
         for (int c = 0; c < s.dim(); c++) {
             expected3[c] -= 3 * 0.5f * g[c];
@@ -313,7 +314,7 @@ class TtEmbeddingBagTest {
                 "row 3 kept its learned value through the refresh");
         float[][] cores = new float[s.cores()][];
         for (int k = 0; k < s.cores(); k++) {
-            cores[k] = l.cores()[k].toArray();
+            cores[k] = l.table().readCore(k);
         }
         assertArrayEquals(ScalarTt.row(s, cores, 40), l.materialize(new int[] {40}), "new row starts at its TT value");
         assertArrayEquals(ScalarTt.row(s, cores, 11), l.materialize(new int[] {11}), "evicted row reads the cores");
@@ -328,11 +329,11 @@ class TtEmbeddingBagTest {
         float[] g = TtTestUtil.randomFloats(new SplittableRandom(1), 4 * s.dim());
         int[][] io = hotBatch();
         fwd(l, io[0], io[1], 4, null);
-        l.backward(be.wrap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
+        l.backward(heap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
         assertArrayEquals(new int[] {3, 11}, l.cachedRows());
         for (int step = 0; step < 3; step++) { // 40 is now the hottest row by far
             fwd(l, new int[] {40, 40, 40, 41, 41}, new int[] {0, 5}, 1, null);
-            l.backward(be.wrap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
+            l.backward(heap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
         }
         float[] before = l.materialize(new int[] {3, 11});
         l.populate();

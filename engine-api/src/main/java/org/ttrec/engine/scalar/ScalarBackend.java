@@ -9,9 +9,15 @@ import org.ttrec.engine.IntBuf;
 import org.ttrec.engine.Pooling;
 import org.ttrec.engine.SparseOptimizer;
 import org.ttrec.engine.TtShape;
+import org.ttrec.engine.TtTable;
+import org.ttrec.engine.DenseTable;
+import org.ttrec.engine.Pending;
+import org.ttrec.engine.table.BufferDenseTable;
+import org.ttrec.engine.table.BufferTtTable;
 
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.IntConsumer;
 
 /**
  * The scalar reference backend: plain single-threaded loops written for obviousness, not speed.
@@ -35,26 +41,56 @@ public class ScalarBackend implements ComputeBackend {
         return 1;
     }
 
+    /** Buffers this backend has created (see {@link #buffersCreated()}). */
+    private final java.util.concurrent.atomic.AtomicLong buffers = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * Buffers created so far by {@link #allocFloats}, {@link #allocInts} and {@link #upload},
+     * whoever asked: the model, a table or a plan of this backend. Tests check that a steady
+     * training step creates none.
+     *
+     * @return the count
+     */
+    public long buffersCreated() {
+        return buffers.get();
+    }
+
     @Override
     public FloatBuf allocFloats(int n) {
         Checks.nonNegative("allocFloats n", n);
+        buffers.incrementAndGet();
         return new HeapFloatBuf(new float[n]);
     }
 
     @Override
     public IntBuf allocInts(int n) {
         Checks.nonNegative("allocInts n", n);
+        buffers.incrementAndGet();
         return new HeapIntBuf(new int[n]);
     }
 
     @Override
-    public FloatBuf wrap(float[] data) {
-        return new HeapFloatBuf(data);
+    public FloatBuf upload(float[] data) {
+        Checks.notNull("upload data", data);
+        buffers.incrementAndGet();
+        return new HeapFloatBuf(data.clone());
     }
 
     @Override
-    public IntBuf wrap(int[] data) {
-        return new HeapIntBuf(data);
+    public IntBuf upload(int[] data) {
+        Checks.notNull("upload data", data);
+        buffers.incrementAndGet();
+        return new HeapIntBuf(data.clone());
+    }
+
+    /**
+     * The free part of the JVM heap: nine tenths of its maximum (a tenth stays for the JVM's own
+     * use and the data pipeline) less what is in use now.
+     */
+    @Override
+    public long memoryAvailable() {
+        Runtime rt = Runtime.getRuntime();
+        return (long) (rt.maxMemory() * 0.9) - (rt.totalMemory() - rt.freeMemory());
     }
 
     protected static float[] f(FloatBuf b, String name) {
@@ -230,13 +266,18 @@ public class ScalarBackend implements ComputeBackend {
     public static final float BCE_EPS = 1e-7f;
 
     @Override
-    public double bceLoss(int n, FloatBuf p, int pOff, FloatBuf labels, int labelsOff) {
+    public void bceLoss(int n, FloatBuf p, int pOff, FloatBuf labels, int labelsOff, FloatBuf out, int outOff) {
         Checks.region("bceLoss p", p, pOff, n);
         Checks.region("bceLoss labels", labels, labelsOff, n);
+        Checks.region("bceLoss out", out, outOff, 1);
+        f(out, "out")[outOff] = (float) bce(n, f(p, "p"), pOff, f(labels, "labels"), labelsOff);
+    }
+
+    /** The mean clamped BCE in double (0 for n = 0). */
+    protected static double bce(int n, float[] ps, int pOff, float[] ls, int labelsOff) {
         if (n == 0) {
             return 0;
         }
-        float[] ps = f(p, "p"), ls = f(labels, "labels");
         double s = 0;
         for (int j = 0; j < n; j++) {
             double pv = Math.min(Math.max(ps[pOff + j], BCE_EPS), 1f - BCE_EPS);
@@ -259,26 +300,56 @@ public class ScalarBackend implements ComputeBackend {
     }
 
     @Override
-    public double sum(int n, FloatBuf x, int xOff) {
+    public void sum(int n, FloatBuf x, int xOff, FloatBuf out, int outOff) {
         Checks.region("sum x", x, xOff, n);
+        Checks.region("sum out", out, outOff, 1);
         float[] xs = f(x, "x");
         double s = 0;
         for (int j = 0; j < n; j++) {
             s += xs[xOff + j];
         }
-        return s;
+        f(out, "out")[outOff] = (float) s;
     }
 
     @Override
-    public double dot(int n, FloatBuf x, int xOff, FloatBuf y, int yOff) {
+    public void dot(int n, FloatBuf x, int xOff, FloatBuf y, int yOff, FloatBuf out, int outOff) {
         Checks.region("dot x", x, xOff, n);
         Checks.region("dot y", y, yOff, n);
+        Checks.region("dot out", out, outOff, 1);
         float[] xs = f(x, "x"), ys = f(y, "y");
         double s = 0;
         for (int j = 0; j < n; j++) {
             s += (double) xs[xOff + j] * ys[yOff + j];
         }
-        return s;
+        f(out, "out")[outOff] = (float) s;
+    }
+
+    /** Tag of the first non-finite check, or -1: the backend-kept flag of {@link #checkFinite}. */
+    private final java.util.concurrent.atomic.AtomicLong nonFinite = new java.util.concurrent.atomic.AtomicLong(-1);
+
+    @Override
+    public void checkFinite(int n, FloatBuf x, int xOff, long tag) {
+        Checks.region("checkFinite x", x, xOff, n);
+        if (tag < 0) {
+            throw new IllegalArgumentException("checkFinite tag must be >= 0, got " + tag);
+        }
+        float[] xs = f(x, "x");
+        for (int j = 0; j < n; j++) {
+            if (!Float.isFinite(xs[xOff + j])) {
+                nonFinite.compareAndSet(-1, tag);
+                return;
+            }
+        }
+    }
+
+    @Override
+    public long firstNonFinite() {
+        return nonFinite.get();
+    }
+
+    @Override
+    public void clearNonFinite() {
+        nonFinite.set(-1);
     }
 
     /** Checks a column list against the source width. */
@@ -346,6 +417,70 @@ public class ScalarBackend implements ComputeBackend {
             s[stateOff + j] = sv;
             ws[wOff + j] -= lr * gv / ((float) Math.sqrt(sv) + eps);
         }
+    }
+
+    // ------------------------------------------------------------------ layers (by composition)
+
+    /** The composition the interface names as the reference: {@link #gemm}, {@link #addBias}, {@link #relu}. */
+    @Override
+    public void linearForward(int rows, int in, int out, FloatBuf x, int xOff, FloatBuf w, int wOff,
+                              FloatBuf bias, int biasOff, boolean relu, FloatBuf y, int yOff) {
+        Checks.nonNegative("linear rows", rows);
+        Checks.positive("linear in", in);
+        Checks.positive("linear out", out);
+        Checks.matrix("linear x", x, xOff, rows, in, in);
+        Checks.matrix("linear W", w, wOff, out, in, in);
+        Checks.region("linear bias", bias, biasOff, out);
+        Checks.matrix("linear y", y, yOff, rows, out, out);
+        gemm(false, true, rows, out, in, 1f, x, xOff, in, w, wOff, in, 0f, y, yOff, out);
+        addBias(rows, out, bias, biasOff, y, yOff, out);
+        if (relu) {
+            relu(rows * out, y, yOff, y, yOff);
+        }
+    }
+
+    /** The composition the interface names as the reference: {@link #reluBackward}, {@link #gemm}, {@link #sumRows}, {@link #gemm}. */
+    @Override
+    public void linearBackward(int rows, int in, int out, FloatBuf x, int xOff, FloatBuf w, int wOff,
+                               boolean relu, FloatBuf y, int yOff, FloatBuf dy, int dyOff,
+                               FloatBuf dw, int dwOff, FloatBuf dbias, int dbiasOff, FloatBuf dx, int dxOff) {
+        Checks.nonNegative("linear rows", rows);
+        Checks.positive("linear in", in);
+        Checks.positive("linear out", out);
+        Checks.matrix("linear x", x, xOff, rows, in, in);
+        Checks.matrix("linear W", w, wOff, out, in, in);
+        if (relu) {
+            Checks.matrix("linear y", y, yOff, rows, out, out);
+        }
+        Checks.matrix("linear dy", dy, dyOff, rows, out, out);
+        Checks.matrix("linear dW", dw, dwOff, out, in, in);
+        Checks.region("linear db", dbias, dbiasOff, out);
+        if (dx != null) {
+            Checks.matrix("linear dx", dx, dxOff, rows, in, in);
+        }
+        if (relu) {
+            reluBackward(rows * out, y, yOff, dy, dyOff, dy, dyOff);
+        }
+        gemm(true, false, out, in, rows, 1f, dy, dyOff, out, x, xOff, in, 0f, dw, dwOff, in);
+        sumRows(rows, out, dy, dyOff, out, 0f, dbias, dbiasOff);
+        if (dx != null) {
+            gemm(false, false, rows, in, out, 1f, dy, dyOff, out, w, wOff, in, 0f, dx, dxOff, in);
+        }
+    }
+
+    /** Pair column lists of the dot interaction and its Z scratch (see {@link DotInteraction}). */
+    private final DotInteraction dotInteraction = new DotInteraction(this);
+
+    @Override
+    public void dotInteractionForward(int rows, int vectors, int dim, boolean self, FloatBuf bottom, int bottomOff,
+                                      FloatBuf t, int tOff, FloatBuf r, int rOff) {
+        dotInteraction.forward(rows, vectors, dim, self, bottom, bottomOff, t, tOff, r, rOff);
+    }
+
+    @Override
+    public void dotInteractionBackward(int rows, int vectors, int dim, boolean self, FloatBuf t, int tOff,
+                                       FloatBuf dr, int drOff, FloatBuf dt, int dtOff, FloatBuf dBottom, int dBottomOff) {
+        dotInteraction.backward(rows, vectors, dim, self, t, tOff, dr, drOff, dt, dtOff, dBottom, dBottomOff);
     }
 
     // ------------------------------------------------------------------ EmbeddingBag
@@ -535,5 +670,30 @@ public class ScalarBackend implements ComputeBackend {
                 i(indices, "indices"), i(offsets, "offsets"), bags,
                 perSampleWeights == null ? null : f(perSampleWeights, "perSampleWeights"), pooling,
                 f(gradOut, "gradOut"), gradOff, ldGrad, opt);
+    }
+
+    // ------------------------------------------------------------------ embedding tables
+
+    @Override
+    public TtTable newTtTable(String name, TtShape shape) {
+        return new BufferTtTable(this, name, shape);
+    }
+
+    @Override
+    public DenseTable newDenseTable(String name, int rows, int dim) {
+        return new BufferDenseTable(this, name, rows, dim);
+    }
+
+    /**
+     * Runs the tasks one after another in index order, before returning; the first failure ends
+     * the loop and is thrown here.
+     */
+    @Override
+    public Pending submitTables(int n, IntConsumer task) {
+        Checks.nonNegative("submitTables n", n);
+        for (int i = 0; i < n; i++) {
+            task.accept(i);
+        }
+        return Pending.DONE;
     }
 }

@@ -1,5 +1,6 @@
 package org.ttrec.engine.scalar;
 
+import static org.ttrec.engine.tt.TtTestUtil.heap;
 import org.junit.jupiter.api.Test;
 import org.ttrec.engine.FloatBuf;
 import org.ttrec.engine.IntBuf;
@@ -77,18 +78,18 @@ class ScalarTtTest {
                     int[][] io = TtTestUtil.randomBags(rnd, s.rows(), bags, 6);
                     float[] w = weighted ? TtTestUtil.randomFloats(rnd, io[0].length) : null;
                     float[] expect = new float[bags * s.dim()];
-                    be.embeddingBagForward(s.rows(), s.dim(), be.wrap(table), be.wrap(io[0]), be.wrap(io[1]), bags,
-                            w == null ? null : be.wrap(w), pool, false, be.wrap(expect), 0, s.dim());
+                    be.embeddingBagForward(s.rows(), s.dim(), heap(table), heap(io[0]), heap(io[1]), bags,
+                            w == null ? null : heap(w), pool, false, heap(expect), 0, s.dim());
                     // output with a leading dimension > D and accumulate into a nonzero buffer
                     int ld = s.dim() + 3;
                     float[] got = new float[bags * ld];
                     java.util.Arrays.fill(got, 5f);
-                    be.ttEmbeddingBagForward(s, bufs(cores), be.wrap(io[0]), be.wrap(io[1]), bags,
-                            w == null ? null : be.wrap(w), pool, false, be.wrap(got), 0, ld);
+                    be.ttEmbeddingBagForward(s, bufs(cores), heap(io[0]), heap(io[1]), bags,
+                            w == null ? null : heap(w), pool, false, heap(got), 0, ld);
                     float[] gotAcc = new float[bags * s.dim()];
                     java.util.Arrays.fill(gotAcc, 1f);
-                    be.ttEmbeddingBagForward(s, bufs(cores), be.wrap(io[0]), be.wrap(io[1]), bags,
-                            w == null ? null : be.wrap(w), pool, true, be.wrap(gotAcc), 0, s.dim());
+                    be.ttEmbeddingBagForward(s, bufs(cores), heap(io[0]), heap(io[1]), bags,
+                            w == null ? null : heap(w), pool, true, heap(gotAcc), 0, s.dim());
                     for (int b = 0; b < bags; b++) {
                         for (int c = 0; c < s.dim(); c++) {
                             float e = expect[b * s.dim() + c];
@@ -125,16 +126,16 @@ class ScalarTtTest {
                     grads[k] = new float[s.coreSize(k)];
                 }
                 float[][] before = TtTestUtil.copy(cores);
-                be.ttEmbeddingBagBackward(s, bufs(cores), bufs(grads), be.wrap(io[0]), be.wrap(io[1]), bags,
-                        w == null ? null : be.wrap(w), pool, be.wrap(g), 0, s.dim(), SparseOptimizer.accumulate());
+                be.ttEmbeddingBagBackward(s, bufs(cores), bufs(grads), heap(io[0]), heap(io[1]), bags,
+                        w == null ? null : heap(w), pool, heap(g), 0, s.dim(), SparseOptimizer.accumulate());
                 for (int k = 0; k < s.cores(); k++) {
                     assertEquals(0, TtTestUtil.maxAbsDiff(before[k], cores[k]), "ACCUMULATE leaves the cores alone");
                 }
                 // dense gradient of the materialised-table formulation
                 float[] gw = new float[s.rows() * s.dim()];
                 float[] table = new float[s.rows() * s.dim()];
-                be.embeddingBagBackward(s.rows(), s.dim(), be.wrap(table), be.wrap(gw), be.wrap(io[0]), be.wrap(io[1]),
-                        bags, w == null ? null : be.wrap(w), pool, be.wrap(g), 0, s.dim(), SparseOptimizer.accumulate());
+                be.embeddingBagBackward(s.rows(), s.dim(), heap(table), heap(gw), heap(io[0]), heap(io[1]),
+                        bags, w == null ? null : heap(w), pool, heap(g), 0, s.dim(), SparseOptimizer.accumulate());
                 double h = 1e-3;
                 for (int k = 0; k < s.cores(); k++) {
                     double scaleK = Math.max(1e-3, TtTestUtil.maxAbs(grads[k]));
@@ -188,8 +189,8 @@ class ScalarTtTest {
             off[b] = 3 * b;
         }
         float[] g = TtTestUtil.randomFloats(new SplittableRandom(4), bags * 2);
-        be.ttEmbeddingBagBackward(s, bufs(cores), null, be.wrap(idx), be.wrap(off), bags, null, Pooling.SUM,
-                be.wrap(g), 0, 2, SparseOptimizer.sgd(0.1f));
+        be.ttEmbeddingBagBackward(s, bufs(cores), null, heap(idx), heap(off), bags, null, Pooling.SUM,
+                heap(g), 0, 2, SparseOptimizer.sgd(0.1f));
         for (int k = 0; k < 2; k++) {
             for (int digit = 0; digit < s.p(k); digit++) {
                 boolean changed = false;
@@ -213,8 +214,8 @@ class ScalarTtTest {
             for (int k = 0; k < s.cores(); k++) {
                 grads[k] = new float[s.coreSize(k)];
             }
-            be.ttEmbeddingBagBackward(s, bufs(TtTestUtil.copy(cores0)), bufs(grads), be.wrap(io[0]), be.wrap(io[1]),
-                    bags, null, Pooling.MEAN, be.wrap(g), 0, s.dim(), SparseOptimizer.accumulate());
+            be.ttEmbeddingBagBackward(s, bufs(TtTestUtil.copy(cores0)), bufs(grads), heap(io[0]), heap(io[1]),
+                    bags, null, Pooling.MEAN, heap(g), 0, s.dim(), SparseOptimizer.accumulate());
             for (SparseOptimizer opt : new SparseOptimizer[] {SparseOptimizer.sgd(0.3f),
                     SparseOptimizer.adagrad(0.3f, 1e-3f), SparseOptimizer.rowwiseAdagrad(0.3f, 1e-3f)}) {
                 float[][] fused = TtTestUtil.copy(cores0);
@@ -227,7 +228,7 @@ class ScalarTtTest {
                     states2[k] = states[k].clone();
                 }
                 be.ttEmbeddingBagBackward(s, bufs(fused), opt.kind() == SparseOptimizer.Kind.SGD ? null : bufs(states),
-                        be.wrap(io[0]), be.wrap(io[1]), bags, null, Pooling.MEAN, be.wrap(g), 0, s.dim(), opt);
+                        heap(io[0]), heap(io[1]), bags, null, Pooling.MEAN, heap(g), 0, s.dim(), opt);
                 // separately: apply the optimiser to every slice with a nonzero accumulated gradient
                 float[][] sep = TtTestUtil.copy(cores0);
                 for (int k = 0; k < s.cores(); k++) {
@@ -258,29 +259,29 @@ class ScalarTtTest {
         float[][] cores = TtTestUtil.randomCores(s, 1, 0.5);
         float[] out = new float[2 * s.dim()];
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () ->
-                be.ttEmbeddingBagForward(s, bufs(cores), be.wrap(new int[] {1, 90}), be.wrap(new int[] {0, 1, 2}), 2,
-                        null, Pooling.SUM, false, be.wrap(out), 0, s.dim()));
+                be.ttEmbeddingBagForward(s, bufs(cores), heap(new int[] {1, 90}), heap(new int[] {0, 1, 2}), 2,
+                        null, Pooling.SUM, false, heap(out), 0, s.dim()));
         assertTrue(e.getMessage().contains("90") && e.getMessage().contains("position 1"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () ->
-                be.ttEmbeddingBagForward(s, bufs(cores), be.wrap(new int[] {-1, 3}), be.wrap(new int[] {0, 1, 2}), 2,
-                        null, Pooling.SUM, false, be.wrap(out), 0, s.dim()));
+                be.ttEmbeddingBagForward(s, bufs(cores), heap(new int[] {-1, 3}), heap(new int[] {0, 1, 2}), 2,
+                        null, Pooling.SUM, false, heap(out), 0, s.dim()));
         assertTrue(e.getMessage().contains("-1") && e.getMessage().contains("position 0"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () ->
-                be.ttEmbeddingBagForward(s, bufs(cores), be.wrap(new int[] {1, 3}), be.wrap(new int[] {0, 2, 1}), 2,
-                        null, Pooling.SUM, false, be.wrap(out), 0, s.dim()));
+                be.ttEmbeddingBagForward(s, bufs(cores), heap(new int[] {1, 3}), heap(new int[] {0, 2, 1}), 2,
+                        null, Pooling.SUM, false, heap(out), 0, s.dim()));
         assertTrue(e.getMessage().contains("non-decreasing"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () ->
-                be.ttEmbeddingBagForward(s, bufs(cores), be.wrap(new int[] {1, 3}), be.wrap(new int[] {0, 1, 3}), 2,
-                        null, Pooling.SUM, false, be.wrap(out), 0, s.dim()));
+                be.ttEmbeddingBagForward(s, bufs(cores), heap(new int[] {1, 3}), heap(new int[] {0, 1, 3}), 2,
+                        null, Pooling.SUM, false, heap(out), 0, s.dim()));
         assertTrue(e.getMessage().contains("offsets[2] = 3"), e.getMessage());
         float[][] shortCores = {cores[0], cores[1], new float[3]};
         e = assertThrows(IllegalArgumentException.class, () ->
-                be.ttEmbeddingBagForward(s, bufs(shortCores), be.wrap(new int[] {1}), be.wrap(new int[] {0, 1}), 1,
-                        null, Pooling.SUM, false, be.wrap(out), 0, s.dim()));
+                be.ttEmbeddingBagForward(s, bufs(shortCores), heap(new int[] {1}), heap(new int[] {0, 1}), 1,
+                        null, Pooling.SUM, false, heap(out), 0, s.dim()));
         assertTrue(e.getMessage().contains("core 2"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () ->
-                be.ttEmbeddingBagBackward(s, bufs(cores), null, be.wrap(new int[] {1}), be.wrap(new int[] {0, 1}), 1,
-                        null, Pooling.SUM, be.wrap(out), 0, s.dim(), SparseOptimizer.adagrad(0.1f, 1e-8f)));
+                be.ttEmbeddingBagBackward(s, bufs(cores), null, heap(new int[] {1}), heap(new int[] {0, 1}), 1,
+                        null, Pooling.SUM, heap(out), 0, s.dim(), SparseOptimizer.adagrad(0.1f, 1e-8f)));
         assertTrue(e.getMessage().contains("state"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () ->
                 new TtShape(100, 6, new int[] {4, 5, 4}, new int[] {2, 1, 3}, new int[] {1, 2, 2, 1}));

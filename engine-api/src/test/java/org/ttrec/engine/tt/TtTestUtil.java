@@ -1,5 +1,10 @@
 package org.ttrec.engine.tt;
 
+import org.ttrec.engine.FloatBuf;
+import org.ttrec.engine.HeapFloatBuf;
+import org.ttrec.engine.HeapIntBuf;
+import org.ttrec.engine.IntBuf;
+
 import org.ttrec.engine.TtShape;
 
 import java.util.SplittableRandom;
@@ -11,6 +16,25 @@ import java.util.SplittableRandom;
  */
 public final class TtTestUtil {
     private TtTestUtil() {}
+
+    /**
+     * A host buffer over {@code a} itself (not a copy): for tests of host backends that read the
+     * array after a kernel wrote the buffer. Code that should run on any backend uploads instead.
+     *
+     * @param a the array
+     * @return a heap buffer sharing it
+     */
+    public static FloatBuf heap(float[] a) {
+        return new HeapFloatBuf(a);
+    }
+
+    /**
+     * @param a the array
+     * @return a heap buffer sharing it (see {@link #heap(float[])})
+     */
+    public static IntBuf heap(int[] a) {
+        return new HeapIntBuf(a);
+    }
 
     /** W[row, col] in double, from the definition (vector-times-matrix over the rank path). */
     public static double entry(TtShape s, double[][] cores, int row, int col) {

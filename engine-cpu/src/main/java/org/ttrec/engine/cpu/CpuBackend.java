@@ -9,13 +9,12 @@ import org.ttrec.engine.FloatBuf;
 import org.ttrec.engine.IntBuf;
 import org.ttrec.engine.Pooling;
 import org.ttrec.engine.SparseOptimizer;
+import org.ttrec.engine.Pending;
 import org.ttrec.engine.TtShape;
+import org.ttrec.engine.TtTable;
 import org.ttrec.engine.scalar.ScalarBackend;
 
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.Map;
-import java.util.WeakHashMap;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -56,15 +55,8 @@ public class CpuBackend extends ScalarBackend {
     private final int threads;
     private final ForkJoinPool pool;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
-    /** The TT-EmbeddingBag kernels for cores no layer owns, sharing this backend's pool. */
+    /** The TT-EmbeddingBag kernels of one-shot calls, sharing this backend's pool (tables have their own). */
     private final VectorTtKernels tt;
-    /**
-     * Kernels of their own for the cores of each owning layer ({@link #ttOwnCores}), keyed by the
-     * first core array (weakly: a dropped table takes its kernels along). Calls on different
-     * tables then share no scratch and may overlap ({@link #forEachTable}); each keeps its own
-     * sort and forward products for its backward.
-     */
-    private final Map<float[], VectorTtKernels> tableKernels = Collections.synchronizedMap(new WeakHashMap<>());
 
     /**
      * @param threads kernel threads; 0 = one per available processor, 1 = no pool (exactly reproducible)
@@ -393,27 +385,6 @@ public class CpuBackend extends ScalarBackend {
     }
 
     @Override
-    public double bceLoss(int n, FloatBuf p, int pOff, FloatBuf labels, int labelsOff) {
-        Checks.region("bceLoss p", p, pOff, n);
-        Checks.region("bceLoss labels", labels, labelsOff, n);
-        if (n == 0) {
-            return 0;
-        }
-        float[] ps = f(p, "p"), ls = f(labels, "labels");
-        // Scalar on purpose: the loss is computed once per batch, and the vector LOG's rounding
-        // differs between interpreted and compiled code, which would make logged losses depend
-        // on JIT timing (same seed must give the same numbers).
-        double s = 0;
-        int j = 0;
-        for (; j < n; j++) {
-            double pv = Math.min(Math.max(ps[pOff + j], BCE_EPS), 1f - BCE_EPS);
-            double y = ls[labelsOff + j];
-            s -= y * Math.log(pv) + (1 - y) * Math.log(1 - pv);
-        }
-        return s / n;
-    }
-
-    @Override
     public void bceSigmoidBackward(int n, float scale, FloatBuf p, int pOff, FloatBuf labels, int labelsOff,
                                    FloatBuf dz, int dzOff) {
         Checks.region("bceSigmoidBackward p", p, pOff, n);
@@ -433,8 +404,9 @@ public class CpuBackend extends ScalarBackend {
     }
 
     @Override
-    public double sum(int n, FloatBuf x, int xOff) {
+    public void sum(int n, FloatBuf x, int xOff, FloatBuf out, int outOff) {
         Checks.region("sum x", x, xOff, n);
+        Checks.region("sum out", out, outOff, 1);
         float[] xs = f(x, "x");
         double s = 0;
         int j = 0;
@@ -459,13 +431,14 @@ public class CpuBackend extends ScalarBackend {
         for (; j < n; j++) {
             s += xs[xOff + j];
         }
-        return s;
+        f(out, "out")[outOff] = (float) s;
     }
 
     @Override
-    public double dot(int n, FloatBuf x, int xOff, FloatBuf y, int yOff) {
+    public void dot(int n, FloatBuf x, int xOff, FloatBuf y, int yOff, FloatBuf out, int outOff) {
         Checks.region("dot x", x, xOff, n);
         Checks.region("dot y", y, yOff, n);
+        Checks.region("dot out", out, outOff, 1);
         float[] xs = f(x, "x"), ys = f(y, "y");
         double s = 0;
         int j = 0;
@@ -489,7 +462,7 @@ public class CpuBackend extends ScalarBackend {
         for (; j < n; j++) {
             s += (double) xs[xOff + j] * ys[yOff + j];
         }
-        return s;
+        f(out, "out")[outOff] = (float) s;
     }
 
     @Override
@@ -747,64 +720,56 @@ public class CpuBackend extends ScalarBackend {
 
     // ------------------------------------------------------------------ TT-EmbeddingBag
 
+    /** One-shot forward on the shared kernels (tables use kernels of their own: {@link CpuTtTable}). */
     @Override
     public void ttEmbeddingBagForward(TtShape shape, FloatBuf[] cores, IntBuf indices, IntBuf offsets, int bags,
                                       FloatBuf perSampleWeights, Pooling pooling, boolean accumulate,
                                       FloatBuf out, int outOff, int ldOut) {
         checkTt(shape, cores, null, indices, offsets, bags, perSampleWeights, pooling, null, "out", out, outOff, ldOut);
-        float[][] c = arrays(cores, "TT core");
-        VectorTtKernels k = kernels(c);
-        synchronized (k) {
-            k.forward(shape, c, i(indices, "indices"), i(offsets, "offsets"), bags,
+        synchronized (tt) {
+            tt.forward(shape, arrays(cores, "TT core"), i(indices, "indices"), i(offsets, "offsets"), bags,
                     perSampleWeights == null ? null : f(perSampleWeights, "perSampleWeights"), pooling, accumulate,
                     f(out, "out"), outOff, ldOut);
         }
     }
 
+    /** One-shot backward on the shared kernels. */
     @Override
-    public void ttOwnCores(FloatBuf[] cores) {
-        float[][] c = arrays(cores, "TT core");
-        // an eighth of the per-instance budget of forward products: seven Kaggle tables then
-        // keep at most what one shared instance would, and a table's own batch (512 bytes per
-        // distinct row at D16 R32) fits up to 65k rows at the default budget
-        VectorTtKernels k = tableKernels.computeIfAbsent(c[0], key -> new VectorTtKernels(pool, threads,
-                VectorTtKernels.REUSE_BUDGET / 8, VectorTtKernels.REUSE_MIN_FLOPS_PER_BYTE,
-                VectorTtKernels.MIN_ROWS_PER_THREAD));
-        synchronized (k) {
-            k.own(c);
+    public void ttEmbeddingBagBackward(TtShape shape, FloatBuf[] cores, FloatBuf[] states, IntBuf indices,
+                                       IntBuf offsets, int bags, FloatBuf perSampleWeights, Pooling pooling,
+                                       FloatBuf gradOut, int gradOff, int ldGrad, SparseOptimizer opt) {
+        Checks.notNull("optimizer", opt);
+        checkTt(shape, cores, states, indices, offsets, bags, perSampleWeights, pooling, opt, "gradOut",
+                gradOut, gradOff, ldGrad);
+        synchronized (tt) {
+            tt.backward(shape, arrays(cores, "TT core"),
+                    opt.kind() == SparseOptimizer.Kind.SGD ? null : arrays(states, "TT state"),
+                    i(indices, "indices"), i(offsets, "offsets"), bags,
+                    perSampleWeights == null ? null : f(perSampleWeights, "perSampleWeights"), pooling,
+                    f(gradOut, "gradOut"), gradOff, ldGrad, opt);
         }
     }
 
+    // ------------------------------------------------------------------ embedding tables
+
+    /** A table with TT kernels of its own on this backend's threads: it keeps a batch's sort and the forward's products. */
     @Override
-    public void ttCoresChanged(FloatBuf[] cores) {
-        float[][] c = arrays(cores, "TT core");
-        VectorTtKernels k = kernels(c);
-        synchronized (k) {
-            k.changed(c);
-        }
+    public TtTable newTtTable(String name, TtShape shape) {
+        return new CpuTtTable(this, name, shape, pool, threads);
     }
 
     /**
-     * The kernels of the table these cores belong to, or the shared ones. Calls hold the
-     * instance's lock: its scratch serves one call at a time (uncontended for a table's own
-     * kernels, whose calls come one after another).
-     */
-    private VectorTtKernels kernels(float[][] cores) {
-        VectorTtKernels k = cores.length == 0 ? null : tableKernels.get(cores[0]);
-        return k != null ? k : tt;
-    }
-
-    /**
-     * Tasks on this backend's pool, the first on the caller. Tables own their TT kernels and
-     * the other calls keep their scratch per thread, so calls on different tables may overlap;
-     * each call splits its own work by a partition count that does not depend on which thread
-     * runs it, so results are those of the tables run one after another.
+     * Tasks on this backend's pool, the first on the caller, before returning. Tables own their
+     * TT kernels and the other calls keep their scratch per thread, so calls on different tables
+     * may overlap; each call splits its own work by a partition count that does not depend on
+     * which thread runs it, so results are those of the tables run one after another. The
+     * failure of the lowest index is thrown here once every task has ended.
      */
     @Override
-    public void forEachTable(int n, IntConsumer task) {
+    public Pending submitTables(int n, IntConsumer task) {
+        Checks.nonNegative("submitTables n", n);
         if (pool == null || n <= 1 || !CONCURRENT_TABLES) {
-            super.forEachTable(n, task);
-            return;
+            return super.submitTables(n, task);
         }
         // one runner per thread (the caller is one), each taking the next table not yet taken:
         // a few tables (the TT ones) carry most of the work, so a static split would idle
@@ -824,27 +789,10 @@ public class CpuBackend extends ScalarBackend {
                 throw e;
             }
         }
+        return Pending.DONE;
     }
 
     /** {@code ttrec.cpu.concurrentTables=false} runs tables one after another (A/B runs). */
     static final boolean CONCURRENT_TABLES = Boolean.parseBoolean(System.getProperty("ttrec.cpu.concurrentTables",
             "true"));
-
-    @Override
-    public void ttEmbeddingBagBackward(TtShape shape, FloatBuf[] cores, FloatBuf[] states, IntBuf indices,
-                                       IntBuf offsets, int bags, FloatBuf perSampleWeights, Pooling pooling,
-                                       FloatBuf gradOut, int gradOff, int ldGrad, SparseOptimizer opt) {
-        Checks.notNull("optimizer", opt);
-        checkTt(shape, cores, states, indices, offsets, bags, perSampleWeights, pooling, opt, "gradOut",
-                gradOut, gradOff, ldGrad);
-        float[][] c = arrays(cores, "TT core");
-        VectorTtKernels k = kernels(c);
-        synchronized (k) {
-            k.backward(shape, c,
-                    opt.kind() == SparseOptimizer.Kind.SGD ? null : arrays(states, "TT state"),
-                    i(indices, "indices"), i(offsets, "offsets"), bags,
-                    perSampleWeights == null ? null : f(perSampleWeights, "perSampleWeights"), pooling,
-                    f(gradOut, "gradOut"), gradOff, ldGrad, opt);
-        }
-    }
 }

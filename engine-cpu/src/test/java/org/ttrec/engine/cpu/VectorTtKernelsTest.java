@@ -1,5 +1,6 @@
 package org.ttrec.engine.cpu;
 
+import static org.ttrec.engine.tt.TtTestUtil.heap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -128,8 +129,8 @@ class VectorTtKernelsTest {
             }
             // either way the result matches the scalar reference
             float[] exp = new float[bags * 16];
-            ref.ttEmbeddingBagForward(s, bufs(c0), ref.wrap(io[0]), ref.wrap(io[1]), bags, null, Pooling.SUM, false,
-                    ref.wrap(exp), 0, 16);
+            ref.ttEmbeddingBagForward(s, bufs(c0), heap(io[0]), heap(io[1]), bags, null, Pooling.SUM, false,
+                    heap(exp), 0, 16);
             assertEquals(0, TtTestUtil.maxAbsDiff(exp, o2), 1e-5 * (1 + TtTestUtil.maxAbs(exp)), "forward, " + bags + " bags");
         }
     }
@@ -254,8 +255,8 @@ class VectorTtKernelsTest {
         float[][] cores = TtTestUtil.randomCores(s, 3, 0.3);
         int[][] io = TtTestUtil.randomBags(rnd, s.rows(), 300, 1);
         float[] exp = new float[300 * 16], got = new float[300 * 16];
-        ref.ttEmbeddingBagForward(s, bufs(cores), ref.wrap(io[0]), ref.wrap(io[1]), 300, null, Pooling.SUM, false,
-                ref.wrap(exp), 0, 16);
+        ref.ttEmbeddingBagForward(s, bufs(cores), heap(io[0]), heap(io[1]), 300, null, Pooling.SUM, false,
+                heap(exp), 0, 16);
         VectorTtKernels vk = new VectorTtKernels(null, 1);
         vk.forward(s, cores, io[0], io[1], 300, null, Pooling.SUM, false, got, 0, 16);
         assertTrue(vk.pairedForwards() > 0, "no paired forward products");
@@ -320,8 +321,8 @@ class VectorTtKernelsTest {
                 st3[k] = new float[s.coreSize(k)];
             }
             ScalarBackend ref = new ScalarBackend();
-            ref.ttEmbeddingBagBackward(s, bufs(c3), bufs(st3), ref.wrap(io[0]), ref.wrap(io[1]), bags, null,
-                    Pooling.SUM, ref.wrap(g), 0, 16, new SparseOptimizer(SparseOptimizer.Kind.ACCUMULATE, 0f, 0f));
+            ref.ttEmbeddingBagBackward(s, bufs(c3), bufs(st3), heap(io[0]), heap(io[1]), bags, null,
+                    Pooling.SUM, heap(g), 0, 16, new SparseOptimizer(SparseOptimizer.Kind.ACCUMULATE, 0f, 0f));
             for (int k = 0; k < 3; k++) {
                 assertEquals(0, TtTestUtil.maxAbsDiff(st3[k], st[k]), 1e-5 * (1 + TtTestUtil.maxAbs(st3[k])),
                         "core " + k + " gradient, " + bags + " bags");
@@ -620,8 +621,8 @@ class VectorTtKernelsTest {
                             java.util.Arrays.fill(exp, 0.5f);
                             java.util.Arrays.fill(got, 0.5f);
                         }
-                        ref.ttEmbeddingBagForward(s, bufs(cores), ref.wrap(io[0]), ref.wrap(io[1]), bags,
-                                w == null ? null : ref.wrap(w), pool, acc, ref.wrap(exp), 2, ld);
+                        ref.ttEmbeddingBagForward(s, bufs(cores), heap(io[0]), heap(io[1]), bags,
+                                w == null ? null : heap(w), pool, acc, heap(exp), 2, ld);
                         vk.forward(s, cores, io[0], io[1], bags, w, pool, acc, got, 2, ld);
                         double scale = 1 + TtTestUtil.maxAbs(exp);
                         assertEquals(0, TtTestUtil.maxAbsDiff(exp, got), 1e-5 * scale,
@@ -653,8 +654,8 @@ class VectorTtKernelsTest {
                         java.util.Arrays.fill(st, 0.01f);
                     }
                     float[][] st2 = TtTestUtil.copy(st1);
-                    ref.ttEmbeddingBagBackward(s, bufs(c1), bufs(st1), ref.wrap(io[0]), ref.wrap(io[1]), bags,
-                            w == null ? null : ref.wrap(w), pool, ref.wrap(g), 0, s.dim(), opt);
+                    ref.ttEmbeddingBagBackward(s, bufs(c1), bufs(st1), heap(io[0]), heap(io[1]), bags,
+                            w == null ? null : heap(w), pool, heap(g), 0, s.dim(), opt);
                     vk.backward(s, c2, st2, io[0], io[1], bags, w, pool, g, 0, s.dim(), opt);
                     for (int k = 0; k < s.cores(); k++) {
                         double scale = 1 + TtTestUtil.maxAbs(c1[k]) + TtTestUtil.maxAbs(st1[k]);
@@ -681,16 +682,16 @@ class VectorTtKernelsTest {
             float[][] c1 = TtTestUtil.randomCores(s, 8, 0.3);
             float[][] c2 = TtTestUtil.copy(c1);
             float[] g = TtTestUtil.randomFloats(rnd, bags * s.dim());
-            ref.ttEmbeddingBagBackward(s, bufs(c1), null, ref.wrap(io[0]), ref.wrap(io[1]), bags, null, Pooling.SUM,
-                    ref.wrap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
+            ref.ttEmbeddingBagBackward(s, bufs(c1), null, heap(io[0]), heap(io[1]), bags, null, Pooling.SUM,
+                    heap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
             vk.backward(s, c2, null, io[0], io[1], bags, null, Pooling.SUM, g, 0, s.dim(), SparseOptimizer.sgd(0.5f));
             for (int k = 0; k < s.cores(); k++) {
                 // thousands of contributions per slice: allow float rounding relative to the values
                 assertEquals(0, TtTestUtil.maxAbsDiff(c1[k], c2[k]), 5e-5 * (1 + TtTestUtil.maxAbs(c1[k])), s + " core " + k);
             }
             float[] exp = new float[bags * s.dim()], got = new float[bags * s.dim()];
-            ref.ttEmbeddingBagForward(s, bufs(c1), ref.wrap(io[0]), ref.wrap(io[1]), bags, null, Pooling.MEAN, false,
-                    ref.wrap(exp), 0, s.dim());
+            ref.ttEmbeddingBagForward(s, bufs(c1), heap(io[0]), heap(io[1]), bags, null, Pooling.MEAN, false,
+                    heap(exp), 0, s.dim());
             vk.forward(s, c1, io[0], io[1], bags, null, Pooling.MEAN, false, got, 0, s.dim());
             assertEquals(0, TtTestUtil.maxAbsDiff(exp, got), 1e-5 * (1 + TtTestUtil.maxAbs(exp)), s.toString());
         }
@@ -767,15 +768,15 @@ class VectorTtKernelsTest {
         FloatBuf out = new HeapFloatBuf(new float[12]);
         try (CpuBackend be = new CpuBackend(1)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> be.ttEmbeddingBagForward(
-                    s, cores, be.wrap(new int[] {0, 37}), be.wrap(new int[] {0, 1, 2}), 2, null, Pooling.SUM, false,
+                    s, cores, heap(new int[] {0, 37}), heap(new int[] {0, 1, 2}), 2, null, Pooling.SUM, false,
                     out, 0, 6));
             assertTrue(e.getMessage().contains("37") && e.getMessage().contains("position 1"), e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> be.ttEmbeddingBagForward(
-                    s, cores, be.wrap(new int[] {0, 3}), be.wrap(new int[] {0, 1, 2}), 2, null, Pooling.SUM, false,
+                    s, cores, heap(new int[] {0, 3}), heap(new int[] {0, 1, 2}), 2, null, Pooling.SUM, false,
                     out, 1, 6));
             assertTrue(e.getMessage().contains("out"), e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> be.ttEmbeddingBagBackward(
-                    s, cores, null, be.wrap(new int[] {0, 3}), be.wrap(new int[] {0, 1, 2}), 2, null, Pooling.SUM,
+                    s, cores, null, heap(new int[] {0, 3}), heap(new int[] {0, 1, 2}), 2, null, Pooling.SUM,
                     out, 0, 6, SparseOptimizer.rowwiseAdagrad(0.1f, 0f)));
             assertTrue(e.getMessage().contains("state"), e.getMessage());
         }

@@ -50,7 +50,7 @@ class BadInputTest {
     void gemm(ComputeBackend be) {
         FloatBuf a = be.allocFloats(6), b = be.allocFloats(6);
         float[] cData = {1, 2, 3, 4, 5, 6, 7, 8, 9};
-        FloatBuf c = be.wrap(cData.clone());
+        FloatBuf c = be.upload(cData.clone());
         rejects("gemm m", () -> be.gemm(false, false, -1, 2, 3, 1f, a, 0, 3, b, 0, 2, 0f, c, 0, 2));
         rejects("gemm A (m x k = 2 x 3)", () -> be.gemm(false, false, 2, 2, 3, 1f, a, 1, 3, b, 0, 2, 0f, c, 0, 2));
         rejects("gemm B (k x n = 3 x 2)", () -> be.gemm(false, false, 2, 2, 3, 1f, a, 0, 3, b, 0, 1, 0f, c, 0, 2));
@@ -58,11 +58,11 @@ class BadInputTest {
         rejects("gemm C (m x n = 2 x 3)", () -> be.gemm(false, false, 2, 3, 2, 1f, a, 0, 2, b, 0, 3, 0f, c, 4, 3));
         rejects("gemm A", () -> be.gemm(true, false, 3, 2, 2, 1f, a, 0, 2, b, 0, 2, 0f, c, 0, 2));
         assertArrayEquals(cData, c.toArray(), "C written although the call was rejected");
-        IntBuf offs = be.wrap(new int[] {0, 0});
+        IntBuf offs = be.upload(new int[] {0, 0});
         rejects("gemm cOffsets", () -> be.gemmBatched(false, false, 1, 1, 1, 1f, a, offs, 1, b, offs, 1, 0f, c,
-                be.wrap(new int[] {0}), 1, 0, 2));
+                be.upload(new int[] {0}), 1, 0, 2));
         rejects("gemm C", () -> be.gemmBatched(false, false, 1, 1, 1, 1f, a, offs, 1, b, offs, 1, 0f, c,
-                be.wrap(new int[] {0, 9}), 1, 0, 2));
+                be.upload(new int[] {0, 9}), 1, 0, 2));
         rejects("strideC", () -> be.gemmStridedBatched(false, false, 1, 1, 1, 1f, a, 0, 1, 1, b, 0, 1, 1, 0f, c, 0, 1, 0, 2));
         rejects("gemm A", () -> be.gemmStridedBatched(false, false, 1, 1, 1, 1f, a, 0, 1, 3, b, 0, 1, 1, 0f, c, 0, 1, 1, 3));
         assertArrayEquals(cData, c.toArray(), "C written although the call was rejected");
@@ -79,19 +79,23 @@ class BadInputTest {
         rejects("relu y", () -> be.relu(6, x, 0, y, 0));
         rejects("sigmoid y", () -> be.sigmoid(6, x, 0, y, 0));
         rejects("reluBackward dx", () -> be.reluBackward(6, x, 0, x, 0, y, 0));
-        rejects("bceLoss labels", () -> be.bceLoss(6, x, 0, y, 0));
+        rejects("bceLoss labels", () -> be.bceLoss(6, x, 0, y, 0, x, 0));
+        rejects("bceLoss out", () -> be.bceLoss(5, x, 0, y, 0, y, 5));
         rejects("bceSigmoidBackward dz", () -> be.bceSigmoidBackward(6, 1f, x, 0, x, 0, y, 1));
-        rejects("sum x", () -> be.sum(11, x, 0));
-        rejects("dot y", () -> be.dot(6, x, 0, y, 0));
+        rejects("sum x", () -> be.sum(11, x, 0, y, 0));
+        rejects("sum out", () -> be.sum(3, x, 0, y, 5));
+        rejects("dot y", () -> be.dot(6, x, 0, y, 0, x, 0));
+        rejects("dot out", () -> be.dot(3, x, 0, y, 0, y, -1));
+        rejects("checkFinite x", () -> be.checkFinite(11, x, 0, 1));
         rejects("scale x", () -> be.scale(11, 1f, x, 0));
         rejects("addBias bias", () -> be.addBias(2, 6, y, 0, x, 0, 6));
         rejects("addBias x", () -> be.addBias(2, 5, y, 0, x, 0, 6));
         rejects("sumRows y", () -> be.sumRows(2, 5, x, 0, 5, 0f, y, 1));
         rejects("copy2d dst", () -> be.copy2d(2, 5, x, 0, 5, y, 0, 5));
         rejects("adagrad state", () -> be.adagradUpdate(6, 0.1f, 1e-8f, x, 0, y, 0, x, 0));
-        rejects("gatherColumns: column 7", () -> be.gatherColumns(2, 2, be.wrap(new int[] {0, 7}), x, 0, 5, x, 0, 2));
-        rejects("scatterAddColumns: column -1", () -> be.scatterAddColumns(2, 2, be.wrap(new int[] {-1, 0}), x, 0, 2, x, 0, 5));
-        rejects("gatherColumns dst", () -> be.gatherColumns(2, 2, be.wrap(new int[] {0, 1}), x, 0, 5, y, 0, 4));
+        rejects("gatherColumns: column 7", () -> be.gatherColumns(2, 2, be.upload(new int[] {0, 7}), x, 0, 5, x, 0, 2));
+        rejects("scatterAddColumns: column -1", () -> be.scatterAddColumns(2, 2, be.upload(new int[] {-1, 0}), x, 0, 2, x, 0, 5));
+        rejects("gatherColumns dst", () -> be.gatherColumns(2, 2, be.upload(new int[] {0, 1}), x, 0, 5, y, 0, 4));
     }
 
     @ParameterizedTest(name = "{0}", autoCloseArguments = false)
@@ -102,16 +106,16 @@ class BadInputTest {
         for (int j = 0; j < tData.length; j++) {
             tData[j] = j;
         }
-        FloatBuf table = be.wrap(tData.clone()), out = be.allocFloats(2 * dim), grad = be.wrap(new float[] {1, 1, 1, 1, 1, 1});
-        IntBuf good = be.wrap(new int[] {0, 1, 3}), off = be.wrap(new int[] {0, 2, 3});
-        IntBuf badIdx = be.wrap(new int[] {0, 1, 4});
+        FloatBuf table = be.upload(tData.clone()), out = be.allocFloats(2 * dim), grad = be.upload(new float[] {1, 1, 1, 1, 1, 1});
+        IntBuf good = be.upload(new int[] {0, 1, 3}), off = be.upload(new int[] {0, 2, 3});
+        IntBuf badIdx = be.upload(new int[] {0, 1, 4});
         rejects("index 4 at position 2", () -> be.embeddingBagForward(rows, dim, table, badIdx, off, 2, null, Pooling.SUM, false, out, 0, dim));
         rejects("index 4 at position 2", () -> be.embeddingBagBackward(rows, dim, table, null, badIdx, off, 2, null, Pooling.SUM,
                 grad, 0, dim, SparseOptimizer.sgd(0.1f)));
         assertArrayEquals(tData, table.toArray(), "table updated although the call was rejected");
-        rejects("not non-decreasing", () -> be.embeddingBagForward(rows, dim, table, good, be.wrap(new int[] {0, 2, 1}), 2, null,
+        rejects("not non-decreasing", () -> be.embeddingBagForward(rows, dim, table, good, be.upload(new int[] {0, 2, 1}), 2, null,
                 Pooling.SUM, false, out, 0, dim));
-        rejects("offsets[2] = 4", () -> be.embeddingBagForward(rows, dim, table, good, be.wrap(new int[] {0, 2, 4}), 2, null,
+        rejects("offsets[2] = 4", () -> be.embeddingBagForward(rows, dim, table, good, be.upload(new int[] {0, 2, 4}), 2, null,
                 Pooling.SUM, false, out, 0, dim));
         rejects("offsets needs bags+1", () -> be.embeddingBagForward(rows, dim, table, good, off, 3, null, Pooling.SUM, false, out, 0, dim));
         rejects("embeddingBag out", () -> be.embeddingBagForward(rows, dim, table, good, off, 2, null, Pooling.SUM, false, out, 1, dim));

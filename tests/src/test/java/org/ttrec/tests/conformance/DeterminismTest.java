@@ -2,6 +2,8 @@ package org.ttrec.tests.conformance;
 
 import org.junit.jupiter.api.Test;
 import org.ttrec.engine.ComputeBackend;
+import org.ttrec.engine.FloatBuf;
+import org.ttrec.engine.IntBuf;
 import org.ttrec.engine.Pooling;
 import org.ttrec.engine.SparseOptimizer;
 
@@ -23,7 +25,9 @@ class DeterminismTest {
         SplittableRandom r = new SplittableRandom(5);
         int m = 301, n = 257, k = 299;
         float[] a = uniform(r, m * k, -1f, 1f), b = uniform(r, k * n, -1f, 1f), c = uniform(r, m * n, -1f, 1f);
-        be.gemm(false, true, m, n, k, 0.9f, be.wrap(a), 0, k, be.wrap(b), 0, k, 0.5f, be.wrap(c), 0, n);
+        FloatBuf cb = be.upload(c);
+        be.gemm(false, true, m, n, k, 0.9f, be.upload(a), 0, k, be.upload(b), 0, k, 0.5f, cb, 0, n);
+        Io.down(cb, c);
         return c;
     }
 
@@ -31,8 +35,10 @@ class DeterminismTest {
         SplittableRandom r = new SplittableRandom(6);
         int batch = 4000, m = 2, n = 64, k = 32;
         float[] a = uniform(r, batch * m * k, -1f, 1f), b = uniform(r, batch * k * n, -1f, 1f), c = new float[batch * m * n];
-        be.gemmStridedBatched(false, false, m, n, k, 1f, be.wrap(a), 0, k, m * k, be.wrap(b), 0, n, k * n,
-                0f, be.wrap(c), 0, n, m * n, batch);
+        FloatBuf cb = be.upload(c);
+        be.gemmStridedBatched(false, false, m, n, k, 1f, be.upload(a), 0, k, m * k, be.upload(b), 0, n, k * n,
+                0f, cb, 0, n, m * n, batch);
+        Io.down(cb, c);
         return c;
     }
 
@@ -46,10 +52,14 @@ class DeterminismTest {
         int[] idx = ints(r, bags * per, rows);
         float[] table = uniform(r, rows * dim, -1f, 1f), state = new float[rows * dim];
         float[] out = new float[bags * dim];
-        be.embeddingBagForward(rows, dim, be.wrap(table), be.wrap(idx), be.wrap(off), bags, null, Pooling.MEAN, false,
-                be.wrap(out), 0, dim);
-        be.embeddingBagBackward(rows, dim, be.wrap(table), be.wrap(state), be.wrap(idx), be.wrap(off), bags, null,
-                Pooling.SUM, be.wrap(out), 0, dim, SparseOptimizer.adagrad(0.1f, 1e-8f));
+        FloatBuf tb = be.upload(table), sb = be.upload(state), ob = be.upload(out);
+        IntBuf ib = be.upload(idx), offb = be.upload(off);
+        be.embeddingBagForward(rows, dim, tb, ib, offb, bags, null, Pooling.MEAN, false, ob, 0, dim);
+        be.embeddingBagBackward(rows, dim, tb, sb, ib, offb, bags, null,
+                Pooling.SUM, ob, 0, dim, SparseOptimizer.adagrad(0.1f, 1e-8f));
+        Io.down(ob, out);
+        Io.down(tb, table);
+        Io.down(sb, state);
         float[] all = new float[out.length + table.length + state.length];
         System.arraycopy(out, 0, all, 0, out.length);
         System.arraycopy(table, 0, all, out.length, table.length);

@@ -1,9 +1,11 @@
 package org.ttrec.tests.conformance;
 
+import static org.ttrec.engine.tt.TtTestUtil.heap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.ttrec.engine.ComputeBackend;
+import org.ttrec.engine.FloatBuf;
 import org.ttrec.engine.scalar.ScalarBackend;
 
 import java.util.Arrays;
@@ -49,8 +51,10 @@ class GemmConformanceTest {
             Arrays.fill(c, Float.NaN); // beta == 0 must not read C
         }
         float[] c1 = c.clone(), c2 = c.clone();
-        REF.gemm(tA, tB, m, n, k, alpha, REF.wrap(a), aOff, lda, REF.wrap(b), bOff, ldb, beta, REF.wrap(c1), cOff, ldc);
-        be.gemm(tA, tB, m, n, k, alpha, be.wrap(a), aOff, lda, be.wrap(b), bOff, ldb, beta, be.wrap(c2), cOff, ldc);
+        REF.gemm(tA, tB, m, n, k, alpha, heap(a), aOff, lda, heap(b), bOff, ldb, beta, heap(c1), cOff, ldc);
+        FloatBuf cb = be.upload(c2);
+        be.gemm(tA, tB, m, n, k, alpha, be.upload(a), aOff, lda, be.upload(b), bOff, ldb, beta, cb, cOff, ldc);
+        Io.down(cb, c2);
         assertClose(be.name() + "/" + be.threads() + " gemm tA=" + tA + " tB=" + tB + " " + m + "x" + n + "x" + k
                 + " alpha=" + alpha + " beta=" + beta, c1, c2, tol(k, alpha, beta, a, b, c));
     }
@@ -137,10 +141,12 @@ class GemmConformanceTest {
             Arrays.fill(c, Float.NaN);
         }
         float[] c1 = c.clone(), c2 = c.clone();
-        REF.gemmStridedBatched(tA, tB, m, n, k, alpha, REF.wrap(a), 4, lda, sA, REF.wrap(b), 1, ldb, sB,
-                beta, REF.wrap(c1), 2, ldc, sC, batch);
-        be.gemmStridedBatched(tA, tB, m, n, k, alpha, be.wrap(a), 4, lda, sA, be.wrap(b), 1, ldb, sB,
-                beta, be.wrap(c2), 2, ldc, sC, batch);
+        REF.gemmStridedBatched(tA, tB, m, n, k, alpha, heap(a), 4, lda, sA, heap(b), 1, ldb, sB,
+                beta, heap(c1), 2, ldc, sC, batch);
+        FloatBuf cb = be.upload(c2);
+        be.gemmStridedBatched(tA, tB, m, n, k, alpha, be.upload(a), 4, lda, sA, be.upload(b), 1, ldb, sB,
+                beta, cb, 2, ldc, sC, batch);
+        Io.down(cb, c2);
         assertClose(be.name() + " gemmStridedBatched tA=" + tA + " tB=" + tB + " " + m + "x" + n + "x" + k + " batch=" + batch,
                 c1, c2, tol(k, alpha, beta, a, b, c));
     }
@@ -164,10 +170,12 @@ class GemmConformanceTest {
             co[listOff + x] = 1 + (batch - 1 - x) * sizeC; // reversed order
         }
         float[] c1 = c.clone(), c2 = c.clone();
-        REF.gemmBatched(tA, tB, m, n, k, alpha, REF.wrap(a), REF.wrap(ao), lda, REF.wrap(b), REF.wrap(bo), ldb,
-                beta, REF.wrap(c1), REF.wrap(co), ldc, listOff, batch);
-        be.gemmBatched(tA, tB, m, n, k, alpha, be.wrap(a), be.wrap(ao), lda, be.wrap(b), be.wrap(bo), ldb,
-                beta, be.wrap(c2), be.wrap(co), ldc, listOff, batch);
+        REF.gemmBatched(tA, tB, m, n, k, alpha, heap(a), heap(ao), lda, heap(b), heap(bo), ldb,
+                beta, heap(c1), heap(co), ldc, listOff, batch);
+        FloatBuf cb = be.upload(c2);
+        be.gemmBatched(tA, tB, m, n, k, alpha, be.upload(a), be.upload(ao), lda, be.upload(b), be.upload(bo), ldb,
+                beta, cb, be.upload(co), ldc, listOff, batch);
+        Io.down(cb, c2);
         assertClose(be.name() + " gemmBatched tA=" + tA + " tB=" + tB + " " + m + "x" + n + "x" + k + " batch=" + batch,
                 c1, c2, tol(k, alpha, beta, a, b, c));
     }

@@ -1,5 +1,6 @@
 package org.ttrec.tests.conformance;
 
+import static org.ttrec.engine.tt.TtTestUtil.heap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -40,11 +41,11 @@ class OpsConformanceTest {
     }
 
     static FloatBuf buf(float[] a) {
-        return REF.wrap(a.clone());
+        return heap(a.clone());
     }
 
     static IntBuf ibuf(int[] a) {
-        return REF.wrap(a.clone());
+        return heap(a.clone());
     }
 
     static int[] lengths() {
@@ -84,19 +85,28 @@ class OpsConformanceTest {
             bitSame(be, at + " reluBackward", x, y, (b, xa, ya) -> b.reluBackward(n, xa, off, ya, 1, ya, 1));
             bitSame(be, at + " bceSigmoidBackward", p, lab, (b, pa, la) -> b.bceSigmoidBackward(n, 1f / n, pa, off, la, off, pa, off));
             bitSame(be, at + " adagrad", x, y, (b, xa, ya) -> {
-                FloatBuf st = b.wrap(uniform(new SplittableRandom(n), n + 1, 0f, 1f));
+                FloatBuf st = b.upload(uniform(new SplittableRandom(n), n + 1, 0f, 1f));
                 b.adagradUpdate(n, 0.1f, 1e-8f, xa, off, st, 1, ya, 2);
             });
             // sigmoid: float exp against the reference's double exp
             float[] s1 = y.clone(), s2 = y.clone();
-            REF.sigmoid(n, buf(x), off, REF.wrap(s1), 1);
-            be.sigmoid(n, be.wrap(x.clone()), off, be.wrap(s2), 1);
+            REF.sigmoid(n, buf(x), off, heap(s1), 1);
+            FloatBuf s2b = be.upload(s2);
+            be.sigmoid(n, be.upload(x), off, s2b, 1);
+            Io.down(s2b, s2);
             assertClose(at + " sigmoid", s1, s2, 3e-7);
-            // reductions: float lanes in blocks, then double
-            assertEquals(REF.sum(n, buf(x), off), be.sum(n, be.wrap(x), off), 1e-6 * n * maxAbs(x), at + " sum");
-            assertEquals(REF.dot(n, buf(x), off, buf(y), 1), be.dot(n, be.wrap(x), off, be.wrap(y), 1), 1e-6 * n * maxAbs(x) * maxAbs(y), at + " dot");
-            double bRef = REF.bceLoss(n, buf(p), off, buf(lab), off);
-            assertEquals(bRef, be.bceLoss(n, be.wrap(p), off, be.wrap(lab), off), 1e-5 * Math.max(1, bRef), at + " bceLoss");
+            // reductions: float lanes in blocks, then double, written as one float at an offset
+            assertEquals(reduce(REF, b -> REF.sum(n, buf(x), off, b, 1)),
+                    reduce(be, b -> be.sum(n, be.upload(x), off, b, 1)), 1e-6 * n * maxAbs(x), at + " sum");
+            assertEquals(reduce(REF, b -> REF.dot(n, buf(x), off, buf(y), 1, b, 1)),
+                    reduce(be, b -> be.dot(n, be.upload(x), off, be.upload(y), 1, b, 1)),
+                    1e-6 * n * maxAbs(x) * maxAbs(y), at + " dot");
+            float bRef = reduce(REF, b -> REF.bceLoss(n, buf(p), off, buf(lab), off, b, 1));
+            assertEquals(bRef, reduce(be, b -> be.bceLoss(n, be.upload(p), off, be.upload(lab), off, b, 1)),
+                    1e-5 * Math.max(1, bRef), at + " bceLoss");
+            // the scalar reference rounds the double sum once
+            assertEquals((float) REF_SUM.applyAsDouble(n, x, off), reduce(REF, b -> REF.sum(n, buf(x), off, b, 1)),
+                    at + " reference sum");
         }
     }
 
@@ -104,11 +114,40 @@ class OpsConformanceTest {
         void run(ComputeBackend b, FloatBuf x, FloatBuf y);
     }
 
+    /** A sum of n floats from off, in double, as the reference adds them. */
+    interface HostSum {
+        double applyAsDouble(int n, float[] x, int off);
+    }
+
+    static final HostSum REF_SUM = (n, x, off) -> {
+        double s = 0;
+        for (int j = 0; j < n; j++) {
+            s += x[off + j];
+        }
+        return s;
+    };
+
+    /**
+     * Runs a reduction into slot 1 of a fresh 3-float buffer and reads it back; slots 0 and 2 must
+     * stay untouched.
+     */
+    static float reduce(ComputeBackend b, java.util.function.Consumer<FloatBuf> op) {
+        FloatBuf out = b.upload(new float[] {7f, 0f, 9f});
+        op.accept(out);
+        float[] got = out.toArray();
+        assertEquals(7f, got[0], b.name() + ": reduction wrote before its offset");
+        assertEquals(9f, got[2], b.name() + ": reduction wrote past its slot");
+        return got[1];
+    }
+
     /** Runs op on the reference and the subject with the same inputs; both arrays must match bit for bit. */
     static void bitSame(ComputeBackend be, String what, float[] x, float[] y, Op op) {
         float[] x1 = x.clone(), y1 = y.clone(), x2 = x.clone(), y2 = y.clone();
-        op.run(REF, REF.wrap(x1), REF.wrap(y1));
-        op.run(be, be.wrap(x2), be.wrap(y2));
+        op.run(REF, heap(x1), heap(y1));
+        FloatBuf xb = be.upload(x2), yb = be.upload(y2);
+        op.run(be, xb, yb);
+        Io.down(xb, x2);
+        Io.down(yb, y2);
         assertBitEqual(what + " (first operand)", x1, x2);
         assertBitEqual(what + " (second operand)", y1, y2);
     }
@@ -146,9 +185,9 @@ class OpsConformanceTest {
                     int dld = count + 1;
                     float[] dst = uniform(r, off + rows * dld, -1f, 1f);
                     bitSame(be, at + " gatherColumns repeats=" + repeats, x, dst,
-                            (b, xx, dd) -> b.gatherColumns(rows, count, b.wrap(cls), xx, off, ld, dd, off, dld));
+                            (b, xx, dd) -> b.gatherColumns(rows, count, b.upload(cls), xx, off, ld, dd, off, dld));
                     bitSame(be, at + " scatterAddColumns repeats=" + repeats, dst, x,
-                            (b, dd, xx) -> b.scatterAddColumns(rows, count, b.wrap(cls), dd, off, dld, xx, off, ld));
+                            (b, dd, xx) -> b.scatterAddColumns(rows, count, b.upload(cls), dd, off, dld, xx, off, ld));
                 }
             }
         }
@@ -194,10 +233,12 @@ class OpsConformanceTest {
                                     + " " + pool + (weighted ? " weighted" : "");
                             for (boolean acc : new boolean[] {false, true}) {
                                 float[] o1 = out.clone(), o2 = out.clone();
-                                REF.embeddingBagForward(rows, dim, REF.wrap(table), REF.wrap(idx), REF.wrap(off), bags,
-                                        weighted ? REF.wrap(w) : null, pool, acc, REF.wrap(o1), outOff, ld);
-                                be.embeddingBagForward(rows, dim, be.wrap(table.clone()), be.wrap(idx), be.wrap(off), bags,
-                                        weighted ? be.wrap(w) : null, pool, acc, be.wrap(o2), outOff, ld);
+                                REF.embeddingBagForward(rows, dim, heap(table), heap(idx), heap(off), bags,
+                                        weighted ? heap(w) : null, pool, acc, heap(o1), outOff, ld);
+                                FloatBuf o2b = be.upload(o2);
+                                be.embeddingBagForward(rows, dim, be.upload(table), be.upload(idx), be.upload(off), bags,
+                                        weighted ? be.upload(w) : null, pool, acc, o2b, outOff, ld);
+                                Io.down(o2b, o2);
                                 assertBitEqual(at + " forward accumulate=" + acc, o1, o2);
                             }
                             for (SparseOptimizer opt : new SparseOptimizer[] {SparseOptimizer.accumulate(),
@@ -206,10 +247,13 @@ class OpsConformanceTest {
                                 float[] st = opt.kind() == SparseOptimizer.Kind.ROWWISE_ADAGRAD
                                         ? uniform(r, rows, 0f, 1f) : uniform(r, rows * dim, 0f, 1f);
                                 float[] t1 = table.clone(), t2 = table.clone(), s1 = st.clone(), s2 = st.clone();
-                                REF.embeddingBagBackward(rows, dim, REF.wrap(t1), REF.wrap(s1), REF.wrap(idx), REF.wrap(off),
-                                        bags, weighted ? REF.wrap(w) : null, pool, REF.wrap(grad), outOff, ld, opt);
-                                be.embeddingBagBackward(rows, dim, be.wrap(t2), be.wrap(s2), be.wrap(idx), be.wrap(off),
-                                        bags, weighted ? be.wrap(w) : null, pool, be.wrap(grad.clone()), outOff, ld, opt);
+                                REF.embeddingBagBackward(rows, dim, heap(t1), heap(s1), heap(idx), heap(off),
+                                        bags, weighted ? heap(w) : null, pool, heap(grad), outOff, ld, opt);
+                                FloatBuf t2b = be.upload(t2), s2b = be.upload(s2);
+                                be.embeddingBagBackward(rows, dim, t2b, s2b, be.upload(idx), be.upload(off),
+                                        bags, weighted ? be.upload(w) : null, pool, be.upload(grad), outOff, ld, opt);
+                                Io.down(t2b, t2);
+                                Io.down(s2b, s2);
                                 assertBitEqual(at + " backward " + opt.kind() + " table", t1, t2);
                                 assertBitEqual(at + " backward " + opt.kind() + " state", s1, s2);
                             }

@@ -1,5 +1,6 @@
 package org.ttrec.tests.conformance;
 
+import static org.ttrec.engine.tt.TtTestUtil.heap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -68,7 +69,7 @@ class TtConformanceTest {
         }
         FloatBuf[] b = new FloatBuf[a.length];
         for (int k = 0; k < a.length; k++) {
-            b[k] = be.wrap(a[k].clone());
+            b[k] = be.upload(a[k]);
         }
         return b;
     }
@@ -123,11 +124,11 @@ class TtConformanceTest {
                             String at = be.name() + "/" + be.threads() + " " + s + " bags=" + bags + " " + pool
                                     + (weighted ? " weighted" : "") + (acc ? " accumulate" : "");
                             float[] o1 = out.clone();
-                            REF.ttEmbeddingBagForward(s, bufs(REF, cores), REF.wrap(io[0]), REF.wrap(io[1]), bags,
-                                    weighted ? REF.wrap(w) : null, pool, acc, REF.wrap(o1), outOff, ld);
-                            FloatBuf o2 = be.wrap(out.clone());
-                            be.ttEmbeddingBagForward(s, bufs(be, cores), be.wrap(io[0]), be.wrap(io[1]), bags,
-                                    weighted ? be.wrap(w) : null, pool, acc, o2, outOff, ld);
+                            REF.ttEmbeddingBagForward(s, bufs(REF, cores), heap(io[0]), heap(io[1]), bags,
+                                    weighted ? heap(w) : null, pool, acc, heap(o1), outOff, ld);
+                            FloatBuf o2 = be.upload(out);
+                            be.ttEmbeddingBagForward(s, bufs(be, cores), be.upload(io[0]), be.upload(io[1]), bags,
+                                    weighted ? be.upload(w) : null, pool, acc, o2, outOff, ld);
                             float[] got = o2.toArray();
                             close(at, o1, got, 1e-5);
                             // padding between rows and before bag 0 untouched
@@ -180,11 +181,11 @@ class TtConformanceTest {
                                     + (weighted ? " weighted " : " ") + opt.kind();
                             float[][] st = state(s, opt, r);
                             FloatBuf[] c1 = bufs(REF, cores), s1 = bufs(REF, st);
-                            REF.ttEmbeddingBagBackward(s, c1, s1, REF.wrap(io[0]), REF.wrap(io[1]), bags,
-                                    weighted ? REF.wrap(w) : null, pool, REF.wrap(grad), gradOff, ld, opt);
+                            REF.ttEmbeddingBagBackward(s, c1, s1, heap(io[0]), heap(io[1]), bags,
+                                    weighted ? heap(w) : null, pool, heap(grad), gradOff, ld, opt);
                             FloatBuf[] c2 = bufs(be, cores), s2 = bufs(be, st);
-                            be.ttEmbeddingBagBackward(s, c2, s2, be.wrap(io[0]), be.wrap(io[1]), bags,
-                                    weighted ? be.wrap(w) : null, pool, be.wrap(grad.clone()), gradOff, ld, opt);
+                            be.ttEmbeddingBagBackward(s, c2, s2, be.upload(io[0]), be.upload(io[1]), bags,
+                                    weighted ? be.upload(w) : null, pool, be.upload(grad), gradOff, ld, opt);
                             float[][] ec = arrays(c1), gc = arrays(c2), es = arrays(s1), gs = arrays(s2);
                             for (int k = 0; k < s.cores(); k++) {
                                 close(at + " core " + k, ec[k], gc[k], 2e-5);
@@ -222,12 +223,12 @@ class TtConformanceTest {
         float[][] firstCores = null, firstState = null;
         for (int rep = 0; rep < 400; rep++) {
             FloatBuf out = be.allocFloats(bags * s.dim());
-            be.ttEmbeddingBagForward(s, bufs(be, cores), be.wrap(io[0]), be.wrap(io[1]), bags, null, Pooling.SUM,
+            be.ttEmbeddingBagForward(s, bufs(be, cores), be.upload(io[0]), be.upload(io[1]), bags, null, Pooling.SUM,
                     false, out, 0, s.dim());
             SparseOptimizer opt = SparseOptimizer.adagrad(0.05f, 1e-8f);
             FloatBuf[] c = bufs(be, cores), st = bufs(be, state(s, SparseOptimizer.adagrad(0, 0), new SplittableRandom(5)));
-            be.ttEmbeddingBagBackward(s, c, st, be.wrap(io[0]), be.wrap(io[1]), bags, null, Pooling.SUM,
-                    be.wrap(grad.clone()), 0, s.dim(), opt);
+            be.ttEmbeddingBagBackward(s, c, st, be.upload(io[0]), be.upload(io[1]), bags, null, Pooling.SUM,
+                    be.upload(grad), 0, s.dim(), opt);
             if (rep == 0) {
                 firstOut = out.toArray();
                 firstCores = arrays(c);
@@ -243,7 +244,7 @@ class TtConformanceTest {
                 }
             }
             // a call on another shape in between, so scratch is resized and reused
-            be.ttEmbeddingBagForward(other, bufs(be, otherCores), be.wrap(io2[0]), be.wrap(io2[1]), 50, null,
+            be.ttEmbeddingBagForward(other, bufs(be, otherCores), be.upload(io2[0]), be.upload(io2[1]), 50, null,
                     Pooling.MEAN, false, be.allocFloats(50 * other.dim()), 0, other.dim());
         }
         assertTrue(TtTestUtil.maxAbs(firstOut) > 0);

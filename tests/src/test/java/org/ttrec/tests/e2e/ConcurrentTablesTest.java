@@ -15,6 +15,7 @@ import org.ttrec.dlrm.train.Trainer;
 import org.ttrec.dlrm.train.TrainingSetup;
 import org.ttrec.dlrm.tt.TtEmbeddingBag;
 import org.ttrec.engine.ComputeBackend;
+import org.ttrec.engine.Pending;
 import org.ttrec.engine.SparseOptimizer;
 import org.ttrec.engine.cpu.CpuBackend;
 
@@ -32,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The cpu backend runs a model's tables side by side ({@code ComputeBackend.forEachTable}, each TT
+ * The cpu backend runs a model's tables side by side ({@code ComputeBackend.submitTables}, each TT
  * table on kernels of its own): training gives the bits of the tables run one after another, and
  * of one thread; the tasks really overlap; a failure is the lowest table's.
  */
@@ -45,10 +46,11 @@ class ConcurrentTablesTest {
         }
 
         @Override
-        public void forEachTable(int n, IntConsumer task) {
+        public Pending submitTables(int n, IntConsumer task) {
             for (int i = 0; i < n; i++) {
                 task.accept(i);
             }
+            return Pending.DONE;
         }
     }
 
@@ -77,7 +79,7 @@ class ConcurrentTablesTest {
                 try (BatchStream s = d.batches(Split.TRAIN, c.train.batchSize, false, 0)) {
                     for (int i = 0; i < losses.length; i++) {
                         Batch b = s.next();
-                        losses[i] = m.forward(b);
+                        losses[i] = m.forwardReadLoss(b);
                         m.backward(SparseOptimizer.sgd(0.2f));
                         opt.step(0.2f, m.parameters(), m.gradients());
                     }
@@ -128,7 +130,7 @@ class ConcurrentTablesTest {
             // two tasks that each wait for the other: they finish only if they run at once
             CountDownLatch both = new CountDownLatch(2);
             AtomicIntegerArray runs = new AtomicIntegerArray(9);
-            be.forEachTable(9, i -> {
+            be.submitTables(9, i -> {
                 runs.incrementAndGet(i);
                 if (i < 2) {
                     both.countDown();
@@ -138,14 +140,14 @@ class ConcurrentTablesTest {
                         throw new IllegalStateException(e);
                     }
                 }
-            });
+            }).await();
             for (int i = 0; i < 9; i++) {
                 assertEquals(1, runs.get(i), "task " + i);
             }
         }
         try (CpuBackend be = new CpuBackend(1)) {
             List<Integer> order = new ArrayList<>();
-            be.forEachTable(5, order::add);
+            be.submitTables(5, order::add).await();
             assertEquals(List.of(0, 1, 2, 3, 4), order, "one thread: in order");
         }
     }
@@ -155,7 +157,7 @@ class ConcurrentTablesTest {
         try (CpuBackend be = new CpuBackend(2)) {
             IllegalArgumentException first = new IllegalArgumentException("table 2");
             AtomicIntegerArray runs = new AtomicIntegerArray(6);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> be.forEachTable(6, i -> {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> be.submitTables(6, i -> {
                 runs.incrementAndGet(i);
                 if (i == 2) {
                     throw first;
@@ -163,7 +165,7 @@ class ConcurrentTablesTest {
                 if (i == 4) {
                     throw new IllegalArgumentException("table 4");
                 }
-            }));
+            }).await());
             assertSame(first, e);
             for (int i = 0; i < 6; i++) {
                 assertEquals(1, runs.get(i), "every task ran: " + i);
