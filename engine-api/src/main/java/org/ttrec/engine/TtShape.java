@@ -3,7 +3,7 @@ package org.ttrec.engine;
 import java.util.Arrays;
 
 /**
- * The shape of one Tensor-Train compressed table (spec section 1): N rows of dimension D stored
+ * The shape of one Tensor-Train compressed table (docs/tt-layout.md, Layout): N rows of dimension D stored
  * as d >= 2 cores. Core k (0-based) holds, for each row digit i_k in [0, p_k), an
  * R_k x (q_k * R_{k+1}) row-major matrix, i.e. a (p_k, R_k, q_k, R_{k+1}) tensor; R_0 = R_d = 1.
  * Row i maps to digits in mixed radix p with the first digit most significant; columns map the

@@ -109,7 +109,7 @@ public final class FloatIO {
 
     /**
      * @param bytes a byte count
-     * @return it in human units, e.g. "2.16 GB" (powers of 1000, as the spec quotes table sizes)
+     * @return it in human units, e.g. "2.16 GB" (powers of 1000, as docs/dlrm.md quotes table sizes)
      */
     public static String bytes(long bytes) {
         if (bytes < 1000) {

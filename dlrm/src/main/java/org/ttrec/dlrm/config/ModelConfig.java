@@ -8,7 +8,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import java.util.Arrays;
 
 /**
- * The DLRM architecture (spec section 8). Fields are public so a JSON config file can set any
+ * The DLRM architecture (docs/dlrm.md). Fields are public so a JSON config file can set any
  * of them; {@link #validate()} checks the combination.
  */
 @JsonIgnoreProperties(ignoreUnknown = false)

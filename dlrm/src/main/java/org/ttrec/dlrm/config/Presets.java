@@ -3,14 +3,14 @@ package org.ttrec.dlrm.config;
 import java.util.List;
 
 /**
- * The named starting configurations (spec section 8): dlrm's Kaggle, Terabyte and MLPerf
+ * The named starting configurations (docs/dlrm.md, Presets): dlrm's Kaggle, Terabyte and MLPerf
  * setups, and {@code tiny}, a small model on the built-in synthetic data that trains to a
  * clearly non-trivial AUC in about a minute on two cores.
  */
 public final class Presets {
     private Presets() {}
 
-    /** Criteo Kaggle cardinalities (spec 8): 26 tables, 33,762,577 rows. */
+    /** Criteo Kaggle cardinalities (docs/dlrm.md): 26 tables, 33,762,577 rows. */
     public static final int[] KAGGLE_ROWS = {1460, 583, 10131227, 2202608, 305, 24, 12517, 633, 3, 93145, 5683,
         8351593, 3194, 27, 14992, 5461306, 10, 5652, 2173, 4, 7046547, 18, 15, 286181, 105, 142572};
 

@@ -27,7 +27,7 @@ public final class TtConfig {
     public Map<String, TableShape> perTable = new TreeMap<>();
     /** If > 0: pick the uniform rank so that model parameters + optimiser state fit in this many bytes. */
     public long memoryBudgetBytes = 0;
-    /** Core initialisation: "sampled-gaussian" (spec 5), "uniform" or "normal". */
+    /** Core initialisation: "sampled-gaussian" (docs/tt-init.md), "uniform" or "normal:STD". */
     public String init = "sampled-gaussian";
     /** Hot-row cache rows as a fraction of N (0 = no cache). */
     public double cacheFraction = 0;
@@ -37,8 +37,9 @@ public final class TtConfig {
     public long cacheRefreshSteps = 0;
     /**
      * Multiplier on the sparse learning rate for TT cores (cached rows and uncompressed tables keep
-     * the plain rate). 1 follows the spec; TT cores learn slower than plain rows at one rate, and 10
-     * matched the uncompressed model's AUC on 2M synthetic rows (see TtEmbeddingBag).
+     * the plain rate). 1 is TT-Rec's plain rate (docs/tt-layout.md); TT cores learn slower than
+     * plain rows at one rate, and 10 matched the uncompressed model's AUC on 2M synthetic rows (see
+     * TtEmbeddingBag).
      */
     public double lrScale = 1;
 

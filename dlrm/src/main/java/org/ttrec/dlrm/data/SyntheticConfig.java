@@ -13,7 +13,7 @@ package org.ttrec.dlrm.data;
  */
 public record SyntheticConfig(long rows, int[] cardinalities, double zipfExponent, long seed, double targetAuc,
                               double baseCtr, int interactions) {
-    /** Criteo Kaggle's 26 table sizes (spec section 8). */
+    /** Criteo Kaggle's 26 table sizes (docs/dlrm.md, Kaggle cardinalities). */
     public static final int[] KAGGLE_CARDINALITIES = {1460, 583, 10131227, 2202608, 305, 24, 12517, 633, 3, 93145,
         5683, 8351593, 3194, 27, 14992, 5461306, 10, 5652, 2173, 4, 7046547, 18, 15, 286181, 105, 142572};
 

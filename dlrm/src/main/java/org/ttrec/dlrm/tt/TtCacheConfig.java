@@ -1,7 +1,7 @@
 package org.ttrec.dlrm.tt;
 
 /**
- * Settings of a TT table's hot-row cache (spec section 6). The cache is off unless
+ * Settings of a TT table's hot-row cache (docs/tt-cache.md). The cache is off unless
  * {@link #enabled()}.
  *
  * <p>Semantics: during the first {@code warmupBatches} training batches (calls of backward) the

@@ -88,7 +88,7 @@ class ConfigValidationTest {
         assertEquals("[2, 2, 4]", java.util.Arrays.toString(org.ttrec.engine.tt.TtShapes.suggestColumnFactors(16, 3)));
         assertEquals("[4, 4, 4]", java.util.Arrays.toString(org.ttrec.engine.tt.TtShapes.suggestColumnFactors(64, 3)));
         int[] p = org.ttrec.engine.tt.TtShapes.suggestRowFactors(10_131_227, 3);
-        assertEquals("[200, 220, 250]", java.util.Arrays.toString(p)); // spec section 7
+        assertEquals("[200, 220, 250]", java.util.Arrays.toString(p)); // docs/tt-layout.md, Shapes
     }
 
     @Test

@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The scalar reference of the TT-EmbeddingBag (spec sections 1-4), written to be obviously
+ * The scalar reference of the TT-EmbeddingBag (docs/tt-layout.md), written to be obviously
  * correct: every lookup runs its own left-to-right chain of small products, the backward
  * reverses that chain, slice gradients are summed in lookup order, then the optimiser is applied
  * once per touched (core, digit) slice with {@link ScalarBackend#applyRow}'s rules.

@@ -5,7 +5,7 @@ import org.ttrec.engine.TtShape;
 import java.util.SplittableRandom;
 
 /**
- * Initialisation of TT cores (spec section 5), seeded and reproducible: the same shape, kind and
+ * Initialisation of TT cores (docs/tt-init.md), seeded and reproducible: the same shape, kind and
  * seed always give the same cores.
  *
  * @param kind how core entries are drawn

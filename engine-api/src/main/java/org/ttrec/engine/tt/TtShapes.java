@@ -7,7 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Shape selection for TT tables (spec section 7): balanced factorisations of N and D, and ranks
+ * Shape selection for TT tables (docs/tt-layout.md, Shapes): balanced factorisations of N and D, and ranks
  * chosen from a memory budget.
  */
 public final class TtShapes {
