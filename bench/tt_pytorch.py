@@ -8,7 +8,9 @@ Pooling is a sum per bag (index_add_). The backward is autograd; SGD updates the
 Reports lookups/s for forward and forward+backward+SGD, 1 and 2 threads.
 
 Run with Debian's interpreter (/usr/bin/python3) after bench/use-openblas.sh; the script prints
-which BLAS library the process actually loaded.
+which BLAS library the process actually loaded. --device cuda runs the same work on a GPU (the
+baseline of the TornadoVM backend; --bags 32768 --lookups 2 gives 65,536 lookups per batch), and
+--dense adds PyTorch's own uncompressed nn.EmbeddingBag(sparse=True) with SGD on the N x D table.
 """
 import argparse
 import time
@@ -17,7 +19,6 @@ import torch
 
 N = 10_131_227
 P = (200, 220, 250)
-BAGS = 2048
 
 
 def loaded_blas():
@@ -30,7 +31,12 @@ def loaded_blas():
     return sorted(libs)
 
 
-def make_cores(q, rank, gen):
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def make_cores(q, rank, gen, device):
     d = len(P)
     ranks = [1] + [rank] * (d - 1) + [1]
     var = 1.0 / (3 * N)
@@ -41,7 +47,7 @@ def make_cores(q, rank, gen):
     cores = []
     for k in range(d):
         c = torch.randn(P[k], ranks[k], q[k] * ranks[k + 1], generator=gen) * std
-        cores.append(c.requires_grad_(True))
+        cores.append(c.to(device).requires_grad_(True))
     return cores, ranks
 
 
@@ -63,22 +69,36 @@ def tt_rows(cores, q, ranks, idx):
     return cur.view(n, -1)
 
 
-def run(args, q, lookups, threads, backward):
+def run(args, q, lookups, threads, backward, dense=False):
     torch.set_num_threads(threads)
+    device = torch.device(args.device)
+    bags = args.bags
     gen = torch.Generator().manual_seed(1)
-    cores, ranks = make_cores(q, args.rank, gen)
     dim = 1
     for x in q:
         dim *= x
-    batches = [torch.randint(0, N, (BAGS * lookups,), generator=gen) for _ in range(8)]
-    bag_of = torch.arange(BAGS).repeat_interleave(lookups)
-    grad_out = (torch.rand(BAGS, dim, generator=gen) - 0.5) * 2e-3
+    batches = [torch.randint(0, N, (bags * lookups,), generator=gen).to(device) for _ in range(8)]
+    bag_of = torch.arange(bags).repeat_interleave(lookups).to(device)
+    offsets = (torch.arange(bags) * lookups).to(device)
+    grad_out = ((torch.rand(bags, dim, generator=gen) - 0.5) * 2e-3).to(device)
     lr = 0.01
+    if dense:
+        table = torch.nn.EmbeddingBag(N, dim, mode="sum", sparse=True).to(device)
+        opt = torch.optim.SGD(table.parameters(), lr=lr)
+    else:
+        cores, ranks = make_cores(q, args.rank, gen, device)
 
     def step(i):
         idx = batches[i % len(batches)]
+        if dense:
+            out = table(idx, offsets)
+            if backward:
+                opt.zero_grad()
+                (out * grad_out).sum().backward()
+                opt.step()
+            return out
         rows = tt_rows(cores, q, ranks, idx)
-        out = torch.zeros(BAGS, dim).index_add_(0, bag_of, rows)
+        out = torch.zeros(bags, dim, device=device).index_add_(0, bag_of, rows)
         if backward:
             (out * grad_out).sum().backward()
             with torch.no_grad():
@@ -96,12 +116,14 @@ def run(args, q, lookups, threads, backward):
         best, n_steps = 0.0, 0
         for _ in range(args.windows):
             done = 0
+            sync(device)
             t0 = time.perf_counter()
             while time.perf_counter() - t0 < args.seconds / args.windows:
                 step(n_steps)
                 n_steps += 1
                 done += 1
-            best = max(best, done * BAGS * lookups / (time.perf_counter() - t0))
+            sync(device)
+            best = max(best, done * bags * lookups / (time.perf_counter() - t0))
     return best
 
 
@@ -114,12 +136,17 @@ def main():
     ap.add_argument("--seconds", type=float, default=3.0, help="measured seconds per case")
     ap.add_argument("--windows", type=int, default=1,
                     help="split each case's measured time into this many windows and report the best")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--bags", type=int, default=2048, help="bags per batch")
+    ap.add_argument("--dense", action="store_true",
+                    help="also time nn.EmbeddingBag(sparse=True) + SGD on the uncompressed N x D table")
     ap.add_argument("--rank", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.windows < 1 or args.seconds <= 0:
         ap.error("--windows must be at least 1 and --seconds positive")
 
-    print("torch", torch.__version__)
+    print("torch", torch.__version__, "device", args.device,
+          torch.cuda.get_device_name(0) if args.device == "cuda" else "")
     print(torch.__config__.show())
     print("BLAS/LAPACK libraries mapped into this process:", loaded_blas() or "none found")
     print(f"{'config':>14} {'lookups':>7} {'threads':>7} {'forward lookups/s':>18} {'fwd+bwd+SGD lookups/s':>22}")
@@ -132,6 +159,10 @@ def main():
                 fwd = run(args, q, lookups, threads, False)
                 fb = run(args, q, lookups, threads, True)
                 print(f"{cfg:>14} {lookups:>7} {threads:>7} {fwd:>18,.0f} {fb:>22,.0f}", flush=True)
+                if args.dense:
+                    fwd = run(args, q, lookups, threads, False, dense=True)
+                    fb = run(args, q, lookups, threads, True, dense=True)
+                    print(f"{'dense ' + d_str:>14} {lookups:>7} {threads:>7} {fwd:>18,.0f} {fb:>22,.0f}", flush=True)
     print("BLAS/LAPACK libraries mapped after the runs:", loaded_blas() or "none found")
 
 
