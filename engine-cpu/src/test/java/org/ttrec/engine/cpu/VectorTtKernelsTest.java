@@ -151,9 +151,9 @@ class VectorTtKernelsTest {
                     float[] c0 = TtTestUtil.randomFloats(rnd, 1 + m * n);
                     // dotsAdd: C += A @ B^T, A at offset 3, B at 2, C at 1
                     float[] c = c0.clone();
-                    VectorTtKernels.dotsAdd(m, k, n, a, 3, b, 2, c, 1, red);
+                    TtDotKernels.dotsAdd(m, k, n, a, 3, b, 2, c, 1, red);
                     float[] again = c0.clone();
-                    VectorTtKernels.dotsAdd(m, k, n, a, 3, b, 2, again, 1, red);
+                    TtDotKernels.dotsAdd(m, k, n, a, 3, b, 2, again, 1, red);
                     assertTrue(java.util.Arrays.equals(c, again), "dotsAdd repeatable");
                     for (int r = 0; r < m; r++) {
                         for (int j = 0; j < n; j++) {
@@ -177,11 +177,11 @@ class VectorTtKernelsTest {
                     }
                     float[] d = new float[1 + m * n];
                     if (n == 4) {
-                        VectorTtKernels.gemmRowsN4(m, k, a, 3, bkn, 2, d, 1);
+                        TtMicroKernels.gemmRowsN4(m, k, a, 3, bkn, 2, d, 1);
                     } else if (n == 8) {
-                        VectorTtKernels.gemmRowsN8(m, k, a, 3, bkn, 2, d, 1);
+                        TtMicroKernels.gemmRowsN8(m, k, a, 3, bkn, 2, d, 1);
                     } else {
-                        VectorTtKernels.dotsT(m, k, n, a, 3, bt, 0, d, 1, red);
+                        TtDotKernels.dotsT(m, k, n, a, 3, bt, 0, d, 1, red);
                     }
                     for (int r = 0; r < m; r++) {
                         for (int j = 0; j < n; j++) {
@@ -221,9 +221,9 @@ class VectorTtKernelsTest {
                 float[] b = TtTestUtil.randomFloats(rnd, k * n + 1);
                 float[] c = TtTestUtil.randomFloats(rnd, 5 * n + 2);
                 float[] d = c.clone();
-                VectorTtKernels.gemmRowsAdd2x2(k, n, a, 1, 3 * k + 2, b, 1, c, 2, 3 * n + 1);
-                VectorTtKernels.gemmRowsAdd(2, k, n, a, 1, b, 1, d, 2);
-                VectorTtKernels.gemmRowsAdd(2, k, n, a, 3 * k + 2, b, 1, d, 3 * n + 1);
+                TtMicroKernels.gemmRowsAdd2x2(k, n, a, 1, 3 * k + 2, b, 1, c, 2, 3 * n + 1);
+                TtMicroKernels.gemmRowsAdd(2, k, n, a, 1, b, 1, d, 2);
+                TtMicroKernels.gemmRowsAdd(2, k, n, a, 3 * k + 2, b, 1, d, 3 * n + 1);
                 assertArrayEquals(d, c, "k=" + k + " n=" + n);
             }
         }
@@ -243,9 +243,9 @@ class VectorTtKernelsTest {
                 float[] b = TtTestUtil.randomFloats(rnd, k * n + 1);
                 float[] c = TtTestUtil.randomFloats(rnd, 5 * n + 2);
                 float[] d = c.clone();
-                VectorTtKernels.gemmRows2x2(k, n, a, 1, 3 * k + 2, b, 1, c, 2, 3 * n + 1);
-                VectorTtKernels.gemmRows(2, k, n, a, 1, b, 1, d, 2);
-                VectorTtKernels.gemmRows(2, k, n, a, 3 * k + 2, b, 1, d, 3 * n + 1);
+                TtMicroKernels.gemmRows2x2(k, n, a, 1, 3 * k + 2, b, 1, c, 2, 3 * n + 1);
+                TtMicroKernels.gemmRows(2, k, n, a, 1, b, 1, d, 2);
+                TtMicroKernels.gemmRows(2, k, n, a, 3 * k + 2, b, 1, d, 3 * n + 1);
                 assertArrayEquals(d, c, "k=" + k + " n=" + n);
             }
         }
