@@ -56,15 +56,18 @@ public class CpuBackend extends ScalarBackend {
     private final int threads;
     private final ForkJoinPool pool;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
-    /** The TT-EmbeddingBag kernels for cores no layer owns, sharing this backend's pool. */
-    private final VectorTtKernels tt;
+    /**
+     * The TT-EmbeddingBag kernels for cores no layer owns, sharing this backend's pool; they keep
+     * no forward products, since nothing tells them when those cores change.
+     */
+    private final TtKernelsWithBatch tt;
     /**
      * Kernels of their own for the cores of each owning layer ({@link #ttOwnCores}), keyed by the
      * first core array (weakly: a dropped table takes its kernels along). Calls on different
      * tables then share no scratch and may overlap ({@link #forEachTable}); each keeps its own
      * sort and forward products for its backward.
      */
-    private final Map<float[], VectorTtKernels> tableKernels = Collections.synchronizedMap(new WeakHashMap<>());
+    private final Map<float[], TtKernelsWithBatch> tableKernels = Collections.synchronizedMap(new WeakHashMap<>());
 
     /**
      * @param threads kernel threads; 0 = one per available processor, 1 = no pool (exactly reproducible)
@@ -73,7 +76,7 @@ public class CpuBackend extends ScalarBackend {
         Checks.nonNegative("cpu backend threads", threads);
         this.threads = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
         this.pool = this.threads > 1 ? new ForkJoinPool(this.threads) : null;
-        this.tt = new VectorTtKernels(pool, this.threads);
+        this.tt = new TtKernelsWithBatch(new VectorTtKernels(pool, this.threads, false));
     }
 
     /** @return the worker pool, null when single-threaded (for the TT kernels) */
@@ -753,34 +756,26 @@ public class CpuBackend extends ScalarBackend {
                                       FloatBuf out, int outOff, int ldOut) {
         checkTt(shape, cores, null, indices, offsets, bags, perSampleWeights, pooling, null, "out", out, outOff, ldOut);
         float[][] c = arrays(cores, "TT core");
-        VectorTtKernels k = kernels(c);
+        TtKernelsWithBatch k = kernels(c);
         synchronized (k) {
-            k.forward(shape, c, i(indices, "indices"), i(offsets, "offsets"), bags,
-                    perSampleWeights == null ? null : f(perSampleWeights, "perSampleWeights"), pooling, accumulate,
-                    f(out, "out"), outOff, ldOut);
+            k.prepare(shape, i(indices, "indices"), i(offsets, "offsets"), bags);
+            k.kernels.forward(c, perSampleWeights == null ? null : f(perSampleWeights, "perSampleWeights"), pooling,
+                    accumulate, f(out, "out"), outOff, ldOut);
         }
     }
 
     @Override
     public void ttOwnCores(FloatBuf[] cores) {
         float[][] c = arrays(cores, "TT core");
-        // an eighth of the per-instance budget of forward products: seven Kaggle tables then
-        // keep at most what one shared instance would, and a table's own batch (512 bytes per
-        // distinct row at D16 R32) fits up to 65k rows at the default budget
-        VectorTtKernels k = tableKernels.computeIfAbsent(c[0], key -> new VectorTtKernels(pool, threads,
-                VectorTtKernels.REUSE_BUDGET / 8, VectorTtKernels.REUSE_MIN_FLOPS_PER_BYTE,
-                VectorTtKernels.MIN_ROWS_PER_THREAD));
-        synchronized (k) {
-            k.own(c);
-        }
+        tableKernels.computeIfAbsent(c[0], key -> new TtKernelsWithBatch(new VectorTtKernels(pool, threads, true)));
     }
 
     @Override
     public void ttCoresChanged(FloatBuf[] cores) {
         float[][] c = arrays(cores, "TT core");
-        VectorTtKernels k = kernels(c);
+        TtKernelsWithBatch k = kernels(c);
         synchronized (k) {
-            k.changed(c);
+            k.kernels.coresChanged();
         }
     }
 
@@ -789,9 +784,51 @@ public class CpuBackend extends ScalarBackend {
      * instance's lock: its scratch serves one call at a time (uncontended for a table's own
      * kernels, whose calls come one after another).
      */
-    private VectorTtKernels kernels(float[][] cores) {
-        VectorTtKernels k = cores.length == 0 ? null : tableKernels.get(cores[0]);
+    TtKernelsWithBatch kernels(float[][] cores) {
+        TtKernelsWithBatch k = cores.length == 0 ? null : tableKernels.get(cores[0]);
         return k != null ? k : tt;
+    }
+
+    /**
+     * TT kernels with a copy of the batch they last prepared, on which their plan is made (the
+     * plan reads its indices and offsets again, and callers may refill their own arrays). The
+     * backward of this interface does not say whether its batch is the forward's, so it compares:
+     * a backward on the indices of the preceding forward keeps that forward's plan and products.
+     */
+    static final class TtKernelsWithBatch {
+        final VectorTtKernels kernels;
+        private TtShape shape;
+        private int bags = -1;
+        private int[] indices = new int[0], offsets = new int[0];
+
+        TtKernelsWithBatch(VectorTtKernels kernels) {
+            this.kernels = kernels;
+        }
+
+        /** Prepares the kernels on a copy of this batch. */
+        void prepare(TtShape s, int[] idx, int[] off, int nBags) {
+            int from = off[0], to = off[nBags];
+            if (indices.length < to) {
+                indices = new int[Math.max(to, indices.length + (indices.length >> 1))];
+            }
+            if (offsets.length < nBags + 1) {
+                offsets = new int[Math.max(nBags + 1, offsets.length + (offsets.length >> 1))];
+            }
+            System.arraycopy(idx, from, indices, from, to - from);
+            System.arraycopy(off, 0, offsets, 0, nBags + 1);
+            shape = s;
+            bags = nBags;
+            kernels.prepare(s, indices, offsets, nBags);
+        }
+
+        /** Prepares the kernels on this batch unless it is the one they hold. */
+        void prepareIfOther(TtShape s, int[] idx, int[] off, int nBags) {
+            boolean same = nBags == bags && s.equals(shape) && Arrays.equals(off, 0, nBags + 1, offsets, 0, nBags + 1)
+                    && Arrays.equals(idx, off[0], off[nBags], indices, off[0], off[nBags]);
+            if (!same) {
+                prepare(s, idx, off, nBags);
+            }
+        }
     }
 
     /**
@@ -838,11 +875,10 @@ public class CpuBackend extends ScalarBackend {
         checkTt(shape, cores, states, indices, offsets, bags, perSampleWeights, pooling, opt, "gradOut",
                 gradOut, gradOff, ldGrad);
         float[][] c = arrays(cores, "TT core");
-        VectorTtKernels k = kernels(c);
+        TtKernelsWithBatch k = kernels(c);
         synchronized (k) {
-            k.backward(shape, c,
-                    opt.kind() == SparseOptimizer.Kind.SGD ? null : arrays(states, "TT state"),
-                    i(indices, "indices"), i(offsets, "offsets"), bags,
+            k.prepareIfOther(shape, i(indices, "indices"), i(offsets, "offsets"), bags);
+            k.kernels.backward(c, opt.kind() == SparseOptimizer.Kind.SGD ? null : arrays(states, "TT state"),
                     perSampleWeights == null ? null : f(perSampleWeights, "perSampleWeights"), pooling,
                     f(gradOut, "gradOut"), gradOff, ldGrad, opt);
         }
