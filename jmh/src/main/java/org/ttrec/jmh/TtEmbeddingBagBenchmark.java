@@ -137,10 +137,9 @@ public class TtEmbeddingBagBenchmark {
             shape = TtShape.uniformRank(N, P, q, Integer.parseInt(parts[2]));
             cores = TtInit.sampledGaussian().create(shape, 1);
             pool = threads > 1 ? new ForkJoinPool(threads) : null;
-            kernels = new VectorTtKernels(pool, threads);
-            // as TtEmbeddingBag does: the cores change only through the backward, so the backward
+            // as a TT table does: the cores change only through the backward, so the backward
             // may reuse its forward's products
-            kernels.own(cores);
+            kernels = new VectorTtKernels(pool, threads, true);
             out = new float[BAGS * dim];
             grad = new float[BAGS * dim];
             SplittableRandom rnd = new SplittableRandom(7);
@@ -221,9 +220,10 @@ public class TtEmbeddingBagBenchmark {
         int[] idx = b.batch(lookups);
         int[] off = b.offsets(lookups, true);
         int dim = tt.shape.dim();
-        tt.kernels.forward(tt.shape, tt.cores, idx, off, BAGS, null, Pooling.SUM, false, tt.out, 0, dim);
+        tt.kernels.prepare(tt.shape, idx, off, BAGS);
+        tt.kernels.forward(tt.cores, null, Pooling.SUM, false, tt.out, 0, dim);
         if (backward) {
-            tt.kernels.backward(tt.shape, tt.cores, null, idx, off, BAGS, null, Pooling.SUM, tt.grad, 0, dim, SGD);
+            tt.kernels.backward(tt.cores, null, null, Pooling.SUM, tt.grad, 0, dim, SGD);
         }
         bh.consume(tt.out);
     }

@@ -65,7 +65,7 @@ public class CpuBackend extends ScalarBackend {
         Checks.nonNegative("cpu backend threads", threads);
         this.threads = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
         this.pool = this.threads > 1 ? new ForkJoinPool(this.threads) : null;
-        this.tt = new VectorTtKernels(pool, this.threads);
+        this.tt = new VectorTtKernels(pool, this.threads, false);
     }
 
     /** @return the worker pool, null when single-threaded (for the TT kernels) */
@@ -727,9 +727,9 @@ public class CpuBackend extends ScalarBackend {
                                       FloatBuf out, int outOff, int ldOut) {
         checkTt(shape, cores, null, indices, offsets, bags, perSampleWeights, pooling, null, "out", out, outOff, ldOut);
         synchronized (tt) {
-            tt.forward(shape, arrays(cores, "TT core"), i(indices, "indices"), i(offsets, "offsets"), bags,
-                    perSampleWeights == null ? null : f(perSampleWeights, "perSampleWeights"), pooling, accumulate,
-                    f(out, "out"), outOff, ldOut);
+            tt.prepare(shape, i(indices, "indices"), i(offsets, "offsets"), bags);
+            tt.forward(arrays(cores, "TT core"), perSampleWeights == null ? null : f(perSampleWeights, "perSampleWeights"),
+                    pooling, accumulate, f(out, "out"), outOff, ldOut);
         }
     }
 
@@ -742,9 +742,8 @@ public class CpuBackend extends ScalarBackend {
         checkTt(shape, cores, states, indices, offsets, bags, perSampleWeights, pooling, opt, "gradOut",
                 gradOut, gradOff, ldGrad);
         synchronized (tt) {
-            tt.backward(shape, arrays(cores, "TT core"),
-                    opt.kind() == SparseOptimizer.Kind.SGD ? null : arrays(states, "TT state"),
-                    i(indices, "indices"), i(offsets, "offsets"), bags,
+            tt.prepare(shape, i(indices, "indices"), i(offsets, "offsets"), bags);
+            tt.backward(arrays(cores, "TT core"), opt.kind() == SparseOptimizer.Kind.SGD ? null : arrays(states, "TT state"),
                     perSampleWeights == null ? null : f(perSampleWeights, "perSampleWeights"), pooling,
                     f(gradOut, "gradOut"), gradOff, ldGrad, opt);
         }

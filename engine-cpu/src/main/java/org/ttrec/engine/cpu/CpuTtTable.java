@@ -15,14 +15,19 @@ import java.util.concurrent.ForkJoinPool;
 
 /**
  * A TT table of the cpu backend with {@link VectorTtKernels} of its own: calls on different
- * tables share no scratch and may overlap, and since the table is the only writer of its cores
- * (its backward, or {@link #writeCore} and {@link #writeStates}, which tell the kernels), the
- * kernels keep a plan's sort and the forward's partial products for the backward of the same
- * plan without checking them.
+ * tables share no scratch and may overlap. The kernels hold one prepared batch (the sort of a
+ * {@link LookupPlan}'s lookups), made by the first forward or backward on a plan's batch and
+ * shared by the other. Since the table is the only writer of its cores (its backward, or
+ * {@link #writeCore} and {@link #writeStates}, which tell the kernels), they also keep a
+ * forward's partial products for the backward of the same batch without checking them.
  */
 final class CpuTtTable extends BufferTtTable {
     private final VectorTtKernels kernels;
     private final float[][] coreArrays;
+    private final float[][] stateArrays;
+    /** The plan and batch (its version) the kernels hold prepared, or null. */
+    private BufferLookupPlan prepared;
+    private long preparedVersion;
 
     CpuTtTable(CpuBackend be, String name, TtShape shape, ForkJoinPool pool, int threads) {
         super(be, name, shape);
@@ -31,44 +36,42 @@ final class CpuTtTable extends BufferTtTable {
         for (int k = 0; k < cores.length; k++) {
             coreArrays[k] = HeapFloatBuf.array(cores[k], name + " core " + k);
         }
-        // an eighth of the per-instance budget of forward products: seven Kaggle tables then
-        // keep at most what one shared instance would, and a table's own batch (512 bytes per
-        // distinct row at D16 R32) fits up to 65k rows at the default budget
-        kernels = new VectorTtKernels(pool, threads, VectorTtKernels.REUSE_BUDGET / 8,
-                VectorTtKernels.REUSE_MIN_FLOPS_PER_BYTE, VectorTtKernels.MIN_ROWS_PER_THREAD);
-        kernels.own(coreArrays);
+        stateArrays = new float[cores.length][];
+        kernels = new VectorTtKernels(pool, threads, true);
+    }
+
+    /** The plan checked, and its batch prepared in the kernels unless they hold it already. */
+    private BufferLookupPlan prepare(LookupPlan plan, Pooling pooling, String matName, FloatBuf mat, int off, int ld) {
+        open();
+        BufferLookupPlan p = BufferLookupPlan.of(this, plan);
+        Checks.notNull("pooling", pooling);
+        Checks.matrix(name() + ": " + matName, mat, off, p.bags(), dim(), ld);
+        if (p != prepared || p.version() != preparedVersion) {
+            kernels.prepare(shape(), HeapIntBuf.array(p.indices(), "indices"), HeapIntBuf.array(p.offsets(), "offsets"),
+                    p.bags());
+            prepared = p;
+            preparedVersion = p.version();
+        }
+        return p;
     }
 
     @Override
     public void forward(LookupPlan plan, Pooling pooling, boolean accumulate, FloatBuf out, int outOff, int ldOut) {
-        open();
-        BufferLookupPlan p = BufferLookupPlan.of(this, plan);
-        Checks.notNull("pooling", pooling);
-        Checks.matrix(name() + ": out", out, outOff, p.bags(), dim(), ldOut);
-        int[] off = HeapIntBuf.array(p.offsets(), "offsets");
-        kernels.forward(shape(), coreArrays, HeapIntBuf.array(p.indices(), "indices"), off, p.bags(),
-                weights(p), pooling, accumulate, HeapFloatBuf.array(out, "out"), outOff, ldOut);
+        BufferLookupPlan p = prepare(plan, pooling, "out", out, outOff, ldOut);
+        kernels.forward(coreArrays, weights(p), pooling, accumulate, HeapFloatBuf.array(out, "out"), outOff, ldOut);
     }
 
     @Override
     public void backward(LookupPlan plan, Pooling pooling, FloatBuf gradOut, int gradOff, int ldGrad,
                          SparseOptimizer opt) {
-        open();
         Checks.notNull(name() + ": optimizer", opt);
-        Checks.notNull("pooling", pooling);
-        BufferLookupPlan p = BufferLookupPlan.of(this, plan);
-        Checks.matrix(name() + ": gradOut", gradOut, gradOff, p.bags(), dim(), ldGrad);
+        BufferLookupPlan p = prepare(plan, pooling, "gradOut", gradOut, gradOff, ldGrad);
         ensureStates(opt.kind());
         FloatBuf[] st = stateBuffers();
-        float[][] states = null;
-        if (st != null) {
-            states = new float[st.length][];
-            for (int k = 0; k < st.length; k++) {
-                states[k] = HeapFloatBuf.array(st[k], "state");
-            }
+        for (int k = 0; k < stateArrays.length; k++) {
+            stateArrays[k] = st == null ? null : HeapFloatBuf.array(st[k], "state");
         }
-        kernels.backward(shape(), coreArrays, states, HeapIntBuf.array(p.indices(), "indices"),
-                HeapIntBuf.array(p.offsets(), "offsets"), p.bags(), weights(p), pooling,
+        kernels.backward(coreArrays, st == null ? null : stateArrays, weights(p), pooling,
                 HeapFloatBuf.array(gradOut, "gradOut"), gradOff, ldGrad, opt);
     }
 
@@ -76,8 +79,19 @@ final class CpuTtTable extends BufferTtTable {
         return p.weights() == null ? null : HeapFloatBuf.array(p.weights(), "perSampleWeights");
     }
 
+    /** @return the table's kernels (tests count their reuse) */
+    VectorTtKernels kernels() {
+        return kernels;
+    }
+
     @Override
     protected void coresChanged() {
-        kernels.changed(coreArrays);
+        kernels.coresChanged();
+    }
+
+    @Override
+    public void close() {
+        prepared = null;
+        super.close();
     }
 }

@@ -87,10 +87,50 @@ class VectorTtKernelsTest {
         return b;
     }
 
-    /** Kernels that split every call over all their threads, however small (so 2 threads test the split). */
-    VectorTtKernels kernels(int threads) {
-        return new VectorTtKernels(threads == 1 ? null : pool, threads, VectorTtKernels.REUSE_BUDGET,
-                VectorTtKernels.REUSE_MIN_FLOPS_PER_BYTE, 1);
+    /**
+     * Kernels that keep their forward's products and split every call over all their threads,
+     * however small (so 2 threads test the split).
+     */
+    static VectorTtKernels kernels(int threads) {
+        return kernels(threads, TtPaths.Enabled.ALL);
+    }
+
+    /** As {@link #kernels(int)} with only the given variants enabled (the test-only seam). */
+    static VectorTtKernels kernels(int threads, TtPaths.Enabled enabled) {
+        return new VectorTtKernels(threads == 1 ? null : pool, threads, SavedProducts.BUDGET, 1, enabled);
+    }
+
+    /** Every variant but the direct single-lookup rows. */
+    static final TtPaths.Enabled NO_DIRECT_ROWS = new TtPaths.Enabled(false, true, true, true, true, true);
+    /** Every variant but the dense (slot-order) reduce of levels 0 and d-1. */
+    static final TtPaths.Enabled NO_DENSE_REDUCE = new TtPaths.Enabled(true, false, true, true, true, true);
+    /** Levels 0 and d-1 summed in the dense reduce phase, not in the chain. */
+    static final TtPaths.Enabled NO_SUMS_IN_CHAIN = new TtPaths.Enabled(true, true, false, true, false, true);
+    /** Every variant but lastBack4. */
+    static final TtPaths.Enabled NO_FUSED_LAST = new TtPaths.Enabled(true, true, true, false, true, true);
+    /** Every variant but the ring. */
+    static final TtPaths.Enabled NO_RING = new TtPaths.Enabled(true, true, true, true, true, false);
+
+    /** A forward on a batch of its own: prepare, then forward. */
+    static void forward(VectorTtKernels vk, TtShape s, float[][] cores, int[] idx, int[] off, int bags, float[] w,
+                        Pooling pooling, boolean accumulate, float[] out, int outOff, int ldOut) {
+        vk.prepare(s, idx, off, bags);
+        vk.forward(cores, w, pooling, accumulate, out, outOff, ldOut);
+    }
+
+    /** A backward on a batch of its own: prepare, then backward. */
+    static void backward(VectorTtKernels vk, TtShape s, float[][] cores, float[][] states, int[] idx, int[] off,
+                         int bags, float[] w, Pooling pooling, float[] g, int gOff, int ldGrad, SparseOptimizer opt) {
+        vk.prepare(s, idx, off, bags);
+        vk.backward(cores, states, w, pooling, g, gOff, ldGrad, opt);
+    }
+
+    /** A training step: forward and backward on one prepared batch (the backward reads the forward's products). */
+    static void step(VectorTtKernels vk, TtShape s, float[][] cores, float[][] states, int[] idx, int[] off, int bags,
+                     float[] w, Pooling pooling, float[] out, float[] g, int off0, int ld, SparseOptimizer opt) {
+        vk.prepare(s, idx, off, bags);
+        vk.forward(cores, w, pooling, false, out, off0, ld);
+        vk.backward(cores, states, w, pooling, g, off0, ld, opt);
     }
 
     /**
@@ -112,11 +152,9 @@ class VectorTtKernelsTest {
             }
             int[][] io = TtTestUtil.randomBags(rnd, s.rows(), bags, 4);
             float[] o1 = new float[bags * 16], o2 = new float[bags * 16], g = TtTestUtil.randomFloats(rnd, bags * 16);
-            VectorTtKernels one = new VectorTtKernels(null, 1), two = new VectorTtKernels(pool, 2);
-            one.forward(s, c1, io[0], io[1], bags, null, Pooling.SUM, false, o1, 0, 16);
-            two.forward(s, c2, io[0], io[1], bags, null, Pooling.SUM, false, o2, 0, 16);
-            one.backward(s, c1, null, io[0], io[1], bags, null, Pooling.SUM, g, 0, 16, SparseOptimizer.sgd(0.1f));
-            two.backward(s, c2, null, io[0], io[1], bags, null, Pooling.SUM, g, 0, 16, SparseOptimizer.sgd(0.1f));
+            VectorTtKernels one = new VectorTtKernels(null, 1, true), two = new VectorTtKernels(pool, 2, true);
+            step(one, s, c1, null, io[0], io[1], bags, null, Pooling.SUM, o1, g, 0, 16, SparseOptimizer.sgd(0.1f));
+            step(two, s, c2, null, io[0], io[1], bags, null, Pooling.SUM, o2, g, 0, 16, SparseOptimizer.sgd(0.1f));
             boolean same = java.util.Arrays.equals(o1, o2);
             for (int k = 0; k < c1.length; k++) {
                 same &= java.util.Arrays.equals(c1[k], c2[k]);
@@ -152,9 +190,9 @@ class VectorTtKernelsTest {
                     float[] c0 = TtTestUtil.randomFloats(rnd, 1 + m * n);
                     // dotsAdd: C += A @ B^T, A at offset 3, B at 2, C at 1
                     float[] c = c0.clone();
-                    VectorTtKernels.dotsAdd(m, k, n, a, 3, b, 2, c, 1, red);
+                    TtDotKernels.dotsAdd(m, k, n, a, 3, b, 2, c, 1, red);
                     float[] again = c0.clone();
-                    VectorTtKernels.dotsAdd(m, k, n, a, 3, b, 2, again, 1, red);
+                    TtDotKernels.dotsAdd(m, k, n, a, 3, b, 2, again, 1, red);
                     assertTrue(java.util.Arrays.equals(c, again), "dotsAdd repeatable");
                     for (int r = 0; r < m; r++) {
                         for (int j = 0; j < n; j++) {
@@ -178,11 +216,11 @@ class VectorTtKernelsTest {
                     }
                     float[] d = new float[1 + m * n];
                     if (n == 4) {
-                        VectorTtKernels.gemmRowsN4(m, k, a, 3, bkn, 2, d, 1);
+                        TtMicroKernels.gemmRowsN4(m, k, a, 3, bkn, 2, d, 1);
                     } else if (n == 8) {
-                        VectorTtKernels.gemmRowsN8(m, k, a, 3, bkn, 2, d, 1);
+                        TtMicroKernels.gemmRowsN8(m, k, a, 3, bkn, 2, d, 1);
                     } else {
-                        VectorTtKernels.dotsT(m, k, n, a, 3, bt, 0, d, 1, red);
+                        TtDotKernels.dotsT(m, k, n, a, 3, bt, 0, d, 1, red);
                     }
                     for (int r = 0; r < m; r++) {
                         for (int j = 0; j < n; j++) {
@@ -222,9 +260,9 @@ class VectorTtKernelsTest {
                 float[] b = TtTestUtil.randomFloats(rnd, k * n + 1);
                 float[] c = TtTestUtil.randomFloats(rnd, 5 * n + 2);
                 float[] d = c.clone();
-                VectorTtKernels.gemmRowsAdd2x2(k, n, a, 1, 3 * k + 2, b, 1, c, 2, 3 * n + 1);
-                VectorTtKernels.gemmRowsAdd(2, k, n, a, 1, b, 1, d, 2);
-                VectorTtKernels.gemmRowsAdd(2, k, n, a, 3 * k + 2, b, 1, d, 3 * n + 1);
+                TtMicroKernels.gemmRowsAdd2x2(k, n, a, 1, 3 * k + 2, b, 1, c, 2, 3 * n + 1);
+                TtMicroKernels.gemmRowsAdd(2, k, n, a, 1, b, 1, d, 2);
+                TtMicroKernels.gemmRowsAdd(2, k, n, a, 3 * k + 2, b, 1, d, 3 * n + 1);
                 assertArrayEquals(d, c, "k=" + k + " n=" + n);
             }
         }
@@ -244,9 +282,9 @@ class VectorTtKernelsTest {
                 float[] b = TtTestUtil.randomFloats(rnd, k * n + 1);
                 float[] c = TtTestUtil.randomFloats(rnd, 5 * n + 2);
                 float[] d = c.clone();
-                VectorTtKernels.gemmRows2x2(k, n, a, 1, 3 * k + 2, b, 1, c, 2, 3 * n + 1);
-                VectorTtKernels.gemmRows(2, k, n, a, 1, b, 1, d, 2);
-                VectorTtKernels.gemmRows(2, k, n, a, 3 * k + 2, b, 1, d, 3 * n + 1);
+                TtMicroKernels.gemmRows2x2(k, n, a, 1, 3 * k + 2, b, 1, c, 2, 3 * n + 1);
+                TtMicroKernels.gemmRows(2, k, n, a, 1, b, 1, d, 2);
+                TtMicroKernels.gemmRows(2, k, n, a, 3 * k + 2, b, 1, d, 3 * n + 1);
                 assertArrayEquals(d, c, "k=" + k + " n=" + n);
             }
         }
@@ -257,8 +295,8 @@ class VectorTtKernelsTest {
         float[] exp = new float[300 * 16], got = new float[300 * 16];
         ref.ttEmbeddingBagForward(s, bufs(cores), heap(io[0]), heap(io[1]), 300, null, Pooling.SUM, false,
                 heap(exp), 0, 16);
-        VectorTtKernels vk = new VectorTtKernels(null, 1);
-        vk.forward(s, cores, io[0], io[1], 300, null, Pooling.SUM, false, got, 0, 16);
+        VectorTtKernels vk = new VectorTtKernels(null, 1, false);
+        forward(vk, s, cores, io[0], io[1], 300, null, Pooling.SUM, false, got, 0, 16);
         assertTrue(vk.pairedForwards() > 0, "no paired forward products");
         assertEquals(0, TtTestUtil.maxAbsDiff(exp, got), 1e-5 * (1 + TtTestUtil.maxAbs(exp)));
     }
@@ -275,7 +313,7 @@ class VectorTtKernelsTest {
             if (t % 5 == 0 && d > 1) {
                 x = Math.min(Integer.MAX_VALUE, (x / d) * d + (t % 2 == 0 ? 0 : d - 1));
             }
-            assertEquals(x / d, VectorTtKernels.quotient(x, d, 1.0 / d), x + " / " + d);
+            assertEquals(x / d, TtBatchPlan.quotient(x, d, 1.0 / d), x + " / " + d);
         }
     }
 
@@ -294,15 +332,13 @@ class VectorTtKernelsTest {
             int[][] io = TtTestUtil.randomBags(rnd, s.rows(), bags, 2);
             float[] g = TtTestUtil.randomFloats(rnd, bags * 16);
             float[] o = new float[bags * 16];
-            VectorTtKernels a = new VectorTtKernels(null, 1), b = new VectorTtKernels(null, 1);
-            a.forward(s, c1, io[0], io[1], bags, null, Pooling.SUM, false, o, 0, 16);
-            a.backward(s, c1, null, io[0], io[1], bags, null, Pooling.SUM, g, 0, 16, SparseOptimizer.sgd(lr));
-            b.forward(s, c2, io[0], io[1], bags, null, Pooling.SUM, false, o, 0, 16);
-            b.backward(s, c2, st, io[0], io[1], bags, null, Pooling.SUM, g, 0, 16,
+            VectorTtKernels a = new VectorTtKernels(null, 1, false), b = new VectorTtKernels(null, 1, false);
+            step(a, s, c1, null, io[0], io[1], bags, null, Pooling.SUM, o, g, 0, 16, SparseOptimizer.sgd(lr));
+            step(b, s, c2, st, io[0], io[1], bags, null, Pooling.SUM, o, g, 0, 16,
                     new SparseOptimizer(SparseOptimizer.Kind.ACCUMULATE, 0f, 0f));
             // SGD updates each level-1 slice right after its dP_0 (finishRun), ACCUMULATE in the reduce
-            assertEquals(VectorWidth.SCALAR, a.fusedRuns == 0, "level-1 slices updated in the chain: " + a.fusedRuns);
-            assertEquals(0, b.fusedRuns);
+            assertEquals(VectorWidth.SCALAR, a.fusedRuns() == 0, "level-1 slices updated in the chain: " + a.fusedRuns());
+            assertEquals(0, b.fusedRuns());
             for (int k = 0; k < 3; k++) {
                 int changed = 0;
                 for (int e = 0; e < c2[k].length; e++) {
@@ -349,22 +385,17 @@ class VectorTtKernelsTest {
                     float[] g = TtTestUtil.randomFloats(rnd, bags * s.dim());
                     float[] o = new float[bags * s.dim()];
                     // a: the last level summed in the chain (one partition), c: in reduceDense
-                    VectorTtKernels a = kernels(threads), b = kernels(threads), c = kernels(threads);
-                    b.denseReduce = false;
-                    c.sumLastInChain = false;
-                    c.sumLevel0InChain = false;
+                    VectorTtKernels a = kernels(threads), b = kernels(threads, NO_DENSE_REDUCE);
+                    VectorTtKernels c = kernels(threads, NO_SUMS_IN_CHAIN);
                     for (int rep = 0; rep < 2; rep++) { // the second call finds the dense gradient zero again
-                        a.forward(s, c1, io[0], io[1], bags, w, Pooling.SUM, false, o, 0, s.dim());
-                        a.backward(s, c1, st1, io[0], io[1], bags, w, Pooling.SUM, g, 0, s.dim(), opt);
-                        b.forward(s, c2, io[0], io[1], bags, w, Pooling.SUM, false, o, 0, s.dim());
-                        b.backward(s, c2, st2, io[0], io[1], bags, w, Pooling.SUM, g, 0, s.dim(), opt);
-                        c.forward(s, c3, io[0], io[1], bags, w, Pooling.SUM, false, o, 0, s.dim());
-                        c.backward(s, c3, st3, io[0], io[1], bags, w, Pooling.SUM, g, 0, s.dim(), opt);
+                        step(a, s, c1, st1, io[0], io[1], bags, w, Pooling.SUM, o, g, 0, s.dim(), opt);
+                        step(b, s, c2, st2, io[0], io[1], bags, w, Pooling.SUM, o, g, 0, s.dim(), opt);
+                        step(c, s, c3, st3, io[0], io[1], bags, w, Pooling.SUM, o, g, 0, s.dim(), opt);
                     }
-                    assertEquals(2, a.denseReduces);
-                    assertEquals(0, c.level0Chains);
-                    level0Chains += a.level0Chains;
-                    assertEquals(0, b.denseReduces);
+                    assertEquals(2, a.denseReduces());
+                    assertEquals(0, c.level0Chains());
+                    level0Chains += a.level0Chains();
+                    assertEquals(0, b.denseReduces());
                     String what = s + ", " + opt.kind() + ", " + threads + " threads";
                     for (int k = 0; k < s.cores(); k++) {
                         assertArrayEquals(c2[k], c1[k], "core " + k + ", " + what);
@@ -397,12 +428,11 @@ class VectorTtKernelsTest {
                         int bags = 1 + rnd.nextInt(300);
                         int[][] io = TtTestUtil.randomBags(rnd, narrowRange ? Math.min(s.rows(), 3 * s.p(s.cores() - 1)) : s.rows(),
                                 bags, 4);
-                        VectorTtKernels a = kernels(threads), b = kernels(threads);
-                        b.fuseLastLevel = false;
+                        VectorTtKernels a = kernels(threads), b = kernels(threads, NO_FUSED_LAST);
                         assertSameSteps(s, io, bags, opt, rnd, 17, a, b, null,
                                 threads + " threads, narrow " + narrowRange);
-                        assertEquals(0, b.fusedLastRows);
-                        fused += a.fusedLastRows;
+                        assertEquals(0, b.fusedLastRows());
+                        fused += a.fusedLastRows();
                     }
                 }
             }
@@ -470,14 +500,15 @@ class VectorTtKernelsTest {
     /** Two forward/backward steps with and without the ring (see {@link #assertSameSteps}). */
     private static void compareRing(TtShape s, int[][] io, int bags, SparseOptimizer opt, SplittableRandom rnd,
                                     String what, long[] used) {
-        VectorTtKernels a = new VectorTtKernels(null, 1), b = new VectorTtKernels(null, 1);
-        b.ringScratch = false;
+        VectorTtKernels a = new VectorTtKernels(null, 1, true);
+        VectorTtKernels b = new VectorTtKernels(null, 1, SavedProducts.BUDGET, VectorTtKernels.MIN_ROWS_PER_THREAD,
+                NO_RING);
         long[] grown = new long[1];
-        assertSameSteps(s, io, bags, opt, rnd, 29, a, b, () -> grown[0] = a.ringGrowths, what);
-        assertEquals(grown[0], a.ringGrowths, "the second call starts with the ring the first grew, " + what);
-        assertEquals(0, b.ringBlocks);
-        used[0] += a.ringBlocks;
-        used[1] += a.ringGrowths;
+        assertSameSteps(s, io, bags, opt, rnd, 29, a, b, () -> grown[0] = a.ringGrowths(), what);
+        assertEquals(grown[0], a.ringGrowths(), "the second call starts with the ring the first grew, " + what);
+        assertEquals(0, b.ringBlocks());
+        used[0] += a.ringBlocks();
+        used[1] += a.ringGrowths();
     }
 
     /**
@@ -496,10 +527,8 @@ class VectorTtKernelsTest {
         float[] g = TtTestUtil.randomFloats(rnd, bags * s.dim());
         float[] o1 = new float[bags * s.dim()], o2 = new float[bags * s.dim()];
         for (int rep = 0; rep < 2; rep++) {
-            a.forward(s, c1, io[0], io[1], bags, w, Pooling.SUM, false, o1, 0, s.dim());
-            a.backward(s, c1, st1, io[0], io[1], bags, w, Pooling.SUM, g, 0, s.dim(), opt);
-            b.forward(s, c2, io[0], io[1], bags, w, Pooling.SUM, false, o2, 0, s.dim());
-            b.backward(s, c2, st2, io[0], io[1], bags, w, Pooling.SUM, g, 0, s.dim(), opt);
+            step(a, s, c1, st1, io[0], io[1], bags, w, Pooling.SUM, o1, g, 0, s.dim(), opt);
+            step(b, s, c2, st2, io[0], io[1], bags, w, Pooling.SUM, o2, g, 0, s.dim(), opt);
             if (rep == 0 && afterFirst != null) {
                 afterFirst.run();
             }
@@ -543,16 +572,15 @@ class VectorTtKernelsTest {
                         java.util.Arrays.fill(o1, Float.NaN); // the gaps between output rows stay NaN
                         java.util.Arrays.fill(o2, Float.NaN);
                         float[] g = TtTestUtil.randomFloats(rnd, bags * ld);
-                        VectorTtKernels a = kernels(threads), b = kernels(threads);
-                        b.directRows = false;
+                        VectorTtKernels a = kernels(threads), b = kernels(threads, NO_DIRECT_ROWS);
                         SparseOptimizer sgd = SparseOptimizer.sgd(0.2f);
                         for (int rep = 0; rep < 2; rep++) {
-                            a.forward(s, c1, idx, off, bags, w, pooling, false, o1, 1, ld);
-                            b.forward(s, c2, idx, off, bags, w, pooling, false, o2, 1, ld);
+                            forward(a, s, c1, idx, off, bags, w, pooling, false, o1, 1, ld);
+                            forward(b, s, c2, idx, off, bags, w, pooling, false, o2, 1, ld);
                             String what = s + " " + pooling + " weighted=" + weighted + " threads=" + threads;
                             assertArrayEquals(o2, o1, "forward, " + what);
-                            a.backward(s, c1, null, idx, off, bags, w, pooling, g, 1, ld, sgd);
-                            b.backward(s, c2, null, idx, off, bags, w, pooling, g, 1, ld, sgd);
+                            a.backward(c1, null, w, pooling, g, 1, ld, sgd);
+                            b.backward(c2, null, w, pooling, g, 1, ld, sgd);
                             for (int k = 0; k < s.cores(); k++) {
                                 assertArrayEquals(c2[k], c1[k], "core " + k + ", " + what);
                             }
@@ -565,39 +593,12 @@ class VectorTtKernelsTest {
                         for (int bb = 0; bb < bags; bb++) {
                             alone |= off[bb + 1] - off[bb] == 1 && uses.get(idx[off[bb]]) == 1;
                         }
-                        assertEquals(alone && !weighted ? 2 : 0, a.directForwards, s.toString());
-                        assertEquals(2, a.directBackwards);
-                        assertEquals(0, b.directForwards + b.directBackwards);
+                        assertEquals(alone && !weighted ? 2 : 0, a.directForwards(), s.toString());
+                        assertEquals(2, a.directBackwards());
+                        assertEquals(0, b.directForwards() + b.directBackwards());
                     }
                 }
             }
-        }
-    }
-
-    @Test
-    void aBackwardReusesItsForwardsSortOnlyForTheSameIndices() {
-        TtShape s = new TtShape(50_000, 16, new int[] {20, 50, 50}, new int[] {2, 2, 4}, new int[] {1, 8, 8, 1});
-        SplittableRandom rnd = new SplittableRandom(3);
-        int bags = 600;
-        int[][] io = TtTestUtil.randomBags(rnd, s.rows(), bags, 3);
-        float[] g = TtTestUtil.randomFloats(rnd, bags * 16);
-        float[] o = new float[bags * 16];
-        float[][] c1 = TtTestUtil.randomCores(s, 2, 0.3), c2 = TtTestUtil.copy(c1);
-        SparseOptimizer sgd = SparseOptimizer.sgd(0.5f);
-        VectorTtKernels a = new VectorTtKernels(null, 1), b = new VectorTtKernels(null, 1);
-        int[] idx = io[0].clone();
-        a.forward(s, c1, idx, io[1], bags, null, Pooling.SUM, false, o, 0, 16);
-        // the caller refills the same array for the next batch, then runs a backward on it
-        for (int j = 0; j < idx.length; j += 5) {
-            idx[j] = rnd.nextInt(s.rows());
-        }
-        a.backward(s, c1, null, idx, io[1], bags, null, Pooling.SUM, g, 0, 16, sgd);
-        assertEquals(0, a.sortReuses, "changed indices in the same array are sorted again");
-        b.forward(s, c2, idx.clone(), io[1], bags, null, Pooling.SUM, false, o, 0, 16);
-        b.backward(s, c2, null, idx, io[1], bags, null, Pooling.SUM, g, 0, 16, sgd);
-        assertEquals(1, b.sortReuses, "the same indices (another array) keep the forward's sort");
-        for (int k = 0; k < 3; k++) {
-            assertArrayEquals(c2[k], c1[k], "core " + k);
         }
     }
 
@@ -623,7 +624,7 @@ class VectorTtKernelsTest {
                         }
                         ref.ttEmbeddingBagForward(s, bufs(cores), heap(io[0]), heap(io[1]), bags,
                                 w == null ? null : heap(w), pool, acc, heap(exp), 2, ld);
-                        vk.forward(s, cores, io[0], io[1], bags, w, pool, acc, got, 2, ld);
+                        forward(vk, s, cores, io[0], io[1], bags, w, pool, acc, got, 2, ld);
                         double scale = 1 + TtTestUtil.maxAbs(exp);
                         assertEquals(0, TtTestUtil.maxAbsDiff(exp, got), 1e-5 * scale,
                                 s + " " + pool + " weighted=" + weighted + " threads=" + threads);
@@ -656,7 +657,7 @@ class VectorTtKernelsTest {
                     float[][] st2 = TtTestUtil.copy(st1);
                     ref.ttEmbeddingBagBackward(s, bufs(c1), bufs(st1), heap(io[0]), heap(io[1]), bags,
                             w == null ? null : heap(w), pool, heap(g), 0, s.dim(), opt);
-                    vk.backward(s, c2, st2, io[0], io[1], bags, w, pool, g, 0, s.dim(), opt);
+                    backward(vk, s, c2, st2, io[0], io[1], bags, w, pool, g, 0, s.dim(), opt);
                     for (int k = 0; k < s.cores(); k++) {
                         double scale = 1 + TtTestUtil.maxAbs(c1[k]) + TtTestUtil.maxAbs(st1[k]);
                         assertEquals(0, TtTestUtil.maxAbsDiff(c1[k], c2[k]), 2e-5 * scale,
@@ -684,7 +685,7 @@ class VectorTtKernelsTest {
             float[] g = TtTestUtil.randomFloats(rnd, bags * s.dim());
             ref.ttEmbeddingBagBackward(s, bufs(c1), null, heap(io[0]), heap(io[1]), bags, null, Pooling.SUM,
                     heap(g), 0, s.dim(), SparseOptimizer.sgd(0.5f));
-            vk.backward(s, c2, null, io[0], io[1], bags, null, Pooling.SUM, g, 0, s.dim(), SparseOptimizer.sgd(0.5f));
+            backward(vk, s, c2, null, io[0], io[1], bags, null, Pooling.SUM, g, 0, s.dim(), SparseOptimizer.sgd(0.5f));
             for (int k = 0; k < s.cores(); k++) {
                 // thousands of contributions per slice: allow float rounding relative to the values
                 assertEquals(0, TtTestUtil.maxAbsDiff(c1[k], c2[k]), 5e-5 * (1 + TtTestUtil.maxAbs(c1[k])), s + " core " + k);
@@ -692,7 +693,7 @@ class VectorTtKernelsTest {
             float[] exp = new float[bags * s.dim()], got = new float[bags * s.dim()];
             ref.ttEmbeddingBagForward(s, bufs(c1), heap(io[0]), heap(io[1]), bags, null, Pooling.MEAN, false,
                     heap(exp), 0, s.dim());
-            vk.forward(s, c1, io[0], io[1], bags, null, Pooling.MEAN, false, got, 0, s.dim());
+            vk.forward(c1, null, Pooling.MEAN, false, got, 0, s.dim()); // the backward's batch, prepared
             assertEquals(0, TtTestUtil.maxAbsDiff(exp, got), 1e-5 * (1 + TtTestUtil.maxAbs(exp)), s.toString());
         }
     }
@@ -714,12 +715,12 @@ class VectorTtKernelsTest {
                 for (int k = 0; k < s.cores(); k++) {
                     st[k] = new float[s.coreSize(k)];
                 }
+                vk.prepare(s, io[0], io[1], bags);
                 for (int step = 0; step < 3; step++) {
-                    vk.backward(s, c, st, io[0], io[1], bags, null, Pooling.MEAN, g, 0, s.dim(),
-                            SparseOptimizer.adagrad(0.1f, 1e-6f));
+                    vk.backward(c, st, null, Pooling.MEAN, g, 0, s.dim(), SparseOptimizer.adagrad(0.1f, 1e-6f));
                 }
                 float[] out = new float[bags * s.dim()];
-                vk.forward(s, c, io[0], io[1], bags, null, Pooling.SUM, false, out, 0, s.dim());
+                vk.forward(c, null, Pooling.SUM, false, out, 0, s.dim());
                 if (first == null) {
                     first = c;
                     firstOut = out;
@@ -745,7 +746,7 @@ class VectorTtKernelsTest {
             off[i + 1] = i + 1;
         }
         float[] g = TtTestUtil.randomFloats(new SplittableRandom(5), 3000 * 2);
-        kernels(2).backward(s, c, null, idx, off, 3000, null, Pooling.SUM, g, 0, 2, SparseOptimizer.sgd(0.1f));
+        backward(kernels(2), s, c, null, idx, off, 3000, null, Pooling.SUM, g, 0, 2, SparseOptimizer.sgd(0.1f));
         for (int k = 0; k < 2; k++) {
             for (int digit = 0; digit < s.p(k); digit++) {
                 boolean changed = false;

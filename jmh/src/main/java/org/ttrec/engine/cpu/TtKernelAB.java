@@ -11,21 +11,22 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * Paired A/B of one {@link VectorTtKernels} path on a noisy machine: two kernel instances in one
- * JVM, each with its own cores, the same batches, A with every path as built and B with one path
- * turned off; they take turns in short windows of this thread's CPU time, and the result is the
- * median over windows of A's rate divided by B's in the window next to it. Host noise that lasts
- * longer than a window (this project's VMs swing by up to 2x) hits both sides of a pair, which
- * separate JVMs or best-of-N runs cannot promise. {@code none} turns nothing off: a control, whose
- * ratio shows the harness's own spread.
+ * Paired A/B of two {@link VectorTtKernels} configurations on a noisy machine: two kernel
+ * instances in one JVM, each with its own cores, the same batches; they take turns in short
+ * windows of this thread's CPU time, and the result is the median over windows of A's rate
+ * divided by B's in the window next to it. Host noise that lasts longer than a window (this
+ * project's VMs swing by up to 2x) hits both sides of a pair, which separate JVMs or best-of-N
+ * runs cannot promise. A is a table's kernels as the engine runs them (single-threaded, keeping
+ * the forward's products for the backward). B is {@code none}: the same, a control whose ratio
+ * shows the harness's own spread; or {@code reuse}: B recomputes the forward's products in the
+ * backward instead of keeping them. (The kernels' other variants are chosen by the inputs; their
+ * A/B history is in bench/README.) To compare two builds, load each in a class loader of its own
+ * and alternate the same way.
  *
  * <p>Usage: {@code java --add-modules jdk.incubator.vector -cp jmh/target/benchmarks.jar
- * org.ttrec.engine.cpu.TtKernelAB <path> [lookups]} with path one of {@code none}, {@code
- * lastInChain}, {@code denseReduce}, {@code direct}, {@code level0InChain}, {@code fuseLast},
- * {@code untranspose4}, {@code ring}, or {@code reuse} (B recomputes the forward's products in the
- * backward instead of keeping them); {@code -Dbags=2048}, {@code -Dn=10131227 -Dp=200,220,250} (the table, D16
- * q = (2, 2, 4) R32), {@code -Dwindows=30}, {@code -DwindowMs=200}, {@code -Dfwdonly=true}.
- * (In the jmh module, in this package, because the path switches are package-private.)
+ * org.ttrec.engine.cpu.TtKernelAB <none|reuse> [lookups]}; {@code -Dbags=2048}, {@code
+ * -Dn=10131227 -Dp=200,220,250} (the table, D16 q = (2, 2, 4) R32), {@code -Dwindows=30},
+ * {@code -DwindowMs=200}, {@code -Dfwdonly=true}.
  */
 public final class TtKernelAB {
     private TtKernelAB() {
@@ -34,41 +35,27 @@ public final class TtKernelAB {
     /**
      * Entry point.
      *
-     * @param a the path to turn off in B, then lookups per bag (default 1)
+     * @param a B's configuration ({@code none} or {@code reuse}), then lookups per bag (default 1)
      */
     public static void main(String[] a) {
         if (a.length < 1) {
-            throw new IllegalArgumentException("usage: TtKernelAB <none|lastInChain|denseReduce|direct|level0InChain"
-                    + "|fuseLast|untranspose4|ring|reuse> [lookups]");
+            throw new IllegalArgumentException("usage: TtKernelAB <none|reuse> [lookups]");
         }
-        String path = a[0];
+        String b = a[0];
+        boolean bKeeps = switch (b) {
+            case "none" -> true;
+            case "reuse" -> false;
+            default -> throw new IllegalArgumentException("unknown B '" + b + "': none or reuse");
+        };
         int lookups = a.length > 1 ? Integer.parseInt(a[1]) : 1;
         int n = Integer.getInteger("n", 10_131_227), bags = Integer.getInteger("bags", 2048);
         int[] p = Arrays.stream(System.getProperty("p", "200,220,250").split(",")).mapToInt(Integer::parseInt).toArray();
         TtShape shape = TtShape.uniformRank(n, p, new int[] {2, 2, 4}, 32);
         int dim = shape.dim();
-        VectorTtKernels[] k = new VectorTtKernels[2];
+        VectorTtKernels[] k = {new VectorTtKernels(null, 1, true), new VectorTtKernels(null, 1, bKeeps)};
         float[][][] cores = new float[2][][];
         for (int i = 0; i < 2; i++) {
-            k[i] = new VectorTtKernels(null, 1);
             cores[i] = TtInit.sampledGaussian().create(shape, 1);
-            k[i].own(cores[i]);
-        }
-        VectorTtKernels b = k[1];
-        switch (path) {
-            case "none" -> { }
-            case "ring" -> b.ringScratch = false;
-            case "reuse" -> {
-                k[1] = new VectorTtKernels(null, 1, 0L, VectorTtKernels.REUSE_MIN_FLOPS_PER_BYTE);
-                k[1].own(cores[1]);
-            }
-            case "lastInChain" -> b.sumLastInChain = false;
-            case "denseReduce" -> b.denseReduce = false;
-            case "direct" -> b.directRows = false;
-            case "level0InChain" -> b.sumLevel0InChain = false;
-            case "fuseLast" -> b.fuseLastLevel = false;
-            case "untranspose4" -> b.vectorUntranspose = false;
-            default -> throw new IllegalArgumentException("unknown path '" + path + "'");
         }
         SplittableRandom rnd = new SplittableRandom(7);
         int[][] batches = new int[8][bags * lookups];
@@ -96,10 +83,10 @@ public final class TtKernelAB {
             for (int i = 0; i < 2; i++) {
                 long t0 = mx.getCurrentThreadCpuTime(), calls = 0;
                 while (mx.getCurrentThreadCpuTime() - t0 < windowNs) {
-                    int[] idx = batches[next++ & 7];
-                    k[i].forward(shape, cores[i], idx, off, bags, null, Pooling.SUM, false, out, 0, dim);
+                    k[i].prepare(shape, batches[next++ & 7], off, bags);
+                    k[i].forward(cores[i], null, Pooling.SUM, false, out, 0, dim);
                     if (!fwdOnly) {
-                        k[i].backward(shape, cores[i], null, idx, off, bags, null, Pooling.SUM, grad, 0, dim, sgd);
+                        k[i].backward(cores[i], null, null, Pooling.SUM, grad, 0, dim, sgd);
                     }
                     calls++;
                 }
@@ -116,8 +103,8 @@ public final class TtKernelAB {
         Arrays.sort(ra);
         Arrays.sort(rb);
         Arrays.sort(ratio);
-        System.out.printf("%s off in B, %d x %d%s: A median %.3fM (best %.3fM), B median %.3fM (best %.3fM); "
-                        + "A/B paired median %.3f (quartiles %.3f..%.3f)%n", path, bags, lookups,
+        System.out.printf("B %s, %d x %d%s: A median %.3fM (best %.3fM), B median %.3fM (best %.3fM); "
+                        + "A/B paired median %.3f (quartiles %.3f..%.3f)%n", b, bags, lookups,
                 fwdOnly ? " forward" : " fwd+bwd+SGD", ra[windows / 2] / 1e6, ra[windows - 1] / 1e6,
                 rb[windows / 2] / 1e6, rb[windows - 1] / 1e6, ratio[windows / 2], ratio[windows / 4],
                 ratio[3 * windows / 4]);
