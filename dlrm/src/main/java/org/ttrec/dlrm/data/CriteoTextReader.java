@@ -199,16 +199,21 @@ public final class CriteoTextReader implements AutoCloseable {
         return 0;
     }
 
-    /** Looks at the first line; returns where data starts (after a header, if any). */
+    /**
+     * Looks at the first line; returns where data starts (after a UTF-8 byte order mark and a
+     * header, if any).
+     */
     private int detectFormat(byte[] buf, int len) {
         formatKnown = true;
-        int eol = 0;
+        // editors on Windows start UTF-8 files with EF BB BF; it is not part of the first field
+        int bom = len >= 3 && (buf[0] & 0xff) == 0xEF && (buf[1] & 0xff) == 0xBB && (buf[2] & 0xff) == 0xBF ? 3 : 0;
+        int eol = bom;
         while (eol < len && buf[eol] != '\n') {
             eol++;
         }
         int tabs = 0;
         int commas = 0;
-        for (int i = 0; i < eol; i++) {
+        for (int i = bom; i < eol; i++) {
             if (buf[i] == '\t') {
                 tabs++;
             } else if (buf[i] == ',') {
@@ -219,21 +224,21 @@ public final class CriteoTextReader implements AutoCloseable {
             sep = ',';
             hasId = commas == CriteoRowParser.FIELDS; // 41 columns: Id,Label,I1..,C26
         }
-        if (eol > 0) {
+        if (eol > bom) {
             // A header names its first column (Kaggle CSV: "Id,Label,I1,..."); a corrupt first data
             // row must not be mistaken for one and silently dropped.
-            int fe = 0;
+            int fe = bom;
             while (fe < eol && buf[fe] != sep) {
                 fe++;
             }
-            String first = new String(buf, 0, fe, java.nio.charset.StandardCharsets.ISO_8859_1).trim();
+            String first = new String(buf, bom, fe - bom, java.nio.charset.StandardCharsets.ISO_8859_1).trim();
             boolean header = first.equalsIgnoreCase("id") || first.equalsIgnoreCase("label");
             if (header) {
                 nextLine = 2;
                 return Math.min(len, eol + 1);
             }
         }
-        return 0;
+        return bom;
     }
 
     private static final java.lang.invoke.VarHandle LONGS =
