@@ -220,6 +220,11 @@ public final class Checkpoint {
             return h;
         } catch (EOFException e) {
             throw new IOException("checkpoint " + file + " is truncated: " + e.getMessage(), e);
+        } catch (IOException e) {
+            if (String.valueOf(e.getMessage()).contains(file.toString())) {
+                throw e;
+            }
+            throw new IOException("checkpoint " + file + ": " + e.getMessage(), e);
         }
     }
 
