@@ -2,15 +2,28 @@ package org.ttrec.dlrm.checkpoint;
 
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
-/** Helpers for writing files atomically: write a temporary sibling, then rename it over the target. */
+/**
+ * Helpers for writing files atomically: write a temporary sibling, then rename it over the target.
+ * Temporary names carry the writer's process id ({@code .NAME.tmp-PID-NANOS}), so a file left by a
+ * writer that was killed (a {@code kill -9} between the write and the rename) is recognised and
+ * removed by the next write in that folder.
+ */
 public final class AtomicFiles {
+    private static final Pattern TEMP = Pattern.compile("^\\..+\\.tmp-(\\d+)-\\d+$");
+
     private AtomicFiles() {}
 
     /**
+     * Removes stale temporaries of dead writers from the target's folder, then names a new one.
+     *
      * @param target the file that will be replaced
      * @return a fresh hidden name in the same folder (same file system, so the rename is atomic);
      *         unlike {@code Files.createTempFile} the file gets the usual permissions
@@ -19,7 +32,54 @@ public final class AtomicFiles {
     public static Path tempNear(Path target) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
+        removeStale(dir);
         return dir.resolve("." + target.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+    }
+
+    /**
+     * @param name a file name
+     * @return whether it is a temporary file of this class (of any writer, live or dead)
+     */
+    public static boolean isTemporary(String name) {
+        return TEMP.matcher(name).matches();
+    }
+
+    /**
+     * Deletes the temporary files in {@code dir} whose writer process no longer runs. Files of
+     * live processes (this one included) are left alone: they may still be written.
+     *
+     * @param dir a folder
+     * @return how many files were removed
+     */
+    public static int removeStale(Path dir) {
+        int removed = 0;
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, ".*.tmp-*")) {
+            for (Path p : s) {
+                Matcher m = TEMP.matcher(p.getFileName().toString());
+                if (!m.matches()) {
+                    continue;
+                }
+                long pid;
+                try {
+                    pid = Long.parseLong(m.group(1));
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                    continue;
+                }
+                try {
+                    if (Files.deleteIfExists(p)) {
+                        removed++;
+                    }
+                } catch (IOException e) {
+                    // another writer removed it first, or no permission: not ours to insist on
+                }
+            }
+        } catch (IOException e) {
+            // an unreadable folder: the write that follows will report the real problem
+        }
+        return removed;
     }
 
     /**
@@ -34,6 +94,28 @@ public final class AtomicFiles {
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    /**
+     * Makes {@code target} another name of the finished file {@code source} (a hard link, or a copy
+     * where links are not supported), replacing what {@code target} was in one atomic rename.
+     *
+     * @param source an existing file
+     * @param target the name to point at it
+     * @throws IOException if neither a link nor a copy can be made
+     */
+    public static void link(Path source, Path target) throws IOException {
+        Path tmp = tempNear(target);
+        try {
+            try {
+                Files.createLink(tmp, source);
+            } catch (UnsupportedOperationException | FileSystemException e) {
+                Files.copy(source, tmp);
+            }
+            commit(tmp, target);
+        } finally {
+            Files.deleteIfExists(tmp);
         }
     }
 }

@@ -73,6 +73,26 @@ public final class Checkpoint {
      */
     public static void write(Path file, DlrmModel model, DenseOptimizer opt, RunConfig config,
                              List<EmbeddingTableSpec> specs, TrainState state, ObjectNode provenance) throws IOException {
+        write(file, model, opt, config, specs, state, provenance, null);
+    }
+
+    /**
+     * Writes a checkpoint atomically, with extra header sections (the training loop's log window,
+     * the validation metrics of this state, ...).
+     *
+     * @param file       target file
+     * @param model      the model
+     * @param opt        its optimiser
+     * @param config     the run configuration
+     * @param specs      the table plan (kinds and TT shapes), recorded in the header
+     * @param state      the training position
+     * @param provenance extra header fields (version, git SHA, backend, ...), may be null
+     * @param extra      more header fields, copied in as they are, may be null
+     * @throws IOException if writing fails (the previous file under that name is kept)
+     */
+    public static void write(Path file, DlrmModel model, DenseOptimizer opt, RunConfig config,
+                             List<EmbeddingTableSpec> specs, TrainState state, ObjectNode provenance,
+                             ObjectNode extra) throws IOException {
         ObjectNode h = JSON.createObjectNode();
         h.set("config", JSON.readTree(config.toJson()));
         h.set("state", JSON.valueToTree(state));
@@ -89,6 +109,7 @@ public final class Checkpoint {
             if (specs != null && i < specs.size()) {
                 EmbeddingTableSpec s = specs.get(i);
                 t.put("kind", s.kind().name());
+                t.put("cacheRows", s.cacheRows());
                 if (s.ttShape() != null) {
                     t.put("p", Arrays.toString(s.ttShape().p()));
                     t.put("q", Arrays.toString(s.ttShape().q()));
@@ -98,6 +119,9 @@ public final class Checkpoint {
         }
         if (provenance != null) {
             h.set("provenance", provenance);
+        }
+        if (extra != null) {
+            h.setAll(extra);
         }
         byte[] header = JSON.writeValueAsBytes(h);
 
@@ -124,9 +148,25 @@ public final class Checkpoint {
                 tail.flush();
                 ch.force(true);
             }
+            pauseBeforeCommit();
             AtomicFiles.commit(tmp, file);
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * Test hook: {@code -Dttrec.test.checkpointCommitDelayMs=N} sleeps N ms between the finished
+     * temporary file and the rename, so that a crash test can land kills there.
+     */
+    private static void pauseBeforeCommit() {
+        long ms = Long.getLong("ttrec.test.checkpointCommitDelayMs", 0);
+        if (ms > 0) {
+            try {
+                Thread.sleep(ms);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -180,6 +220,11 @@ public final class Checkpoint {
             return h;
         } catch (EOFException e) {
             throw new IOException("checkpoint " + file + " is truncated: " + e.getMessage(), e);
+        } catch (IOException e) {
+            if (String.valueOf(e.getMessage()).contains(file.toString())) {
+                throw e;
+            }
+            throw new IOException("checkpoint " + file + ": " + e.getMessage(), e);
         }
     }
 
@@ -206,21 +251,42 @@ public final class Checkpoint {
             throw new IOException("checkpoint " + file + " has format " + format + ", this ttrec reads " + FORMAT);
         }
         int len = in.readInt();
-        if (len < 2 || len > (64 << 20)) {
+        long size = Files.size(file);
+        if (len < 2 || len > (64 << 20) || len > size - MAGIC.length - 8 - 8 - END.length) {
             throw new IOException("checkpoint " + file + ": header length " + len + " is implausible (corrupt file)");
         }
         byte[] header = new byte[len];
         in.readFully(header);
-        JsonNode h = JSON.readTree(header);
-        RunConfig config = RunConfig.fromJson(h.get("config").toString());
-        TrainState state = JSON.treeToValue(h.get("state"), TrainState.class);
-        return new Header(config, state, h);
+        try {
+            JsonNode h = JSON.readTree(header);
+            if (h == null || !h.path("config").isObject() || !h.path("state").isObject()) {
+                throw new IOException("checkpoint " + file + ": the header has no config or state (corrupt file)");
+            }
+            RunConfig config = RunConfig.fromJson(h.get("config").toString());
+            TrainState state = JSON.treeToValue(h.get("state"), TrainState.class);
+            if (state.step() < 0 || state.epoch() < 0 || state.batchInEpoch() < 0 || state.samples() < 0) {
+                throw new IOException("checkpoint " + file + ": impossible training state " + state);
+            }
+            return new Header(config, state, h);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new IOException("checkpoint " + file + ": unreadable header: " + e.getOriginalMessage(), e);
+        }
     }
 
     /** Streams the file through CRC32 and compares with the stored value. */
     private static void verify(Path file) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw new IOException(file + " is a folder, not a checkpoint file (give a run folder to --resume or "
+                    + "--checkpoint: its newest checkpoint is used)");
+        }
         if (!Files.isRegularFile(file)) {
             throw new IOException("checkpoint " + file + " does not exist");
+        }
+        byte[] head = FileMagic.head(file, 16);
+        if (!FileMagic.prefixOf(head, "TTRECCKP")) {
+            String what = FileMagic.describe(head);
+            throw new IOException(file + " is not a ttrec checkpoint: it starts with bytes " + FileMagic.hex(head)
+                    + (what == null ? "" : ", " + what) + " (checkpoints start with TTRECCKP)");
         }
         long size = Files.size(file);
         int trailer = 8 + END.length;

@@ -6,6 +6,7 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.ttrec.dlrm.checkpoint.Checkpoint;
+import org.ttrec.dlrm.checkpoint.CheckpointStore;
 import org.ttrec.dlrm.checkpoint.FloatIO;
 import org.ttrec.dlrm.config.Presets;
 import org.ttrec.dlrm.config.RunConfig;
@@ -44,7 +45,15 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Train a DLRM (default: the tiny preset on built-in synthetic data, about a minute).",
-            "Presets: tiny, kaggle, terabyte, mlperf. Any field can also be set from --config file.json."})
+            "Presets: tiny, kaggle, terabyte, mlperf. Any field can also be set from --config file.json.",
+            "Everything is checked (options, backend, memory, compression, a checkpoint against the data) before",
+            "a run folder is made. A run folder holds one run; checkpoints are kept per step (checkpoints/),",
+            "with checkpoint.ttrec the newest and best.ttrec the best by validation AUC."},
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {"0:trained, evaluated and saved",
+            "2:bad option, configuration, data or file (nothing is written), or nothing to do",
+            "3:training diverged (NaN loss, or a loss that exploded); the last good checkpoint is kept",
+            "4:training finished but a metric is undefined (NaN), e.g. a split with one class only"})
 public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--preset", description = "Starting configuration: ${COMPLETION-CANDIDATES}. Default: tiny.",
@@ -80,10 +89,19 @@ public final class TrainCommand implements Callable<Integer> {
     Long checkpointEvery;
     @Option(names = "--target-auc", description = "Stop when the validation AUC reaches this.")
     Double targetAuc;
-    @Option(names = "--out", description = "Run folder (default: runs/<timestamp>; with --resume: the checkpoint's folder).")
+    @Option(names = "--out", description = "Run folder (default: runs/<timestamp>). Must be new or empty, unless --overwrite.")
     Path out;
-    @Option(names = "--resume", description = "Continue from this checkpoint (bit-identical on the same backend and threads).")
+    @Option(names = "--overwrite", description = "Let a new run replace the run in an existing --out folder.")
+    boolean overwrite;
+    @Option(names = "--resume", description = {"Continue from this checkpoint, or a run folder's newest (bit-identical on the",
+        "same backend and threads), into a new run folder; without --max-steps/--epochs it runs to the original end."})
     Path resume;
+    @Option(names = "--continue-in-place", description = "With --resume: write into the checkpoint's own run folder instead of a new one.")
+    boolean continueInPlace;
+    @Option(names = "--keep-checkpoints", description = "Keep the newest N step checkpoints, and the best by validation AUC (0 = all). Default 3.")
+    Integer keepCheckpoints;
+    @Option(names = "--allow-expansion", description = "Train TT tables even if they hold more parameters than uncompressed ones (compression below 1x).")
+    boolean allowExpansion;
     @Option(names = "--optimizer", description = "sgd or adagrad.")
     String optimizer;
     @Option(names = {"--lr", "--learning-rate"}, description = "Base learning rate.")
@@ -136,6 +154,7 @@ public final class TrainCommand implements Callable<Integer> {
     boolean noProgress;
 
     private Checkpoint.Header resumedHeader;
+    private Path resumeFile;
 
     /** Completion candidates of --preset. */
     static final class PresetNames extends ArrayList<String> {
@@ -173,8 +192,11 @@ public final class TrainCommand implements Callable<Integer> {
     RunConfig buildConfig() throws IOException {
         RunConfig c;
         if (resume != null) {
-            resumedHeader = Checkpoint.readHeader(resume);
+            resumeFile = CheckpointStore.resolve(resume);
+            resumedHeader = Checkpoint.readHeader(resumeFile);
             c = resumedHeader.config();
+            // the interrupted run's step limit is not this run's: without --max-steps, run to its epochs' end
+            c.train.maxSteps = -1;
         } else {
             c = Presets.get(preset == null ? "tiny" : preset);
         }
@@ -230,55 +252,149 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintStream err = System.err;
+        // 1. everything that needs no data: options, config ranges, the checkpoint, the folder, the backend
+        if (continueInPlace && resume == null) {
+            throw new IllegalArgumentException("--continue-in-place needs --resume");
+        }
+        if (continueInPlace && overwrite) {
+            throw new IllegalArgumentException("--continue-in-place and --overwrite exclude each other");
+        }
+        int keep = keepCheckpoints == null ? 3 : keepCheckpoints;
+        if (keep < 0) {
+            throw new IllegalArgumentException("--keep-checkpoints must be >= 0 (0 = keep all), got " + keep);
+        }
         RunConfig c = buildConfig();
         c.validate();
         Checkpoint.Header resumed = resumedHeader;
-        try (Dataset ds = TrainingSetup.openDataset(c)) {
-            TrainingSetup.adopt(c, ds);
-            try (ComputeBackend be = TrainingSetup.backend(c)) {
-            // sized against what the backend that will hold the model has free
-            List<EmbeddingTableSpec> specs = TrainingSetup.plan(c, be.memoryAvailable());
-            Path dir = out != null ? out : resume != null ? resume.toAbsolutePath().getParent()
-                    : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-            err.println("[ttrec] data: " + ds.describe());
-            try (RunFolder run = new RunFolder(dir);
-                 DlrmModel model = TrainingSetup.build(be, c, specs)) {
-                err.print(indent(model.describe()));
-                DenseOptimizer opt = Trainer.optimizerFor(c, model);
-                ObjectNode prov = Provenance.of(Main.version(), be, c.train.seed);
-                List<String> tableLines = new ArrayList<>();
-                for (EmbeddingBagLayer l : model.tables()) {
-                    tableLines.add(l.describe());
-                }
-                run.writeConfig(c, prov, tableLines);
-                TrainState start = TrainState.start();
-                if (resumed != null) {
-                    start = Checkpoint.restore(resume, model, opt).state();
-                    err.println("[ttrec] resumed from " + resume + " at step " + start.step());
-                }
-                err.println("[ttrec] run folder: " + dir.toAbsolutePath());
-                Progress progress = new Progress(c, Trainer.plannedSteps(c, ds), start.step(), run, err);
-                Trainer t2 = new Trainer(c, model, opt, specs, ds, run.checkpoint(), prov, progress);
-                if (resumed != null) {
-                    t2.resumeFrom(start);
-                }
-                Trainer.Summary s;
-                try {
-                    s = t2.run();
-                } catch (TrainingDivergedException e) {
-                    progress.close();
-                    run.writePlots();
-                    err.println("[ttrec] " + e.getMessage());
-                    return 3;
-                } finally {
-                    progress.close();
-                }
-                run.writePlots();
-                summary(System.out, model, s, dir);
-                return 0;
+        Path dir = runFolder();
+        if (!continueInPlace) {
+            RunFolder.check(dir, overwrite);
+        } else {
+            checkContinuable(dir);
+        }
+        try (ComputeBackend be = TrainingSetup.backend(c)) {
+            if (resumed == null && c.data.source.equals("synthetic")) {
+                // the built-in generator takes its table sizes from the config: plan before generating
+                TrainingSetup.checkCompression(TrainingSetup.plan(c, be.memoryAvailable()), allowExpansion, err);
             }
+            // 2. the data, then everything that depends on it, still before any folder or model
+            try (Dataset ds = TrainingSetup.openDataset(c)) {
+                TrainingSetup.checkSplits(ds, Split.TRAIN, Split.VALIDATION, Split.TEST);
+                TrainingSetup.adopt(c, ds);
+                List<EmbeddingTableSpec> specs = TrainingSetup.plan(c, be.memoryAvailable());
+                if (resumed != null) {
+                    TrainingSetup.checkResumable(resumeFile, resumed, c, specs);
+                }
+                TrainingSetup.checkCompression(specs, allowExpansion, err);
+                TrainState start = resumed != null ? resumed.state() : TrainState.start();
+                long planned = Trainer.plannedSteps(c, ds);
+                if (resumed != null && planned >= 0 && planned <= start.step()) {
+                    throw new IllegalArgumentException(nothingToDo(c, ds, start, planned));
+                }
+                // 3. the work
+                err.println("[ttrec] data: " + ds.describe());
+                RunFolder.Mode mode = continueInPlace ? RunFolder.Mode.CONTINUE
+                        : overwrite ? RunFolder.Mode.OVERWRITE : RunFolder.Mode.NEW;
+                try (RunFolder run = new RunFolder(dir, mode, start.step());
+                     DlrmModel model = TrainingSetup.build(be, c, specs)) {
+                    err.print(indent(model.describe()));
+                    DenseOptimizer opt = Trainer.optimizerFor(c, model);
+                    ObjectNode prov = Provenance.of(Main.version(), be, c.train.seed);
+                    List<String> tableLines = new ArrayList<>();
+                    for (EmbeddingBagLayer l : model.tables()) {
+                        tableLines.add(l.describe());
+                    }
+                    ObjectNode from = null;
+                    if (resumed != null) {
+                        Checkpoint.restore(resumeFile, model, opt);
+                        from = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+                        from.put("checkpoint", resumeFile.toAbsolutePath().normalize().toString());
+                        from.put("runFolder", CheckpointStore.runFolderOf(resumeFile).toString());
+                        from.put("step", start.step());
+                        err.println("[ttrec] resumed from " + resumeFile + " at step " + start.step());
+                    }
+                    run.writeConfig(c, prov, tableLines, from);
+                    err.println("[ttrec] run folder: " + dir.toAbsolutePath());
+                    Progress progress = new Progress(c, planned, start.step(), run, err);
+                    Trainer t2 = new Trainer(c, model, opt, specs, ds, null, prov, progress);
+                    t2.setCheckpointStore(new CheckpointStore(dir, keep));
+                    if (resumed != null) {
+                        t2.resumeFrom(resumed, resumeFile);
+                    }
+                    Trainer.Summary s;
+                    try {
+                        s = t2.run();
+                    } catch (TrainingDivergedException e) {
+                        progress.close();
+                        run.writePlots();
+                        err.println("[ttrec] " + e.getMessage());
+                        return 3;
+                    } finally {
+                        progress.close();
+                    }
+                    run.writePlots();
+                    summary(System.out, model, s, dir);
+                    String undefined = undefinedMetrics(s, ds);
+                    if (undefined != null) {
+                        err.println("ttrec train: " + undefined);
+                        return 4;
+                    }
+                    return 0;
+                }
             }
         }
+    }
+
+    /** @return the run folder: --out, the checkpoint's own (--continue-in-place) or a new runs/<timestamp> */
+    private Path runFolder() {
+        if (continueInPlace) {
+            Path own = CheckpointStore.runFolderOf(resumeFile);
+            if (out != null && !out.toAbsolutePath().normalize().equals(own)) {
+                throw new IllegalArgumentException("--continue-in-place writes into the checkpoint's run folder " + own
+                        + ", not --out " + out);
+            }
+            return own;
+        }
+        if (out != null) {
+            return out;
+        }
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        Path p = Path.of("runs", stamp);
+        for (int i = 2; java.nio.file.Files.exists(p); i++) {
+            p = Path.of("runs", stamp + "-" + i); // two runs started in the same second get folders of their own
+        }
+        return p;
+    }
+
+    /** A run continued in place must start from its folder's newest checkpoint: later ones would be overwritten. */
+    private void checkContinuable(Path dir) throws IOException {
+        var steps = CheckpointStore.stepFiles(dir.resolve(CheckpointStore.DIR));
+        long at = resumedHeader.state().step();
+        if (!steps.isEmpty() && steps.lastKey() > at) {
+            throw new IllegalArgumentException("--continue-in-place from step " + at + " would replace the later "
+                    + "checkpoints in " + dir + " (up to step " + steps.lastKey() + "); resume from the newest ("
+                    + "--resume " + dir + ") or into a new folder (omit --continue-in-place)");
+        }
+    }
+
+    private String nothingToDo(RunConfig c, Dataset ds, TrainState start, long planned) {
+        long perEpoch = Math.ceilDiv(ds.size(Split.TRAIN), c.train.batchSize);
+        return "nothing to do: checkpoint " + resumeFile + " is at step " + start.step() + ", and this run ends at step "
+                + planned + " (" + c.train.epochs + " epoch" + (c.train.epochs == 1 ? "" : "s") + " of " + perEpoch
+                + " steps" + (c.train.maxSteps >= 0 ? ", --max-steps " + c.train.maxSteps : "") + "). To train further, "
+                + "pass --epochs N with N > " + c.train.epochs + " or --max-steps N with N > " + start.step();
+    }
+
+    /** @return why a final metric is NaN, or null if all are numbers */
+    private static String undefinedMetrics(Trainer.Summary s, Dataset ds) {
+        for (var e : new Object[][] {{"validation", s.validation()}, {"test", s.test()}}) {
+            BinaryMetrics.Result r = (BinaryMetrics.Result) e[1];
+            if (r != null && (Double.isNaN(r.auc()) || Double.isNaN(r.logLoss()) || Double.isNaN(r.accuracy()))) {
+                return "the " + e[0] + " metrics are undefined (NaN): " + r + ". An AUC needs both labels in the split; "
+                        + "check the labels of " + ds.describe();
+            }
+        }
+        return null;
     }
 
     private static String indent(String s) {

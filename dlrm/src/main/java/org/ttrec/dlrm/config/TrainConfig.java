@@ -45,6 +45,17 @@ public final class TrainConfig {
      * and slower in another, and slower at batch 2048 (bench/README.md).
      */
     public int tableThreads = 0;
+    /**
+     * Divergence guard: training stops when a log window's mean loss exceeds this many times the
+     * lowest earlier window mean (and that mean + 1); 0 turns this check off.
+     */
+    public double divergenceFactor = 4;
+    /**
+     * Divergence guard: training stops when a log window's mean loss reaches this (a constant
+     * prediction of 0.5 scores 0.693; a model stuck at the BCE clamp scores several); 0 turns this
+     * check off.
+     */
+    public double divergenceLoss = 3;
     /** Show a progress bar on stderr. */
     public boolean progress = true;
 
@@ -55,17 +66,38 @@ public final class TrainConfig {
         if (!optimizer.equals("sgd") && !optimizer.equals("adagrad")) {
             throw new IllegalArgumentException("train.optimizer must be 'sgd' or 'adagrad', got '" + optimizer + "'");
         }
-        if (!(lr >= 0) || Double.isInfinite(lr)) {
-            throw new IllegalArgumentException("train.lr must be finite and >= 0, got " + lr);
+        if (!(lr >= 0 && lr <= Float.MAX_VALUE)) {
+            // the rate is used as a float: 1e39 is finite here but infinite there
+            throw new IllegalArgumentException("train.lr (--lr) must lie in [0, " + Float.MAX_VALUE
+                    + "] (it is used as a 32-bit float), got " + lr);
         }
         if (batchSize < 1) {
-            throw new IllegalArgumentException("train.batchSize must be >= 1, got " + batchSize);
+            throw new IllegalArgumentException("train.batchSize (--batch-size) must be >= 1, got " + batchSize);
         }
         if (testBatchSize < 1) {
-            throw new IllegalArgumentException("train.testBatchSize must be >= 1, got " + testBatchSize);
+            throw new IllegalArgumentException("train.testBatchSize (--test-batch-size) must be >= 1, got " + testBatchSize);
         }
-        if (epochs < 0) {
-            throw new IllegalArgumentException("train.epochs must be >= 0, got " + epochs);
+        if (epochs < 1) {
+            throw new IllegalArgumentException("train.epochs (--epochs) must be >= 1, got " + epochs
+                    + " (a run that trains nothing is refused)");
+        }
+        if (maxSteps == 0 || maxSteps < -1) {
+            throw new IllegalArgumentException("train.maxSteps (--max-steps) must be >= 1, or -1 for no limit, got "
+                    + maxSteps + (maxSteps == 0 ? " (a run that trains nothing is refused)" : ""));
+        }
+        if (!(adagradEps > 0 && adagradEps < 1)) {
+            throw new IllegalArgumentException("train.adagradEps must lie in (0, 1), got " + adagradEps);
+        }
+        if (!(divergenceFactor == 0 || divergenceFactor > 1 && divergenceFactor < Double.POSITIVE_INFINITY)) {
+            throw new IllegalArgumentException("train.divergenceFactor must be 0 (off) or a finite number > 1, got "
+                    + divergenceFactor);
+        }
+        if (!(divergenceLoss == 0 || divergenceLoss > 0.7 && divergenceLoss < Double.POSITIVE_INFINITY)) {
+            throw new IllegalArgumentException("train.divergenceLoss must be 0 (off) or a finite number > 0.7 "
+                    + "(ln 2 = 0.693 is a coin flip's loss), got " + divergenceLoss);
+        }
+        if (targetAuc < 0 || targetAuc > 1 || Double.isNaN(targetAuc)) {
+            throw new IllegalArgumentException("train.targetAuc (--target-auc) must lie in [0, 1], got " + targetAuc);
         }
         if (lrWarmupSteps < 0 || lrDecayStartStep < 0 || lrDecaySteps < 0) {
             throw new IllegalArgumentException("train: LR schedule steps must be >= 0");
@@ -81,7 +113,8 @@ public final class TrainConfig {
             throw new IllegalArgumentException("train.tableThreads must be >= 0, got " + tableThreads);
         }
         if (evalEvery < 0 || logEvery < 1 || checkpointEvery < 0) {
-            throw new IllegalArgumentException("train: evalEvery and checkpointEvery must be >= 0, logEvery >= 1");
+            throw new IllegalArgumentException("train: evalEvery (--eval-every) and checkpointEvery (--checkpoint-every) "
+                    + "must be >= 0, logEvery (--log-every) >= 1; got " + evalEvery + ", " + checkpointEvery + ", " + logEvery);
         }
     }
 }

@@ -100,6 +100,11 @@ public final class TtConfig {
         if (!(lrScale > 0 && lrScale < Double.POSITIVE_INFINITY)) {
             throw new IllegalArgumentException("model.tt.lrScale must be positive and finite, got " + lrScale);
         }
+        try {
+            org.ttrec.engine.tt.TtInit.parse(init);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("model.tt.init: " + e.getMessage(), e);
+        }
         if (memoryBudgetBytes < 0) {
             throw new IllegalArgumentException("model.tt.memoryBudgetBytes must be >= 0, got " + memoryBudgetBytes);
         }

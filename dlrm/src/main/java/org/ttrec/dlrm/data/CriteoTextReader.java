@@ -66,21 +66,44 @@ public final class CriteoTextReader implements AutoCloseable {
 
     CriteoTextReader(Path file, int threads, BadRowPolicy policy, BadRowCounts counts, int chunkBytes)
             throws IOException {
+        this(file.toString(), Files.newInputStream(file), Files.size(file), threads, policy, counts, chunkBytes);
+    }
+
+    /**
+     * Reads a stream (tests and fuzzing: no file needed).
+     *
+     * @param name       the name used in error messages
+     * @param stream     the bytes (gzip is detected from its magic bytes); closed by {@link #close()}
+     * @param size       its size on disk, for progress
+     * @param threads    parser threads
+     * @param policy     what to do with bad rows
+     * @param counts     where skipped rows are counted (may be null)
+     * @param chunkBytes bytes read per chunk
+     * @throws IOException if the stream cannot be read
+     */
+    CriteoTextReader(String name, InputStream stream, long size, int threads, BadRowPolicy policy, BadRowCounts counts,
+                     int chunkBytes) throws IOException {
         if (threads < 1) {
+            stream.close();
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
-        this.name = file.toString();
-        this.fileSize = Files.size(file);
+        this.name = name;
+        this.fileSize = size;
         this.chunkBytes = chunkBytes;
         this.policy = policy;
         this.counts = counts == null ? new BadRowCounts() : counts;
-        this.counting = new CountingStream(Files.newInputStream(file));
+        this.counting = new CountingStream(stream);
         BufferedInputStream b = new BufferedInputStream(counting, 1 << 16);
         b.mark(2);
         int m0 = b.read();
         int m1 = b.read();
         b.reset();
-        this.in = (m0 == 0x1f && m1 == 0x8b) ? new GZIPInputStream(b, 1 << 16) : b;
+        try {
+            this.in = (m0 == 0x1f && m1 == 0x8b) ? new GZIPInputStream(b, 1 << 16) : b;
+        } catch (IOException e) {
+            b.close();
+            throw new IOException(name + ": not a readable gzip file: " + e.getMessage(), e);
+        }
         this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "criteo-parse");
             t.setDaemon(true);
@@ -150,7 +173,15 @@ public final class CriteoTextReader implements AutoCloseable {
         int len = carryLen;
         int cut;
         while (true) {
-            int n = in.readNBytes(buf, len, buf.length - len);
+            int n;
+            try {
+                n = in.readNBytes(buf, len, buf.length - len);
+            } catch (IOException e) {
+                // a corrupt or cut gzip stream: say which file, and where
+                throw new IOException(name + ": cannot read past byte " + (uncompressedPos + len)
+                        + (in instanceof GZIPInputStream ? " of the decompressed text (corrupt or truncated gzip?)" : "")
+                        + ": " + e.getMessage(), e);
+            }
             len += n;
             if (len < buf.length) {
                 eof = true;
@@ -199,16 +230,21 @@ public final class CriteoTextReader implements AutoCloseable {
         return 0;
     }
 
-    /** Looks at the first line; returns where data starts (after a header, if any). */
+    /**
+     * Looks at the first line; returns where data starts (after a UTF-8 byte order mark and a
+     * header, if any).
+     */
     private int detectFormat(byte[] buf, int len) {
         formatKnown = true;
-        int eol = 0;
+        // editors on Windows start UTF-8 files with EF BB BF; it is not part of the first field
+        int bom = len >= 3 && (buf[0] & 0xff) == 0xEF && (buf[1] & 0xff) == 0xBB && (buf[2] & 0xff) == 0xBF ? 3 : 0;
+        int eol = bom;
         while (eol < len && buf[eol] != '\n') {
             eol++;
         }
         int tabs = 0;
         int commas = 0;
-        for (int i = 0; i < eol; i++) {
+        for (int i = bom; i < eol; i++) {
             if (buf[i] == '\t') {
                 tabs++;
             } else if (buf[i] == ',') {
@@ -219,21 +255,21 @@ public final class CriteoTextReader implements AutoCloseable {
             sep = ',';
             hasId = commas == CriteoRowParser.FIELDS; // 41 columns: Id,Label,I1..,C26
         }
-        if (eol > 0) {
+        if (eol > bom) {
             // A header names its first column (Kaggle CSV: "Id,Label,I1,..."); a corrupt first data
             // row must not be mistaken for one and silently dropped.
-            int fe = 0;
+            int fe = bom;
             while (fe < eol && buf[fe] != sep) {
                 fe++;
             }
-            String first = new String(buf, 0, fe, java.nio.charset.StandardCharsets.ISO_8859_1).trim();
+            String first = new String(buf, bom, fe - bom, java.nio.charset.StandardCharsets.ISO_8859_1).trim();
             boolean header = first.equalsIgnoreCase("id") || first.equalsIgnoreCase("label");
             if (header) {
                 nextLine = 2;
                 return Math.min(len, eol + 1);
             }
         }
-        return 0;
+        return bom;
     }
 
     private static final java.lang.invoke.VarHandle LONGS =

@@ -258,10 +258,11 @@ public final class Datasets {
                 int p = i * rowInts + 1 + CriteoRowParser.DENSE;
                 for (int t = 0; t < max.length; t++) {
                     int v = buf[p + t];
-                    if (v < 0) {
+                    if (v < 0 || v == Integer.MAX_VALUE) {
+                        // MAX_VALUE would make a table of 2^31 rows, which no int count can hold
                         throw new CriteoFormatException(BadRowReason.INDEX_OUT_OF_RANGE, store.fileOf(r + i), -1,
                                 store.byteOffsetOf(r + i), 1 + CriteoRowParser.DENSE + t, String.valueOf(v),
-                                "negative index");
+                                v < 0 ? "negative index" : "index too large for a table");
                     }
                     if (v > max[t]) {
                         max[t] = v;

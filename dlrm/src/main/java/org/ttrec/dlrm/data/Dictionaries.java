@@ -256,6 +256,7 @@ public final class Dictionaries {
      */
     public static Dictionaries read(Path file) throws IOException {
         String name = file.toString();
+        long size = Files.size(file);
         CRC32C crc = new CRC32C();
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
             DataInputStream in = new DataInputStream(new java.util.zip.CheckedInputStream(raw, crc));
@@ -268,7 +269,8 @@ public final class Dictionaries {
             int features = le(in.readInt());
             int mir = le(in.readInt());
             int minCount = le(in.readInt());
-            if (version != 1 || features < 1 || features > 1 << 16 || mir < 0 || minCount < 1) {
+            if (version != 1 || features < 1 || features > 1 << 16 || features > (size - 28) / 12 || mir < 0
+                    || minCount < 1) {
                 throw new CriteoFormatException(BadRowReason.BAD_HEADER, name, -1, 8, -1, null,
                         "version " + version + ", features " + features + ", max-ind-range " + mir + ", min-count " + minCount);
             }
@@ -288,12 +290,20 @@ public final class Dictionaries {
                 d.cardinalities[t] = card;
                 d.rareBucket[t] = rare == 1;
                 CategoryDictionary f = new CategoryDictionary(false);
+                if (kept > (size - 8 - 16) / 8) {
+                    // each kept value takes 8 bytes: a count beyond the file is corrupt, not a reason to loop
+                    throw new CriteoFormatException(BadRowReason.TRUNCATED, name, -1, size, -1, String.valueOf(kept),
+                            "feature " + t + " claims " + kept + " values, more than the " + size + "-byte file can hold");
+                }
                 for (int i = 0; i < kept; i++) {
                     int v = le(in.readInt());
                     int c = le(in.readInt());
+                    if (c < 0) {
+                        throw new CriteoFormatException(BadRowReason.BAD_HEADER, name, -1, -1, -1, String.valueOf(c),
+                                "feature " + t + ", value " + i + ": negative count");
+                    }
                     f.add(v);
                     d.dicts[t].add(v);
-                    assert c >= 0;
                 }
                 d.finalLookup[t] = f;
             }

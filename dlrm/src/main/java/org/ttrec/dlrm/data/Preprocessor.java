@@ -100,6 +100,7 @@ public final class Preprocessor {
      * @throws IOException on bad input ({@link CriteoFormatException}) or I/O errors
      */
     public static DatasetMetadata run(List<Path> inputs, Path outDir, PreprocessOptions o) throws IOException {
+        boolean created = !Files.exists(outDir);
         Files.createDirectories(outDir);
         final int rowInts = CriteoRowParser.ROW_INTS;
         List<ShardWriter> shards = new ArrayList<>();
@@ -125,7 +126,23 @@ public final class Preprocessor {
                     }
                 }
             };
-            Ingested in = ingest(inputs, o, sink);
+            Ingested in;
+            try {
+                in = ingest(inputs, o, sink);
+                checkNotEmpty(inputs, in, o.splitRule());
+            } catch (IOException | RuntimeException e) {
+                for (ShardWriter w : shards) {
+                    w.close();
+                }
+                if (created) {
+                    try (var left = Files.list(outDir)) {
+                        if (left.findAny().isEmpty()) {
+                            Files.deleteIfExists(outDir); // nothing of a failed run stays behind
+                        }
+                    }
+                }
+                throw e;
+            }
             Dictionaries dicts = in.dictionaries();
             for (ShardWriter w : shards) {
                 w.seal();
@@ -178,6 +195,32 @@ public final class Preprocessor {
         } finally {
             for (ShardWriter w : shards) {
                 w.close();
+            }
+        }
+    }
+
+    /**
+     * A data set without rows, or without training or test rows, is an error, not an empty
+     * success: nothing could be trained or evaluated on it.
+     */
+    static void checkNotEmpty(List<Path> inputs, Ingested in, SplitRule rule) {
+        long total = 0;
+        for (long r : in.fileRows()) {
+            total += r;
+        }
+        String names = inputs.size() == 1 ? inputs.get(0).toString() : inputs.size() + " files (" + inputs.get(0) + ", ...)";
+        if (total == 0) {
+            throw new IllegalArgumentException(names + " holds no rows (0 rows: an empty file, or only a header line"
+                    + (in.skipped().total() > 0 ? "; skipped as malformed: " + in.skipped() : "") + ")");
+        }
+        var ranges = rule.ranges(in.fileRows());
+        for (Split s : new Split[] {Split.TRAIN, Split.TEST}) {
+            long[] r = ranges.get(s);
+            if (r == null || r[1] <= r[0]) {
+                throw new IllegalArgumentException(names + ": the " + s.name().toLowerCase(java.util.Locale.ROOT)
+                        + " split has 0 rows of " + total + " (split rule " + rule.name().toLowerCase(java.util.Locale.ROOT)
+                        + ": one file is cut into 7 parts, 6 train and the 7th test and validation; several files: the "
+                        + "last is test and validation)");
             }
         }
     }

@@ -23,7 +23,6 @@ public record ShardFile(Path path, int headerBytes, long rows, int dense, int sp
      * @throws IOException if it cannot be read
      */
     public static ShardFile open(Path path) throws IOException {
-        String name = path.toString();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
             ByteBuffer b = ByteBuffer.allocate((int) Math.min(size, 1 << 16)).order(ByteOrder.LITTLE_ENDIAN);
@@ -31,57 +30,73 @@ public record ShardFile(Path path, int headerBytes, long rows, int dense, int sp
                 // positional reads until the buffer is full or the file ends
             }
             b.flip();
-            if (b.remaining() < 40) {
-                throw new CriteoFormatException(BadRowReason.TRUNCATED, name, -1, size, -1, null,
-                        "shorter than a shard header (" + size + " bytes)");
-            }
-            byte[] magic = new byte[8];
-            b.get(magic);
-            if (!java.util.Arrays.equals(magic, ShardFormat.MAGIC)) {
-                throw new CriteoFormatException(BadRowReason.BAD_HEADER, name, -1, 0, -1,
-                        CriteoFormatException.printable(magic, 0, 8), "not a ttrec shard (magic TTRECSH1)");
-            }
-            int version = b.getInt();
-            int headerBytes = b.getInt();
-            long rows = b.getLong();
-            int dense = b.getInt();
-            int sparse = b.getInt();
-            if (version != ShardFormat.VERSION) {
-                throw new CriteoFormatException(BadRowReason.BAD_HEADER, name, -1, 8, -1, String.valueOf(version),
-                        "unsupported shard version (this build reads " + ShardFormat.VERSION + ")");
-            }
-            if (dense < 0 || sparse < 0 || dense > 4096 || sparse > 4096 || rows < 0
-                    || headerBytes != ShardFormat.headerBytes(sparse) || headerBytes > b.limit()) {
-                throw new CriteoFormatException(BadRowReason.BAD_HEADER, name, -1, 12, -1, null,
-                        "impossible header: header " + headerBytes + " bytes, rows " + rows + ", dense " + dense
-                                + ", sparse " + sparse);
-            }
-            int[] card = new int[sparse];
-            for (int t = 0; t < sparse; t++) {
-                card[t] = b.getInt();
-            }
-            int payloadCrc = b.getInt();
-            int headerEnd = b.position();
-            int headerCrc = b.getInt();
-            CRC32C c = new CRC32C();
-            c.update(b.array(), 0, headerEnd);
-            if ((int) c.getValue() != headerCrc) {
-                throw new CriteoFormatException(BadRowReason.CHECKSUM, name, -1, headerEnd, -1, null,
-                        String.format("header CRC32C stored %08x, computed %08x", headerCrc, (int) c.getValue()));
-            }
-            for (int t = 0; t < sparse; t++) {
-                if (card[t] < 1) {
-                    throw new CriteoFormatException(BadRowReason.BAD_HEADER, name, -1, 32 + 4L * t, -1,
-                            String.valueOf(card[t]), "cardinality of table " + t + " must be >= 1");
-                }
-            }
-            long expected = headerBytes + rows * ShardFormat.rowBytes(dense, sparse);
-            if (size != expected) {
-                throw new CriteoFormatException(BadRowReason.TRUNCATED, name, -1, size, -1, null,
-                        "file has " + size + " bytes, header says " + rows + " rows = " + expected + " bytes");
-            }
-            return new ShardFile(path, headerBytes, rows, dense, sparse, card, payloadCrc);
+            return parse(path, b, size);
         }
+    }
+
+    /**
+     * Validates a shard header read into a buffer.
+     *
+     * @param path the shard (for messages)
+     * @param b    the file's first bytes (up to 64 KiB), little-endian, positioned at 0
+     * @param size the whole file's length
+     * @return the header
+     * @throws CriteoFormatException if the header is wrong or the length does not match it
+     */
+    static ShardFile parse(Path path, ByteBuffer b, long size) throws CriteoFormatException {
+        String name = path.toString();
+        if (b.remaining() < 40) {
+            throw new CriteoFormatException(BadRowReason.TRUNCATED, name, -1, size, -1, null,
+                    "shorter than a shard header (" + size + " bytes)");
+        }
+        byte[] magic = new byte[8];
+        b.get(magic);
+        if (!java.util.Arrays.equals(magic, ShardFormat.MAGIC)) {
+            throw new CriteoFormatException(BadRowReason.BAD_HEADER, name, -1, 0, -1,
+                    CriteoFormatException.printable(magic, 0, 8), "not a ttrec shard (magic TTRECSH1)");
+        }
+        int version = b.getInt();
+        int headerBytes = b.getInt();
+        long rows = b.getLong();
+        int dense = b.getInt();
+        int sparse = b.getInt();
+        if (version != ShardFormat.VERSION) {
+            throw new CriteoFormatException(BadRowReason.BAD_HEADER, name, -1, 8, -1, String.valueOf(version),
+                    "unsupported shard version (this build reads " + ShardFormat.VERSION + ")");
+        }
+        if (dense < 0 || sparse < 0 || dense > 4096 || sparse > 4096 || rows < 0
+                || headerBytes != ShardFormat.headerBytes(sparse) || headerBytes > b.limit()) {
+            throw new CriteoFormatException(BadRowReason.BAD_HEADER, name, -1, 12, -1, null,
+                    "impossible header: header " + headerBytes + " bytes, rows " + rows + ", dense " + dense
+                            + ", sparse " + sparse);
+        }
+        int[] card = new int[sparse];
+        for (int t = 0; t < sparse; t++) {
+            card[t] = b.getInt();
+        }
+        int payloadCrc = b.getInt();
+        int headerEnd = b.position();
+        int headerCrc = b.getInt();
+        CRC32C c = new CRC32C();
+        c.update(b.array(), b.arrayOffset(), headerEnd);
+        if ((int) c.getValue() != headerCrc) {
+            throw new CriteoFormatException(BadRowReason.CHECKSUM, name, -1, headerEnd, -1, null,
+                    String.format("header CRC32C stored %08x, computed %08x", headerCrc, (int) c.getValue()));
+        }
+        for (int t = 0; t < sparse; t++) {
+            if (card[t] < 1) {
+                throw new CriteoFormatException(BadRowReason.BAD_HEADER, name, -1, 32 + 4L * t, -1,
+                        String.valueOf(card[t]), "cardinality of table " + t + " must be >= 1");
+            }
+        }
+        long rowBytes = ShardFormat.rowBytes(dense, sparse);
+        // rows * rowBytes may overflow a long for a corrupt row count: compare by division
+        if (rows > (size - headerBytes) / rowBytes || headerBytes + rows * rowBytes != size) {
+            throw new CriteoFormatException(BadRowReason.TRUNCATED, name, -1, size, -1, null,
+                    "file has " + size + " bytes, header says " + rows + " rows of " + rowBytes + " bytes after a "
+                            + headerBytes + "-byte header");
+        }
+        return new ShardFile(path, headerBytes, rows, dense, sparse, card, payloadCrc);
     }
 
     /**

@@ -10,7 +10,8 @@ import java.util.List;
  * fail at once with a message naming the biggest consumers instead of an OutOfMemoryError
  * minutes into table initialisation.
  *
- * @param tableBytes      bytes of every table (parameters and optimiser state)
+ * @param tableBytes      bytes of every table (parameters and optimiser state, and a TT table's
+ *                        hot-row cache counts: one int per row)
  * @param denseBytes      MLP parameters, gradients and optimiser state
  * @param activationBytes activations and their gradients at the largest batch size
  */
@@ -34,7 +35,11 @@ public record MemoryPlan(long[] tableBytes, long denseBytes, long activationByte
         int stateFactor = c.train.optimizer.equals("adagrad") ? 1 : 0;
         long[] tb = new long[specs.size()];
         for (int i = 0; i < tb.length; i++) {
-            tb[i] = specs.get(i).bytes(stateFactor);
+            EmbeddingTableSpec s = specs.get(i);
+            tb[i] = s.bytes(stateFactor);
+            if (s.kind() == EmbeddingTableSpec.Kind.TT && s.cacheRows() > 0) {
+                tb[i] += 4L * s.rows(); // the cache's lookup counts (TtEmbeddingBag.counts)
+            }
         }
         long dense = denseParameters(c) * 4L * (2 + stateFactor);
         int batch = Math.max(c.train.batchSize, c.train.testBatchSize);

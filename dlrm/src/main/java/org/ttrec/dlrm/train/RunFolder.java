@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.ttrec.dlrm.checkpoint.AtomicFiles;
+import org.ttrec.dlrm.checkpoint.CheckpointStore;
 import org.ttrec.dlrm.config.RunConfig;
 import org.ttrec.dlrm.data.Split;
 import org.ttrec.dlrm.metrics.BinaryMetrics;
@@ -21,9 +22,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A run's folder: config.json (configuration and provenance), metrics.jsonl (one JSON object
- * per training log or evaluation, appended as they happen, kept across resumes), loss.png and
- * auc.png, and checkpoint.ttrec.
+ * A run's folder: config.json (configuration and provenance, and for a resumed run the checkpoint
+ * it started from), metrics.jsonl (one JSON object per training log or evaluation, appended as
+ * they happen), loss.png and auc.png, and the checkpoints ({@link CheckpointStore}:
+ * checkpoints/step-N.ttrec, checkpoint.ttrec, best.ttrec).
+ *
+ * <p>One folder holds one run: a new run refuses a folder that already holds files unless told to
+ * overwrite it ({@link #check}), and only a resume that continues in place appends to a folder,
+ * after dropping the metrics lines past the step it resumes from.
  */
 public final class RunFolder implements Trainer.Listener, AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -34,31 +40,134 @@ public final class RunFolder implements Trainer.Listener, AutoCloseable {
     private final List<double[]> valAuc = new ArrayList<>();
     private final List<double[]> testAuc = new ArrayList<>();
 
+    /** How a run uses its folder. */
+    public enum Mode {
+        /** A new run: the folder must not exist or be empty. */
+        NEW,
+        /** A new run told to overwrite: the run files of an earlier run in the folder are deleted first. */
+        OVERWRITE,
+        /** A resumed run continuing in its own folder: metrics.jsonl is kept up to the resumed step. */
+        CONTINUE
+    }
+
+    /** Files and folders a run writes; {@link Mode#OVERWRITE} deletes these and nothing else. */
+    static final List<String> RUN_FILES = List.of("config.json", "metrics.jsonl", "loss.png", "auc.png",
+            CheckpointStore.LATEST, CheckpointStore.BEST, CheckpointStore.DIR);
+
     /**
-     * Opens (creating if needed) a run folder; an existing metrics.jsonl is kept and its points
-     * reloaded so plots of a resumed run show the whole history.
+     * Checks, before any work, that a new run may use a folder.
      *
-     * @param dir the folder
-     * @throws IOException if it cannot be created
+     * @param dir       the folder
+     * @param overwrite whether the user allowed replacing an earlier run there
+     * @throws IllegalArgumentException if the folder is a file, or holds files and overwriting was not allowed
+     * @throws IOException              if it cannot be listed
      */
-    public RunFolder(Path dir) throws IOException {
+    public static void check(Path dir, boolean overwrite) throws IOException {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("--out " + dir + " is a file, not a folder");
+        }
+        List<String> present = contents(dir);
+        if (present.isEmpty()) {
+            return;
+        }
+        if (!overwrite) {
+            throw new IllegalArgumentException("run folder " + dir + " is not empty (" + String.join(", ", present)
+                    + "): a new run would mix its files with those there. Pass --overwrite to replace the run in it, "
+                    + "choose another --out, or resume with --resume " + dir + " (--continue-in-place to append to it)");
+        }
+        List<String> foreign = new ArrayList<>(present);
+        foreign.removeAll(RUN_FILES);
+        if (!foreign.isEmpty()) {
+            throw new IllegalArgumentException("run folder " + dir + " holds files that are not a ttrec run's ("
+                    + String.join(", ", foreign) + "); --overwrite replaces only a run's files, so choose another --out");
+        }
+    }
+
+    /** @return the visible entries of a folder (none if it does not exist), stale temporaries of dead writers removed */
+    private static List<String> contents(Path dir) throws IOException {
+        List<String> names = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return names;
+        }
+        AtomicFiles.removeStale(dir);
+        try (var s = Files.list(dir)) {
+            s.forEach(p -> names.add(p.getFileName().toString()));
+        }
+        names.removeIf(AtomicFiles::isTemporary);
+        java.util.Collections.sort(names);
+        return names;
+    }
+
+    /**
+     * Opens a run folder for a new run ({@link Mode#NEW}, {@link Mode#OVERWRITE}).
+     *
+     * @param dir  the folder (created if needed)
+     * @param mode NEW or OVERWRITE
+     * @throws IOException if it cannot be created or cleared
+     */
+    public RunFolder(Path dir, Mode mode) throws IOException {
+        this(dir, mode, -1);
+    }
+
+    /**
+     * Opens a run folder. A new run gets an empty metrics.jsonl; a run continued in place keeps
+     * the lines up to the step it resumes from (later ones belonged to the interrupted run's
+     * future, which this run replaces) and reloads them, so plots show the whole history.
+     *
+     * @param dir          the folder (created if needed)
+     * @param mode         how the run uses it
+     * @param resumedStep  for {@link Mode#CONTINUE}: the step resumed from
+     * @throws IOException if it cannot be created or read
+     */
+    public RunFolder(Path dir, Mode mode, long resumedStep) throws IOException {
         this.dir = dir;
+        if (mode == Mode.NEW) {
+            check(dir, false);
+        } else if (mode == Mode.OVERWRITE) {
+            check(dir, true);
+            for (String f : RUN_FILES) {
+                deleteTree(dir.resolve(f));
+            }
+        }
         Files.createDirectories(dir);
         Path m = dir.resolve("metrics.jsonl");
-        if (Files.exists(m)) {
+        if (mode == Mode.CONTINUE && Files.exists(m)) {
+            List<String> kept = new ArrayList<>();
             for (String line : Files.readAllLines(m, StandardCharsets.UTF_8)) {
                 if (line.isBlank()) {
                     continue;
                 }
                 try {
                     JsonNode n = JSON.readTree(line);
+                    if (n.path("step").asLong() > resumedStep) {
+                        continue;
+                    }
                     record(n.path("kind").asText(), n.path("step").asDouble(), n);
+                    kept.add(line);
                 } catch (IOException e) {
-                    // a line cut by a crash: skip it, the rest of the history is still good
+                    // a line cut by a crash: drop it, the rest of the history is still good
                 }
+            }
+            Path tmp = AtomicFiles.tempNear(m);
+            try {
+                Files.write(tmp, kept, StandardCharsets.UTF_8);
+                AtomicFiles.commit(tmp, m);
+            } finally {
+                Files.deleteIfExists(tmp);
             }
         }
         this.metrics = Files.newBufferedWriter(m, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            try (var s = Files.list(p)) {
+                for (Path c : s.toList()) {
+                    deleteTree(c);
+                }
+            }
+        }
+        Files.deleteIfExists(p);
     }
 
     private void record(String kind, double step, JsonNode n) {
@@ -78,9 +187,9 @@ public final class RunFolder implements Trainer.Listener, AutoCloseable {
         return dir;
     }
 
-    /** @return where the run's checkpoint goes */
+    /** @return where the run's newest checkpoint is named */
     public Path checkpoint() {
-        return dir.resolve("checkpoint.ttrec");
+        return dir.resolve(CheckpointStore.LATEST);
     }
 
     /**
@@ -92,8 +201,25 @@ public final class RunFolder implements Trainer.Listener, AutoCloseable {
      * @throws IOException if writing fails
      */
     public void writeConfig(RunConfig config, ObjectNode provenance, List<String> tables) throws IOException {
+        writeConfig(config, provenance, tables, null);
+    }
+
+    /**
+     * Writes config.json atomically.
+     *
+     * @param config      the configuration
+     * @param provenance  version, git SHA, backend, JVM, CPU, ...
+     * @param tables      one description line per table
+     * @param resumedFrom for a resumed run: the checkpoint, run folder and step it started from; else null
+     * @throws IOException if writing fails
+     */
+    public void writeConfig(RunConfig config, ObjectNode provenance, List<String> tables, ObjectNode resumedFrom)
+            throws IOException {
         ObjectNode root = JSON.createObjectNode();
         root.set("provenance", provenance);
+        if (resumedFrom != null) {
+            root.set("resumedFrom", resumedFrom);
+        }
         root.set("config", JSON.readTree(config.toJson()));
         var arr = root.putArray("tables");
         tables.forEach(arr::add);

@@ -1,7 +1,10 @@
 package org.ttrec.dlrm.train;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.ttrec.dlrm.checkpoint.Checkpoint;
+import org.ttrec.dlrm.checkpoint.CheckpointStore;
 import org.ttrec.dlrm.config.RunConfig;
 import org.ttrec.dlrm.config.TrainConfig;
 import org.ttrec.dlrm.data.Batch;
@@ -29,7 +32,12 @@ import java.util.List;
  * flag ({@link org.ttrec.engine.ComputeBackend#checkFinite}), which the loop reads at every log
  * point, before every evaluation and checkpoint, and at the end of every epoch. A NaN or
  * infinite loss therefore stops training at the first of those after it, and no checkpoint of
- * the spoiled model is written.
+ * the spoiled model is written. A loss that explodes without turning NaN (the BCE is clamped) is
+ * caught by a {@link DivergenceGuard} on the window means read at log points, and on the partial
+ * window read before each checkpoint, so a diverged model is never saved either.
+ *
+ * <p>The log window (the backend's loss sum and its step count) and the guard's running level
+ * are saved with every checkpoint, so a resumed run logs the same lines as the uninterrupted one.
  */
 public final class Trainer {
 
@@ -82,9 +90,16 @@ public final class Trainer {
     private final ObjectNode provenance;
     private final Listener listener;
     private final LrSchedule schedule;
+    private final DivergenceGuard guard;
     private TrainState state = TrainState.start();
     private TrainState lastCheckpointed;
+    private Path lastCheckpointFile;
+    private CheckpointStore store;
     private boolean runTest = true;
+    /** The loss window: the backend sum of the losses since the last log, and how many steps it holds. */
+    private FloatBuf lossSum;
+    private long lossCount;
+    private float resumedLossSum;
 
     /**
      * @param config     the run configuration
@@ -108,6 +123,17 @@ public final class Trainer {
         this.provenance = provenance;
         this.listener = listener == null ? new Listener() {} : listener;
         this.schedule = new LrSchedule(tc.lr, tc.lrWarmupSteps, tc.lrDecayStartStep, tc.lrDecaySteps);
+        this.guard = new DivergenceGuard(tc.divergenceFactor, tc.divergenceLoss);
+    }
+
+    /**
+     * Writes checkpoints into a run folder's store (one file per step) instead of the single file
+     * given to the constructor.
+     *
+     * @param store the run folder's checkpoints
+     */
+    public void setCheckpointStore(CheckpointStore store) {
+        this.store = store;
     }
 
     /**
@@ -127,6 +153,30 @@ public final class Trainer {
     public void resumeFrom(TrainState s) {
         this.state = s;
         this.lastCheckpointed = s;
+    }
+
+    /**
+     * Continues from a checkpoint: its position, and the loop state its header holds (the log
+     * window and the divergence guard's level), so the resumed run logs what the uninterrupted
+     * one would have.
+     *
+     * @param h    the checkpoint's header
+     * @param file the checkpoint file (named as the last good one if training diverges)
+     */
+    public void resumeFrom(Checkpoint.Header h, Path file) {
+        resumeFrom(h.state());
+        this.lastCheckpointFile = file;
+        JsonNode loop = h.header().path("loop");
+        if (loop.isObject()) {
+            long n = loop.path("lossCount").asLong(0);
+            resumedLossSum = Float.intBitsToFloat(loop.path("lossSumBits").asInt(0));
+            lossCount = n >= 0 && Float.isFinite(resumedLossSum) ? n : 0;
+            if (lossCount == 0) {
+                resumedLossSum = 0f;
+            }
+            JsonNode level = loop.path("lossLevel");
+            guard.restore(level.isNumber() ? level.asDouble() : Double.NaN);
+        }
     }
 
     /** @param run whether {@link #run()} ends with a test evaluation (default true) */
@@ -176,16 +226,18 @@ public final class Trainer {
     public Summary run() throws IOException {
         ComputeBackend be = model.backend();
         be.clearNonFinite();
-        try (FloatBuf lossSum = be.allocFloats(1)) {
-            return run(be, lossSum);
+        try (FloatBuf sum = be.allocFloats(1)) {
+            lossSum = sum;
+            be.fill(1, lossCount > 0 ? resumedLossSum : 0f, sum, 0);
+            return run(be);
+        } finally {
+            lossSum = null;
         }
     }
 
-    private Summary run(ComputeBackend be, FloatBuf lossSum) throws IOException {
+    private Summary run(ComputeBackend be) throws IOException {
         long nanos = 0;
         long samplesThisRun = 0;
-        long lossCount = 0;
-        float[] host = new float[1];
         BinaryMetrics.Result val = null;
         boolean early = false;
         boolean evaluatedAtLastStep = false;
@@ -220,25 +272,29 @@ public final class Trainer {
                     listener.onStep(state, lr);
                     if (k % tc.logEvery == 0) {
                         stopIfDiverged(be);
-                        lossSum.read(0, host, 0, 1);
-                        listener.onLog(state, host[0] / lossCount, lr, samplesThisRun / (nanos * 1e-9));
+                        double mean = windowSum() / lossCount;
+                        listener.onLog(state, mean, lr, samplesThisRun / (nanos * 1e-9));
+                        checkLoss(mean, lossCount);
+                        guard.accept(mean);
                         be.fill(1, 0f, lossSum, 0);
                         lossCount = 0;
                     }
                     evaluatedAtLastStep = false;
                     if (tc.evalEvery > 0 && k % tc.evalEvery == 0) {
                         stopIfDiverged(be);
+                        checkPartialWindow();
                         val = Evaluator.evaluate(model, data, Split.VALIDATION, tc.testBatchSize);
                         listener.onEval(state, Split.VALIDATION, val);
                         evaluatedAtLastStep = true;
-                        saveCheckpoint();
+                        saveCheckpoint(val);
                         if (tc.targetAuc > 0 && val.auc() >= tc.targetAuc) {
                             early = true;
                             break outer;
                         }
                     } else if (tc.checkpointEvery > 0 && k % tc.checkpointEvery == 0) {
                         stopIfDiverged(be);
-                        saveCheckpoint();
+                        checkPartialWindow();
+                        saveCheckpoint(null);
                     }
                 }
             }
@@ -250,16 +306,17 @@ public final class Trainer {
         }
         stopIfDiverged(be);
         if (lossCount > 0) {
-            lossSum.read(0, host, 0, 1);
-            listener.onLog(state, host[0] / lossCount, schedule.lr(Math.max(1, state.step())),
+            double mean = windowSum() / lossCount;
+            listener.onLog(state, mean, schedule.lr(Math.max(1, state.step())),
                     nanos > 0 ? samplesThisRun / (nanos * 1e-9) : 0);
+            checkLoss(mean, lossCount);
         }
         if (!evaluatedAtLastStep) {
             val = Evaluator.evaluate(model, data, Split.VALIDATION, tc.testBatchSize);
             listener.onEval(state, Split.VALIDATION, val);
         }
         if (lastCheckpointed == null || !lastCheckpointed.equals(state)) {
-            saveCheckpoint();
+            saveCheckpoint(val);
         }
         BinaryMetrics.Result test = null;
         if (runTest) {
@@ -278,25 +335,86 @@ public final class Trainer {
         if (bad < 0) {
             return;
         }
-        throw new TrainingDivergedException(bad, "training loss became NaN or infinite at step " + bad
+        throw new TrainingDivergedException(bad, "training diverged: the loss became NaN or infinite at step " + bad
                 + " (learning rate " + (float) schedule.lr(bad) + "); training stopped at step " + state.step()
-                + ", the first check after it, without evaluating or saving that model. "
-                + (lastCheckpointed != null && checkpoint != null
-                ? "Last good checkpoint: " + checkpoint + " (step " + lastCheckpointed.step() + ")."
-                : "No checkpoint was written yet.")
-                + " Try a lower --lr or a warm-up (--lr-num-warmup-steps).");
+                + ", the first check after it, without evaluating or saving that model. " + lastGood()
+                + " Likely cause: a learning rate too high for this model; try a lower --lr or a warm-up "
+                + "(--lr-num-warmup-steps).");
+    }
+
+    /** Reads the backend's loss sum (only at log points, evaluations, checkpoints and the end). */
+    private double windowSum() {
+        float[] host = new float[1];
+        lossSum.read(0, host, 0, 1);
+        return host[0];
+    }
+
+    /** Before an evaluation or a checkpoint: the steps since the last log must not show divergence either. */
+    private void checkPartialWindow() {
+        if (lossCount > 0) {
+            checkLoss(windowSum() / lossCount, lossCount);
+        }
+    }
+
+    /** Throws if a window mean (of the {@code n} steps up to now) shows divergence. */
+    private void checkLoss(double mean, long n) {
+        String why = guard.check(mean);
+        if (why == null) {
+            return;
+        }
+        long from = state.step() - n + 1;
+        double lr = schedule.lr(state.step());
+        throw new TrainingDivergedException(state.step(), String.format(java.util.Locale.ROOT,
+                "training diverged at step %d: %s over steps %d-%d (learning rate %.4g, %s). Training stopped "
+                        + "without evaluating or saving that model. %s Likely cause: the learning rate is too high "
+                        + "for this model and optimiser; try a lower --lr (e.g. %.3g) or a warm-up "
+                        + "(--lr-num-warmup-steps).",
+                state.step(), why, from, state.step(), lr, tc.optimizer, lastGood(),
+                Math.max(1e-4, Math.min(tc.lr, 1.0) / 10)));
+    }
+
+    private String lastGood() {
+        Path file = lastCheckpointFile != null ? lastCheckpointFile : checkpoint;
+        return lastCheckpointed != null && file != null
+                ? "Last good checkpoint: " + file + " (step " + lastCheckpointed.step() + ")."
+                : "No checkpoint was written yet.";
     }
 
     private long epochSeed(int epoch) {
         return tc.seed * 0x9E3779B97F4A7C15L + epoch;
     }
 
-    private void saveCheckpoint() throws IOException {
-        if (checkpoint == null) {
+    /** @param val the validation metrics of exactly this state, or null if it was not evaluated */
+    private void saveCheckpoint(BinaryMetrics.Result val) throws IOException {
+        if (checkpoint == null && store == null) {
             return;
         }
-        Checkpoint.write(checkpoint, model, opt, config, specs, state, provenance);
+        ObjectNode extra = JsonNodeFactory.instance.objectNode();
+        ObjectNode loop = extra.putObject("loop");
+        loop.put("lossSumBits", Float.floatToRawIntBits(lossCount > 0 ? (float) windowSum() : 0f));
+        loop.put("lossCount", lossCount);
+        if (!Double.isNaN(guard.level())) {
+            loop.put("lossLevel", guard.level());
+        }
+        double auc = val == null ? Double.NaN : val.auc();
+        if (val != null && Double.isFinite(val.auc()) && Double.isFinite(val.logLoss())) {
+            // JSON has no NaN: an undefined AUC is simply not recorded
+            ObjectNode v = extra.putObject("validation");
+            v.put("auc", val.auc());
+            v.put("logloss", val.logLoss());
+            v.put("accuracy", val.accuracy());
+            v.put("count", val.count());
+        }
+        Path file;
+        if (store != null) {
+            store.save(model, opt, config, specs, state, provenance, extra, auc);
+            file = store.runDir().resolve(CheckpointStore.LATEST);
+        } else {
+            Checkpoint.write(checkpoint, model, opt, config, specs, state, provenance, extra);
+            file = checkpoint;
+        }
         lastCheckpointed = state;
-        listener.onCheckpoint(checkpoint, state);
+        lastCheckpointFile = file;
+        listener.onCheckpoint(file, state);
     }
 }

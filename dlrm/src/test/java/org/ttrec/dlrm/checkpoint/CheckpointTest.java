@@ -99,4 +99,34 @@ class CheckpointTest {
         IOException e = assertThrows(IOException.class, () -> Checkpoint.restore(f, model(other, 1), null));
         assertTrue(e.getMessage().contains("MLP parameters"), e.getMessage());
     }
+
+    /** Issue item 5: a temporary file left by a writer that died (kill -9) is removed by the next write. */
+    @Test
+    void staleTemporaryFilesOfADeadWriterAreRemoved(@TempDir Path dir) throws Exception {
+        Process p = new ProcessBuilder("true").start();
+        p.waitFor();
+        long dead = p.pid();
+        Path stale = Files.write(dir.resolve(".m.ckpt.tmp-" + dead + "-12345"), new byte[100]);
+        Path live = Files.write(dir.resolve(".m.ckpt.tmp-" + ProcessHandle.current().pid() + "-1"), new byte[10]);
+        RunConfig c = config();
+        write(dir, c, model(c, 1));
+        assertTrue(!Files.exists(stale), "the dead writer's temporary file is still there");
+        assertTrue(Files.exists(live), "a live writer's temporary file must be left alone");
+        Files.delete(live);
+    }
+
+    /** Issue item 5: a file that is not a checkpoint is named by its magic number, a folder as a folder. */
+    @Test
+    void otherFilesAreRecognisedByTheirMagicNumber(@TempDir Path dir) throws IOException {
+        byte[] png = new byte[64];
+        System.arraycopy(new byte[] {(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10}, 0, png, 0, 8);
+        Path f = Files.write(dir.resolve("x.ttrec"), png);
+        IOException e = assertThrows(IOException.class, () -> Checkpoint.readHeader(f));
+        assertTrue(e.getMessage().contains("not a ttrec checkpoint") && e.getMessage().contains("PNG"), e.getMessage());
+        Path shard = Files.write(dir.resolve("s.ttrec"), java.util.Arrays.copyOf("TTRECSH1".getBytes(), 300));
+        e = assertThrows(IOException.class, () -> Checkpoint.readHeader(shard));
+        assertTrue(e.getMessage().contains("shard"), e.getMessage());
+        e = assertThrows(IOException.class, () -> Checkpoint.readHeader(dir));
+        assertTrue(e.getMessage().contains("folder"), e.getMessage());
+    }
 }

@@ -171,4 +171,37 @@ class ConfigValidationTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, c::validate);
         assertTrue(e.getMessage().contains("cacheRefreshSteps"), e.getMessage());
     }
+
+    /** Review finding (a): a bad model.tt.init is a config error named up front, not a failure when a table is built. */
+    @Test
+    void aBadTtInitIsRejectedByValidate() {
+        for (String bad : new String[] {"bogus", "normal:-1", "normal:x", ""}) {
+            RunConfig c = Presets.get("tiny");
+            c.model.tt.init = bad;
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, c::validate, bad);
+            assertTrue(e.getMessage().contains("model.tt.init"), e.getMessage());
+        }
+        RunConfig ok = Presets.get("tiny");
+        ok.model.tt.init = "normal:0.01";
+        ok.validate();
+    }
+
+    /** Review finding (b): a TT table with a hot-row cache also holds an int count per row. */
+    @Test
+    void theHotRowCacheCountArrayIsInTheMemoryEstimate() {
+        RunConfig c = Presets.get("kaggle");
+        long without = MemoryPlan.estimate(c, TrainingSetup.plan(c, Long.MAX_VALUE)).total();
+        RunConfig cached = Presets.get("kaggle");
+        cached.model.tt.cacheFraction = 1e-5; // a few cached rows per table: the rows themselves add almost nothing
+        java.util.List<EmbeddingTableSpec> specs = TrainingSetup.plan(cached, Long.MAX_VALUE);
+        long counts = 0;
+        for (EmbeddingTableSpec s : specs) {
+            if (s.kind() == EmbeddingTableSpec.Kind.TT && s.cacheRows() > 0) {
+                counts += 4L * s.rows();
+            }
+        }
+        assertTrue(counts > 100_000_000L, "Kaggle's TT tables have about 33.5M rows: " + counts);
+        long with = MemoryPlan.estimate(cached, specs).total();
+        assertTrue(with - without >= counts, "estimate grew by " + (with - without) + ", the count arrays need " + counts);
+    }
 }

@@ -80,7 +80,9 @@ class TrainCommandTest {
         String auc = s.substring(s.indexOf("test:")).split("AUC ")[1].substring(0, 6);
         assertTrue(e.contains("AUC " + auc), e + " vs " + auc);
 
-        String r = run(args("train", out, "--resume", out.resolve("checkpoint.ttrec").toString(), "--max-steps", "30"));
+        // continuing in the run's own folder appends to its history (a plain resume would make a new folder)
+        String r = run(args("train", out, "--resume", out.resolve("checkpoint.ttrec").toString(), "--max-steps", "30",
+                "--continue-in-place"));
         assertTrue(r.contains("done after 30 steps"), r);
         assertEquals(30, Checkpoint.readHeader(out.resolve("checkpoint.ttrec")).state().step());
         assertTrue(Files.readAllLines(out.resolve("metrics.jsonl")).size() > lines.size());

@@ -216,11 +216,13 @@ class TrainEndToEndTest {
         ok(synthetic(full, 1, "--optimizer", "adagrad", "--lr", 0.05, "--max-steps", 40));
         ok(synthetic(half, 1, "--optimizer", "adagrad", "--lr", 0.05, "--max-steps", 20));
         List<float[]> atHalf = parameters(half.resolve("checkpoint.ttrec"));
-        Result r = ok(synthetic(half, 1, "--optimizer", "adagrad", "--lr", 0.05, "--max-steps", 40,
+        Path rest = dir.resolve("rest"); // a resumed run writes a folder of its own
+        Result r = ok(synthetic(rest, 1, "--optimizer", "adagrad", "--lr", 0.05, "--max-steps", 40,
                 "--resume", half.resolve("checkpoint.ttrec")));
         assertTrue(r.out.contains("done after 40 steps"), r.out);
-        assertEquals(40, Checkpoint.readHeader(half.resolve("checkpoint.ttrec")).state().step());
-        List<float[]> resumed = parameters(half.resolve("checkpoint.ttrec"));
+        assertEquals(20, Checkpoint.readHeader(half.resolve("checkpoint.ttrec")).state().step(), "the parent was changed");
+        assertEquals(40, Checkpoint.readHeader(rest.resolve("checkpoint.ttrec")).state().step());
+        List<float[]> resumed = parameters(rest.resolve("checkpoint.ttrec"));
         assertSameParameters("40 steps vs 20 + resumed 20", parameters(full.resolve("checkpoint.ttrec")), resumed);
         boolean moved = false;
         for (int i = 0; i < atHalf.size(); i++) {
