@@ -172,6 +172,7 @@ public final class VectorTtKernels {
             directBackwards++;
         }
         if (plan.lookups > 0) {
+            plan.listBags();
             run(TtPartition.Phase.ROW_GRADS);
         }
         boolean reuse = saved.valid();
