@@ -252,15 +252,16 @@ class ForwardReuseTest {
             reuse.ttOwnCores(ra);
             reuse.ttOwnCores(rb);
             for (int step = 0; step < 3; step++) {
-                int[][] ia = TtTestUtil.randomBags(rnd, s.rows(), bags, 2), ib = TtTestUtil.randomBags(rnd, s.rows(), bags, 2);
+                int[][] ia = TtTestUtil.randomBags(rnd, s.rows(), bags, 2);
+                int[][] ib = TtTestUtil.randomBags(rnd, s.rows(), bags, 2);
                 float[] g = TtTestUtil.randomFloats(rnd, bags * s.dim());
                 for (CpuBackend be : new CpuBackend[] {reuse, plain}) {
                     FloatBuf[] a = be == reuse ? ra : pa, b = be == reuse ? rb : pb;
                     FloatBuf out = be.wrap(new float[bags * s.dim()]);
-                    be.ttEmbeddingBagForward(s, a, be.wrap(ia[0]), be.wrap(ia[1]), bags, null, Pooling.SUM, false, out, 0,
-                            s.dim());
-                    be.ttEmbeddingBagForward(s, b, be.wrap(ib[0]), be.wrap(ib[1]), bags, null, Pooling.SUM, false, out, 0,
-                            s.dim());
+                    be.ttEmbeddingBagForward(s, a, be.wrap(ia[0]), be.wrap(ia[1]), bags, null, Pooling.SUM, false,
+                            out, 0, s.dim());
+                    be.ttEmbeddingBagForward(s, b, be.wrap(ib[0]), be.wrap(ib[1]), bags, null, Pooling.SUM, false,
+                            out, 0, s.dim());
                     be.ttEmbeddingBagBackward(s, b, null, be.wrap(ib[0]), be.wrap(ib[1]), bags, null, Pooling.SUM,
                             be.wrap(g), 0, s.dim(), SGD);
                     be.ttEmbeddingBagBackward(s, a, null, be.wrap(ia[0]), be.wrap(ia[1]), bags, null, Pooling.SUM,
