@@ -59,8 +59,9 @@ final class TtBatchPlan {
     int[] firstLookupOf = new int[0];
     /** Relative lookup position -> distinct row. */
     int[] distinctOf = new int[0];
-    /** Relative lookup position -> bag. */
+    /** Relative lookup position -> bag, once {@link #listBags} ran. */
     int[] bagOf = new int[0];
+    private boolean bagsListed;
     int distinct;
     /**
      * Partitions (threads used) for this batch: at most the threads, a function of the distinct
@@ -92,11 +93,7 @@ final class TtBatchPlan {
             bagOf = new int[n];
         }
         sortRows(s, indices, o0, n);
-        for (int b = 0; b < bags; b++) {
-            for (int j = offsets[b]; j < offsets[b + 1]; j++) {
-                bagOf[j - o0] = b;
-            }
-        }
+        bagsListed = false;
         parts = (int) Math.max(1, Math.min(threads, distinct / minRowsPerPart));
     }
 
@@ -166,6 +163,20 @@ final class TtBatchPlan {
         }
         distinct = u + 1;
         firstLookupOf[distinct] = n;
+    }
+
+    /** Lists each lookup's bag ({@link #bagOf}) once per plan: the backward needs it, the forward does not. */
+    void listBags() {
+        if (bagsListed) {
+            return;
+        }
+        int o0 = offsets[0];
+        for (int b = 0; b < bags; b++) {
+            for (int j = offsets[b]; j < offsets[b + 1]; j++) {
+                bagOf[j - o0] = b;
+            }
+        }
+        bagsListed = true;
     }
 
     /**

@@ -43,19 +43,27 @@ final class TtPaths {
      * four rows share each slice load (forward +6% at 2048 x 1, bench/README fourth session).
      */
     boolean pairForward;
-    /** Single-lookup rows are written straight to the output ({@link TtScratch#directRowAt}). */
+    /**
+     * Single-lookup rows are written straight to the output ({@link TtScratch#directRowAt}), and
+     * in the backward read from gradOut: no copy through the row buffer (paired A/B 1.029,
+     * bench/README fourth session).
+     */
     boolean directOut;
 
     // ---- backward call
     /** The whole batch is one block: each slice's gradient is complete after its block. */
     boolean oneBlock;
-    /** Single-lookup rows at scale 1 read their gradient straight from gradOut. */
+    /** Single-lookup rows at scale 1 read their gradient straight from gradOut (see directOut). */
     boolean directGrad;
 
     // ---- backward block
     /** Per level: dP_{k-1} from a transposed slice (else dot products on the slice as stored). */
     boolean[] transposeBack = new boolean[0];
-    /** Level-1 groups' dP_0 in pairs on the same slice (gemmRowsAdd2x2), D16-like shapes. */
+    /**
+     * Level-1 groups' dP_0 in pairs on the same slice (gemmRowsAdd2x2), D16-like shapes: the
+     * 2-row product is load-bound, and four rows share each slice load (bench/README, second
+     * session, among the changes since the first).
+     */
     boolean pairLevel1;
     /**
      * Each level-1 slice gets its SGD step as soon as its run of rows is closed, right after the
@@ -76,8 +84,12 @@ final class TtPaths {
      * (1.03-1.08, bench/README fifth session).
      */
     boolean fuseLast;
-    /** Level 0's slice gradients summed at the end of each level-1 run, while dP_0 is in L1 (1.02-1.04). */
+    /**
+     * Level 0's slice gradients summed at the end of each level-1 run, while dP_0 is in L1
+     * (1.019 at 2048 x 1, 1.038 at 128 x 1, bench/README fourth session).
+     */
     boolean level0InChain;
+    /** Cores of the backward's table. */
     private int levels;
 
     TtPaths(Enabled enabled) {

@@ -29,7 +29,9 @@ public final class VectorTtKernels {
     /**
      * Distinct rows a batch needs per thread before it is split over that thread: every phase of
      * a split call costs a fork and a join, and at 128 lookups two threads ran slower than one
-     * (bench/README, third session: 0.755 / 0.739 against 0.821 / 0.797 with 32).
+     * (bench/README, third session: with 32 rows per thread, tt@2 / dense@2 fell from 0.821 and
+     * 0.797 to 0.755 and 0.739). The partition count depends on the distinct rows alone, so
+     * results stay bit-identical for the same inputs and thread count.
      */
     static final int MIN_ROWS_PER_THREAD = 256;
 
@@ -43,12 +45,12 @@ public final class VectorTtKernels {
     private final SavedProducts saved;
     private final TtPartition[] partitions;
 
-    // ---- for tests
+    // ---- counts of the variants taken, for tests
     /** Backward calls that read the forward's products. */
     private long reuseHits;
-    /** Forward calls that wrote some rows straight to the output; backward calls that looked for rows to read straight from gradOut. */
+    /** Forward calls that wrote rows straight to the output, backward calls that read rows from gradOut. */
     private long directForwards, directBackwards;
-    /** Backward blocks that summed level 0 in the chain, that started on the ring, that summed levels 0 and d-1 densely. */
+    /** Backward blocks: level 0 summed in the chain, started on the ring, levels 0 and d-1 summed densely. */
     private long level0Chains, ringBlocks, denseReduces;
 
     /**
@@ -172,6 +174,7 @@ public final class VectorTtKernels {
             directBackwards++;
         }
         if (plan.lookups > 0) {
+            plan.listBags();
             run(TtPartition.Phase.ROW_GRADS);
         }
         boolean reuse = saved.valid();
@@ -245,7 +248,7 @@ public final class VectorTtKernels {
         }
     }
 
-    // ---- for tests
+    // ---- for tests (the counts of the fields above, and of the partitions')
 
     /** @return the partitions of the prepared batch */
     int parts() {
@@ -286,6 +289,7 @@ public final class VectorTtKernels {
         return denseReduces;
     }
 
+    /** @return times a backward's chain doubled the dP ring */
     long ringGrowths() {
         return groups.ringGrowths;
     }
@@ -299,10 +303,12 @@ public final class VectorTtKernels {
         return n;
     }
 
+    /** @return level-1 slices stepped in the backward's chain (one partition only) */
     long fusedRuns() {
         return partitions[0].chain.fusedRuns;
     }
 
+    /** @return rows whose last level ran in lastBack4 (one partition only) */
     long fusedLastRows() {
         return partitions[0].chain.fusedLastRows;
     }

@@ -268,6 +268,34 @@ class VectorTtKernelsTest {
         }
     }
 
+    /**
+     * untranspose4 (the q = 4 last level's summed-transposed gradient turned back with lane
+     * shuffles) has the bits of the scalar loop "0f + GT[c][a]" it replaced, -0 included.
+     */
+    @Test
+    void untranspose4EqualsTheScalarLoop() {
+        if (!VectorWidth.SIXTEEN) {
+            System.out.println("untranspose4EqualsTheScalarLoop: skipped, untranspose4 needs 16-lane vectors (bits "
+                    + VectorWidth.LANES * 32 + ")");
+            org.junit.jupiter.api.Assumptions.abort("needs 16-lane vectors");
+        }
+        SplittableRandom rnd = new SplittableRandom(6);
+        for (int k : new int[] {16, 32, 64, 112}) {
+            float[] g = TtTestUtil.randomFloats(rnd, 3 + 4 * k);
+            for (int e = 0; e < g.length; e += 7) {
+                g[e] = -0f;
+            }
+            float[] got = TtTestUtil.randomFloats(rnd, 4 * k), exp = new float[4 * k];
+            TtMicroKernels.untranspose4(k, g, 3, got);
+            for (int a = 0; a < k; a++) {
+                for (int c = 0; c < 4; c++) {
+                    exp[a * 4 + c] = 0f + g[3 + c * k + a];
+                }
+            }
+            assertArrayEquals(exp, got, "k=" + k);
+        }
+    }
+
     @Test
     void pairedForwardProductsEqualTwoSingleProducts() {
         if (VectorWidth.SCALAR) {
