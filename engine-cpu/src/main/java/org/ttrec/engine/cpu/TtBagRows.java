@@ -5,7 +5,7 @@ import org.ttrec.engine.Pooling;
 import java.util.Arrays;
 
 /**
- * One partition's moves between bags and distinct rows (spec section 3): the forward pools row
+ * One partition's moves between bags and distinct rows (docs/tt-layout.md, EmbeddingBag): the forward pools row
  * values into the bags' outputs, the backward sums the bags' output gradients into row gradients.
  */
 final class TtBagRows {

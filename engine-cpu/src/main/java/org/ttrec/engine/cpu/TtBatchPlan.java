@@ -5,7 +5,7 @@ import org.ttrec.engine.TtShape;
 import java.util.Arrays;
 
 /**
- * The lookup plan of one batch (spec sections 1-3): the table's per-level sizes, the lookups
+ * The lookup plan of one batch (docs/tt-layout.md): the table's per-level sizes, the lookups
  * sorted by row, the distinct rows, and how many partitions the batch is split into.
  *
  * <p>Lookups are radix-sorted by row, with the row's first two digits swapped (key (i_1, i_0,

@@ -3,7 +3,7 @@ package org.ttrec.engine.cpu;
 import java.util.Arrays;
 
 /**
- * One partition's walk along the TT chain (spec sections 2 and 4) over its share of a block's
+ * One partition's walk along the TT chain (docs/tt-layout.md, Forward and Backward) over its share of a block's
  * distinct rows, in sorted order, keeping one open group per level.
  *
  * <p>Forward: when a row shares its first k+1 digits with the previous one, it reuses P_k; each

@@ -6,7 +6,7 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The small products of the TT chain (spec section 2), on row-major float arrays at offsets:
+ * The small products of the TT chain (docs/tt-layout.md, Forward), on row-major float arrays at offsets:
  * C = A @ B and C += A @ B for a few rows of A against one core slice, the narrow last-core
  * products, and the elementwise steps of the optimisers.
  *

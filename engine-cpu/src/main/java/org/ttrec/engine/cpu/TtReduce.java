@@ -5,7 +5,7 @@ import org.ttrec.engine.SparseOptimizer;
 import java.util.Arrays;
 
 /**
- * One partition's share of the backward's reduction (spec section 4): each touched slice's
+ * One partition's share of the backward's reduction (docs/tt-layout.md, Backward): each touched slice's
  * gradient summed over the groups that used it, in a fixed order (groups sorted by digit, then
  * by slot), and the optimiser applied once per touched slice. No atomics: a slice belongs to one
  * partition, so results are bit-identical for the same inputs and thread count.

@@ -5,7 +5,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Core-slice gradients (spec section 4): the gradient of slice (k, i_k) is the sum over the
+ * Core-slice gradients (docs/tt-layout.md, Backward): the gradient of slice (k, i_k) is the sum over the
  * groups that used it of P_{k-1}^T @ dP_k. The general kernels sum a slice's groups with the
  * accumulators held in registers across every group, so the slice gradient is loaded and stored
  * once per slice; the transposed forms serve narrow slices (few columns, vectorised along the

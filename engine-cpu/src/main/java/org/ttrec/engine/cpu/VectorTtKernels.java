@@ -7,7 +7,7 @@ import org.ttrec.engine.TtShape;
 import java.util.concurrent.ForkJoinPool;
 
 /**
- * Fast TT-EmbeddingBag kernels on host arrays (spec sections 2-4), for the Vector API backend.
+ * Fast TT-EmbeddingBag kernels on host arrays (docs/tt-layout.md), for the Vector API backend.
  *
  * <p>A batch is first prepared ({@link #prepare}): its lookups sorted by row into the lookup plan
  * ({@link TtBatchPlan}). Forward and backward then run on that plan: the distinct rows are walked
