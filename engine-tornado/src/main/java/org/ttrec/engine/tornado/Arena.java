@@ -41,18 +41,25 @@ final class Arena {
      */
     long allocate(long n) {
         long size = align(Math.max(n, 1));
+        long off = -1;
+        long run = 0;
         for (Map.Entry<Long, Long> e : free.entrySet()) {
             if (e.getValue() >= size) {
-                long off = e.getKey();
-                free.remove(off);
-                if (e.getValue() > size) {
-                    free.put(off + size, e.getValue() - size);
-                }
-                used += size;
-                return off;
+                // copied out first: TreeMap.remove may reuse this entry for the successor
+                off = e.getKey();
+                run = e.getValue();
+                break;
             }
         }
-        return -1;
+        if (off < 0) {
+            return -1;
+        }
+        free.remove(off);
+        if (run > size) {
+            free.put(off + size, run - size);
+        }
+        used += size;
+        return off;
     }
 
     /** Returns a region of {@code n} elements at {@code off} (as allocated). */

@@ -46,6 +46,7 @@ final class Device {
     private final Map<String, Program> programs = new HashMap<>();
     private final Map<String, Program> uploads = new HashMap<>();
     private final Map<Integer, Kernel[]> scatterKernels = new HashMap<>();
+    private final java.util.Queue<Region> reclaimed = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private int graphs;
     private int token;
     private long programsBuilt;
@@ -137,8 +138,12 @@ final class Device {
         }
     }
 
+    /**
+     * Replaces the heaps by larger ones. The pending trace is not run: its launches and staged
+     * writes name offsets, which stay, and run later on the new heaps (a flush here could run in
+     * the middle of a backend call, between taking a buffer's region and recording its use).
+     */
     private void grow(boolean isInt, long need) {
-        flush();
         Arena a = isInt ? ints : floats;
         long cap = Math.min((long) Integer.MAX_VALUE - 64, Math.max(2 * a.capacity(), a.capacity() + 2 * need));
         if (cap - a.capacity() < need) {
@@ -185,9 +190,26 @@ final class Device {
             }
         }
         trace.ops.add(op);
+    }
+
+    /**
+     * Runs the trace if it grew past {@link #MAX_OPS}. Called only where a backend call starts
+     * (an allocation, a host write), never in the middle of one: see {@link #reclaim}.
+     */
+    synchronized void bound() {
         if (trace.ops.size() >= MAX_OPS) {
             flush();
         }
+    }
+
+    /**
+     * Hands back the region of a buffer that became unreachable (called by the cleaner). It is
+     * released at the next execution, after the launches that use it: a backend call may have
+     * taken the region out of its buffer argument just before the buffer became unreachable and
+     * record its use a moment later, and executions happen only between backend calls.
+     */
+    void reclaim(Region r) {
+        reclaimed.add(r);
     }
 
     /** Stages a host write of floats into {@code r} at element {@code off} of the region. */
@@ -228,6 +250,9 @@ final class Device {
 
     /** Runs the pending trace, if any: staged writes first, then the launches. */
     synchronized void flush() {
+        for (Region r = reclaimed.poll(); r != null; r = reclaimed.poll()) {
+            r.run();
+        }
         if (trace.isEmpty()) {
             releaseDeferred();
             return;

@@ -44,6 +44,7 @@ public final class TornadoBackend implements ComputeBackend {
     private final DotInteraction interaction = new DotInteraction(this);
     private final Map<TornadoIntBuf, ColumnIndex> columnIndexes = new WeakHashMap<>();
     private TornadoFloatBuf scratch;
+    private TornadoFloatBuf ttScratch;
     private volatile boolean closed;
 
     /**
@@ -103,6 +104,7 @@ public final class TornadoBackend implements ComputeBackend {
     @Override
     public FloatBuf allocFloats(int n) {
         Checks.nonNegative("allocFloats n", n);
+        dev.bound();
         TornadoFloatBuf b = floatBuf(n);
         if (n > 0) {
             record(Op.of(Kernels.FILL, n, new int[] {n, off(b.region)}, 0f), b.region);
@@ -113,6 +115,7 @@ public final class TornadoBackend implements ComputeBackend {
     @Override
     public IntBuf allocInts(int n) {
         Checks.nonNegative("allocInts n", n);
+        dev.bound();
         TornadoIntBuf b = intBuf(n);
         if (n > 0) {
             record(Op.of(Kernels.FILL_INTS, n, new int[] {n, off(b.region), 0}), b.region);
@@ -123,6 +126,7 @@ public final class TornadoBackend implements ComputeBackend {
     @Override
     public FloatBuf upload(float[] data) {
         Checks.notNull("upload data", data);
+        dev.bound();
         TornadoFloatBuf b = floatBuf(data.length);
         b.write(0, data, 0, data.length);
         return b;
@@ -131,20 +135,23 @@ public final class TornadoBackend implements ComputeBackend {
     @Override
     public IntBuf upload(int[] data) {
         Checks.notNull("upload data", data);
+        dev.bound();
         TornadoIntBuf b = intBuf(data.length);
         b.write(0, data, 0, data.length);
         return b;
     }
 
     TornadoFloatBuf floatBuf(int n) {
-        TornadoFloatBuf b = new TornadoFloatBuf(newRegion(false, n));
-        CLEANER.register(b, b.region);
+        Region r = newRegion(false, n);
+        TornadoFloatBuf b = new TornadoFloatBuf(r);
+        CLEANER.register(b, () -> dev.reclaim(r));
         return b;
     }
 
     TornadoIntBuf intBuf(int n) {
-        TornadoIntBuf b = new TornadoIntBuf(newRegion(true, n));
-        CLEANER.register(b, b.region);
+        Region r = newRegion(true, n);
+        TornadoIntBuf b = new TornadoIntBuf(r);
+        CLEANER.register(b, () -> dev.reclaim(r));
         return b;
     }
 
@@ -286,7 +293,7 @@ public final class TornadoBackend implements ComputeBackend {
     /** An int buffer holding {@code data} for one recorded launch; closing it right after is safe (released after the run). */
     private TornadoIntBuf scratchInts(int[] data) {
         TornadoIntBuf b = intBuf(data.length);
-        b.write(0, data, 0, data.length);
+        b.writeInternal(data);
         return b;
     }
 
@@ -653,42 +660,174 @@ public final class TornadoBackend implements ComputeBackend {
 
     // ------------------------------------------------------------------ embedding tables
 
+    /**
+     * The reference's checks of an EmbeddingBag call, on the host copies of the lists: table,
+     * optimiser state (backward), bag structure, output or gradient matrix.
+     */
+    private void checkEmbeddingBag(int rows, int dim, FloatBuf table, FloatBuf state, SparseOptimizer opt,
+                                   IntBuf indices, IntBuf offsets, int bags, FloatBuf weights, Pooling pooling,
+                                   String matName, FloatBuf mat, int matOff, int ld) {
+        Checks.positive("embeddingBag rows", rows);
+        Checks.positive("embeddingBag dim", dim);
+        Checks.notNull("pooling", pooling);
+        Checks.region("embeddingBag table", table, 0, (long) rows * dim);
+        if (opt != null) {
+            Checks.embeddingState(rows, dim, state, opt);
+        }
+        checkBags("embeddingBag", rows, indices, offsets, bags, weights);
+        Checks.matrix("embeddingBag " + matName, mat, matOff, bags, dim, ld);
+    }
+
+    private void checkBags(String what, int rows, IntBuf indices, IntBuf offsets, int bags, FloatBuf weights) {
+        Checks.notNull(what + " indices", indices);
+        Checks.notNull(what + " offsets", offsets);
+        int[] idx = ib(indices, "indices").host();
+        int[] off = ib(offsets, "offsets").host();
+        Checks.csr(what, off, bags, idx.length);
+        Checks.indices(what, idx, off[0], off[bags], rows);
+        if (weights != null) {
+            Checks.region(what + " per-sample weights", weights, 0, off[bags]);
+        }
+    }
+
+    private void checkTt(TtShape shape, FloatBuf[] cores, FloatBuf[] states, IntBuf indices, IntBuf offsets, int bags,
+                         FloatBuf weights, Pooling pooling, SparseOptimizer opt, String matName, FloatBuf mat,
+                         int matOff, int ld) {
+        Checks.ttCores(shape, cores, states, opt);
+        Checks.notNull("pooling", pooling);
+        checkBags("TT-EmbeddingBag", shape.rows(), indices, offsets, bags, weights);
+        Checks.matrix("TT-EmbeddingBag " + matName, mat, matOff, bags, shape.dim(), ld);
+        TableOps.checkShape("TT-EmbeddingBag", shape);
+    }
+
+    /**
+     * A one-shot call's batch on the device: sorted on the host from the lists' host copies,
+     * in an int buffer released once the trace ran (the caller closes the returned plan's buffer).
+     */
+    private DevicePlan oneShotPlan(int[] p, IntBuf indices, IntBuf offsets, int bags, FloatBuf weights) {
+        int[] off = ib(offsets, "offsets").host();
+        HostPlan h = new HostPlan(p);
+        h.set(ib(indices, "indices").host(), off, bags);
+        TornadoIntBuf lists = scratchInts(h.data);
+        Region w = weights == null ? null : fr(weights, "perSampleWeights");
+        return new DevicePlan(h, lists.region, w, w == null ? 0 : off(w) + off[0]);
+    }
+
+    private Region[] regions(FloatBuf[] bufs, String name) {
+        if (bufs == null) {
+            return null;
+        }
+        Region[] r = new Region[bufs.length];
+        for (int k = 0; k < r.length; k++) {
+            r[k] = fr(bufs[k], name + " " + k);
+        }
+        return r;
+    }
+
     @Override
     public void embeddingBagForward(int rows, int dim, FloatBuf table, IntBuf indices, IntBuf offsets, int bags,
                                     FloatBuf perSampleWeights, Pooling pooling, boolean accumulate,
                                     FloatBuf out, int outOff, int ldOut) {
-        throw new UnsupportedOperationException("embeddingBagForward");
+        checkEmbeddingBag(rows, dim, table, null, null, indices, offsets, bags, perSampleWeights, pooling,
+                "out", out, outOff, ldOut);
+        Region rt = fr(table, "table"), ro = fr(out, "out");
+        TornadoIntBuf idx = ib(indices, "indices"), off = ib(offsets, "offsets");
+        Region rw = perSampleWeights == null ? null : fr(perSampleWeights, "perSampleWeights");
+        if (bags > 0) {
+            // no sort needed: lookups are read from the caller's lists as they are
+            record(Op.of(TtKernels.POOL, (long) bags * dim, new int[] {bags, dim, off(ro) + outOff, ldOut,
+                    accumulate ? 1 : 0, pooling == Pooling.MEAN ? 1 : 0, rw == null ? 0 : 1, rw == null ? 0 : off(rw),
+                    off(off.region), off(idx.region), off(rt)}), rt, ro, rw, idx.region, off.region);
+        }
     }
 
     @Override
     public void embeddingBagBackward(int rows, int dim, FloatBuf table, FloatBuf state, IntBuf indices, IntBuf offsets,
                                      int bags, FloatBuf perSampleWeights, Pooling pooling,
                                      FloatBuf gradOut, int gradOff, int ldGrad, SparseOptimizer opt) {
-        throw new UnsupportedOperationException("embeddingBagBackward");
+        Checks.notNull("optimizer", opt);
+        checkEmbeddingBag(rows, dim, table, state, opt, indices, offsets, bags, perSampleWeights, pooling,
+                "gradOut", gradOut, gradOff, ldGrad);
+        Region rt = fr(table, "table"), rg = fr(gradOut, "gradOut");
+        Region rs = opt.kind() == SparseOptimizer.Kind.SGD ? null : fr(state, "state");
+        DevicePlan p = oneShotPlan(null, indices, offsets, bags, perSampleWeights);
+        TableOps.denseBackward(this, rt, dim, rs, p, pooling, rg, gradOff, ldGrad, opt);
+        p.lists().run();
     }
 
     @Override
     public void ttEmbeddingBagForward(TtShape shape, FloatBuf[] cores, IntBuf indices, IntBuf offsets, int bags,
                                       FloatBuf perSampleWeights, Pooling pooling, boolean accumulate,
                                       FloatBuf out, int outOff, int ldOut) {
-        throw new UnsupportedOperationException("ttEmbeddingBagForward");
+        checkTt(shape, cores, null, indices, offsets, bags, perSampleWeights, pooling, null, "out", out, outOff, ldOut);
+        Region[] rc = regions(cores, "TT core");
+        Region ro = fr(out, "out");
+        DevicePlan p = oneShotPlan(shape.p(), indices, offsets, bags, perSampleWeights);
+        TornadoIntBuf desc = descriptor(shape, rc);
+        TableOps.ttForward(this, shape, rc, desc == null ? null : desc.region, p, pooling, accumulate, ro, outOff, ldOut);
+        p.lists().run();
+        if (desc != null) {
+            desc.close();
+        }
     }
 
     @Override
     public void ttEmbeddingBagBackward(TtShape shape, FloatBuf[] cores, FloatBuf[] states, IntBuf indices,
                                        IntBuf offsets, int bags, FloatBuf perSampleWeights, Pooling pooling,
                                        FloatBuf gradOut, int gradOff, int ldGrad, SparseOptimizer opt) {
-        throw new UnsupportedOperationException("ttEmbeddingBagBackward");
+        Checks.notNull("optimizer", opt);
+        checkTt(shape, cores, states, indices, offsets, bags, perSampleWeights, pooling, opt, "gradOut",
+                gradOut, gradOff, ldGrad);
+        Region[] rc = regions(cores, "TT core");
+        Region[] rs = opt.kind() == SparseOptimizer.Kind.SGD ? null : regions(states, "TT state");
+        Region rg = fr(gradOut, "gradOut");
+        DevicePlan p = oneShotPlan(shape.p(), indices, offsets, bags, perSampleWeights);
+        TornadoIntBuf desc = descriptor(shape, rc);
+        TableOps.ttBackward(this, shape, rc, rs, desc == null ? null : desc.region, p, pooling, rg, gradOff, ldGrad, opt);
+        p.lists().run();
+        if (desc != null) {
+            desc.close();
+        }
+    }
+
+    /** The generic kernels' shape descriptor for these cores, or null when the d = 3 kernels run the shape. */
+    private TornadoIntBuf descriptor(TtShape shape, Region[] cores) {
+        if (TableOps.fast(shape)) {
+            return null;
+        }
+        int[] offs = new int[cores.length];
+        for (int k = 0; k < offs.length; k++) {
+            offs[k] = off(cores[k]);
+        }
+        return scratchInts(TableOps.descriptor(shape, offs));
+    }
+
+    /** A float region of at least n elements for TT and EmbeddingBag scratch, reused call after call. */
+    Region ttScratch(long n) {
+        if (n > Integer.MAX_VALUE - 64) {
+            throw new IllegalArgumentException("tornado backend: a batch needs " + n + " floats of scratch, more than one"
+                    + " buffer holds; use smaller batches");
+        }
+        if (ttScratch == null || ttScratch.length() < n) {
+            if (ttScratch != null) {
+                ttScratch.close();
+            }
+            ttScratch = floatBuf((int) Math.max(n, ttScratch == null ? 0 : Math.min(Integer.MAX_VALUE - 64L,
+                    ttScratch.length() + (long) (ttScratch.length() >> 1))));
+        }
+        return ttScratch.region;
     }
 
     @Override
     public TtTable newTtTable(String name, TtShape shape) {
-        throw new UnsupportedOperationException("newTtTable");
+        open();
+        return new TornadoTtTable(this, name, shape);
     }
 
     @Override
     public DenseTable newDenseTable(String name, int rows, int dim) {
-        throw new UnsupportedOperationException("newDenseTable");
+        open();
+        return new TornadoDenseTable(this, name, rows, dim);
     }
 
     /** Records the tasks one after another in index order: the device runs them in that order. */

@@ -27,6 +27,7 @@ final class TornadoFloatBuf implements FloatBuf {
         Objects.checkFromIndexSize(off, n, region.length);
         Objects.checkFromIndexSize(srcOff, n, src.length);
         if (n > 0) {
+            region.device.bound();
             region.device.writeFloats(region, off, src, srcOff, n);
         }
     }

@@ -33,6 +33,7 @@ final class TornadoIntBuf implements IntBuf {
         if (n > 0) {
             System.arraycopy(src, srcOff, host, off, n);
             version++;
+            region.device.bound();
             region.device.writeInts(region, off, src, srcOff, n);
         }
     }
@@ -43,6 +44,13 @@ final class TornadoIntBuf implements IntBuf {
         Objects.checkFromIndexSize(off, n, region.length);
         Objects.checkFromIndexSize(dstOff, n, dst.length);
         System.arraycopy(host, off, dst, dstOff, n);
+    }
+
+    /** Writes the whole buffer from inside a backend call (no bound check: see Device#reclaim). */
+    void writeInternal(int[] src) {
+        System.arraycopy(src, 0, host, 0, src.length);
+        version++;
+        region.device.writeInts(region, 0, src, 0, src.length);
     }
 
     /** @return the host copy (read only) */
