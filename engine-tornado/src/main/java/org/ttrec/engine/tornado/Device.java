@@ -34,6 +34,20 @@ import java.util.Map;
 final class Device {
     /** Launches after which a trace runs even without a sync point. */
     static final int MAX_OPS = 400;
+    /**
+     * Most launches in one program. TornadoVM 5.2.0 describes a graph in a fixed 8 KB buffer
+     * (60 to 90 bytes per task here) and its bytecode in {@code tornado.tvm.maxbytecodesize}
+     * bytes (4096 by default), which grows about quadratically with the tasks (each waits on the
+     * earlier ones); ttrec's launch flags raise that to 64 KB.
+     */
+    static final int MAX_PROGRAM_OPS = Integer.getInteger("tornado.tvm.maxbytecodesize", 4096) >= 65536 ? 80 : 20;
+    /**
+     * A trace is cut into programs between two launches of different kernels where a hash of the
+     * pair is 0 modulo this: see {@link #cut}. Larger means longer programs and fewer executions
+     * per step; smaller, fewer launches compiled again in a trace that differs from another in a
+     * few launches.
+     */
+    static final int CUT_PERIOD = Integer.getInteger("ttrec.tornado.cutPeriod", 4);
 
     private static final Map<String, Device> DEVICES = new HashMap<>();
 
@@ -51,6 +65,8 @@ final class Device {
     private int token;
     private long programsBuilt;
     private long executions;
+    private long firstRunNanos;
+    private long runNanos;
 
     private Device(TornadoDevice device, String id) {
         this.device = device;
@@ -95,6 +111,12 @@ final class Device {
     /** @return executions so far */
     synchronized long executions() {
         return executions;
+    }
+
+    /** @return programs, executions, and the time in first runs (compilation included) and in later runs */
+    synchronized String stats() {
+        return String.format(java.util.Locale.ROOT, "%d programs (%.1f s in their first runs), %d executions (%.1f s in"
+                + " the others)", programsBuilt, firstRunNanos * 1e-9, executions, runNanos * 1e-9);
     }
 
     /** @return bytes of device memory not yet handed to buffers (an estimate) */
@@ -187,6 +209,7 @@ final class Device {
         for (Region r : regions) {
             if (r != null) {
                 trace.touched.add(r);
+                trace.written.add(r);
             }
         }
         trace.ops.add(op);
@@ -214,20 +237,30 @@ final class Device {
 
     /** Stages a host write of floats into {@code r} at element {@code off} of the region. */
     synchronized void writeFloats(Region r, int off, float[] src, int srcOff, int n) {
-        if (trace.touched.contains(r)) {
+        if (trace.written.contains(r)) {
             flush();
         }
         trace.touched.add(r);
+        trace.written.add(r);
         trace.stageFloats(r.off + off, src, srcOff, n);
     }
 
     /** Stages a host write of ints into {@code r} at element {@code off} of the region. */
     synchronized void writeInts(Region r, int off, int[] src, int srcOff, int n) {
-        if (trace.touched.contains(r)) {
+        if (trace.written.contains(r)) {
             flush();
         }
         trace.touched.add(r);
+        trace.written.add(r);
         trace.stageInts(r.off + off, src, srcOff, n);
+    }
+
+    /** Zeroes a new buffer's region with the next execution, before any staged write into it. */
+    synchronized void zero(Region r) {
+        if (r.length > 0) {
+            trace.touched.add(r);
+            trace.zero(r.ints, r.off, r.length);
+        }
     }
 
     /** Copies floats of a region to the host, after running the trace if it touches the region. */
@@ -261,21 +294,52 @@ final class Device {
             if (trace.hasWrites()) {
                 upload();
             }
-            if (!trace.ops.isEmpty()) {
-                String key = trace.key();
+            for (int from = 0; from < trace.ops.size(); ) {
+                int to = cut(trace.ops, from);
+                List<Op> part = trace.ops.subList(from, to);
+                from = to;
+                String key = Trace.key(part);
                 Program p = programs.get(key);
-                if (p == null) {
-                    p = new Program(heaps, nextGraphName("p"), trace.ops, null, null);
+                boolean first = p == null;
+                long t0 = System.nanoTime();
+                if (first) {
+                    if (Boolean.getBoolean("ttrec.tornado.stats")) {
+                        System.err.println("[tornado] compiling " + part.size() + " launches: " + key);
+                    }
+                    p = new Program(heaps, nextGraphName("p"), part, null, null);
                     programs.put(key, p);
                     programsBuilt++;
                 }
-                p.run(trace.ops, ++token);
+                p.run(part, ++token);
                 executions++;
+                if (first) {
+                    firstRunNanos += System.nanoTime() - t0;
+                } else {
+                    runNanos += System.nanoTime() - t0;
+                }
             }
         } finally {
             trace.clear();
             releaseDeferred();
         }
+    }
+
+    /**
+     * Where the program starting at {@code from} ends. Cuts depend only on the two launches
+     * around them, not on where the trace started, so traces that differ in a few launches (a
+     * step after a log point, an evaluation batch) share their other programs, and each program
+     * is compiled once. Runs of one kernel (the tables' lookups) are never cut.
+     */
+    private static int cut(List<Op> ops, int from) {
+        int end = Math.min(ops.size(), from + MAX_PROGRAM_OPS);
+        for (int i = from; i < end - 1; i++) {
+            String a = ops.get(i).key();
+            String b = ops.get(i + 1).key();
+            if (!a.equals(b) && Math.floorMod((a.hashCode() * 31 + b.hashCode()) * 0x9E3779B9, CUT_PERIOD) == 0) {
+                return i + 1;
+            }
+        }
+        return end;
     }
 
     private void releaseDeferred() {
@@ -292,10 +356,15 @@ final class Device {
     private void upload() {
         int fCap = pow2(trace.floatCount, 1024);
         int iCap = pow2(trace.intCount, 1024);
-        int segCap = pow2(Math.max(trace.floatChunkCount, trace.intChunkCount), 16);
+        int segCap = pow2(Math.max(Math.max(trace.floatChunkCount, trace.intChunkCount),
+                Math.max(trace.floatZeroCount, trace.intZeroCount)), 16);
         String key = fCap + "/" + iCap + "/" + segCap;
         Kernel[] k = scatterKernels.computeIfAbsent(segCap, Device::scatterKernels);
-        List<Op> ops = new ArrayList<>(2);
+        List<Op> ops = new ArrayList<>(4);
+        ops.add(Op.of(k[2], (long) Math.max(1, trace.floatZeroCount) * k[2].localX(),
+                chunks(trace.floatZeroCount, trace.floatZeros, segCap)));
+        ops.add(Op.of(k[3], (long) Math.max(1, trace.intZeroCount) * k[3].localX(),
+                chunks(trace.intZeroCount, trace.intZeros, segCap)));
         ops.add(Op.of(k[0], (long) Math.max(1, trace.floatChunkCount) * k[0].localX(),
                 chunks(trace.floatChunkCount, trace.floatChunks, segCap)));
         ops.add(Op.of(k[1], (long) Math.max(1, trace.intChunkCount) * k[1].localX(),
@@ -327,7 +396,11 @@ final class Device {
             Kernel.of("scatterF" + segCap, 256, n, 0,
                     (g, id, c, slot, base, fbase, k) -> g.task(id, Scatter::floats, c.kc, c.f, c.fs, c.a, c.done, slot, base)),
             Kernel.of("scatterI" + segCap, 256, n, 0,
-                    (g, id, c, slot, base, fbase, k) -> g.task(id, Scatter::ints, c.kc, c.i, c.is, c.a, c.done, slot, base))
+                    (g, id, c, slot, base, fbase, k) -> g.task(id, Scatter::ints, c.kc, c.i, c.is, c.a, c.done, slot, base)),
+            Kernel.of("zeroF" + segCap, 256, n, 0,
+                    (g, id, c, slot, base, fbase, k) -> g.task(id, Scatter::zeroFloats, c.kc, c.f, c.a, c.done, slot, base)),
+            Kernel.of("zeroI" + segCap, 256, n, 0,
+                    (g, id, c, slot, base, fbase, k) -> g.task(id, Scatter::zeroInts, c.kc, c.i, c.a, c.done, slot, base))
         };
     }
 

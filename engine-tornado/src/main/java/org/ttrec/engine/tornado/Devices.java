@@ -19,7 +19,7 @@ final class Devices {
             TornadoBackend be = backends.get(b);
             for (int d = 0; d < be.getNumDevices(); d++) {
                 TornadoDevice dev = be.getDevice(d);
-                out.add(b + ":" + d + "  " + be.getBackendType() + "  " + dev.getDeviceName().trim() + "  ("
+                out.add(b + ":" + d + "  " + be.getBackendType() + "  " + dev.getPhysicalDevice().getDeviceName().trim() + "  ("
                         + dev.getDeviceType() + ", " + (dev.getMaxGlobalMemory() >> 20) + " MiB)");
             }
         }

@@ -32,7 +32,6 @@ final class Kernels {
     static final int LOCAL = 256;
 
     static final Kernel FILL = plain("fill", LOCAL, 2, 1, Elementwise::fill);
-    static final Kernel FILL_INTS = plain("fillInts", LOCAL, 3, 0, Elementwise::fillInts);
     static final Kernel COPY = plain("copy", LOCAL, 3, 0, Elementwise::copy);
     static final Kernel COPY2D = plain("copy2d", LOCAL, 6, 0, Elementwise::copy2d);
     static final Kernel AXPY = plain("axpy", LOCAL, 3, 1, Elementwise::axpy);

@@ -65,7 +65,7 @@ public final class TornadoBackend implements ComputeBackend {
 
     @Override
     public String description() {
-        return "tornado: TornadoVM OpenCL on device " + dev.id() + " (" + dev.tornadoDevice().getDeviceName().trim() + ")";
+        return "tornado: TornadoVM OpenCL on device " + dev.id() + " (" + dev.tornadoDevice().getPhysicalDevice().getDeviceName().trim() + ")";
     }
 
     @Override
@@ -81,6 +81,11 @@ public final class TornadoBackend implements ComputeBackend {
     /** @return programs this backend's device has compiled so far (for tests: a steady step compiles none) */
     public long programsCompiled() {
         return dev.programsBuilt();
+    }
+
+    /** @return what the device's engine compiled and ran so far, in one line */
+    public String stats() {
+        return dev.stats();
     }
 
     /** @return executions this backend's device has run so far */
@@ -106,9 +111,7 @@ public final class TornadoBackend implements ComputeBackend {
         Checks.nonNegative("allocFloats n", n);
         dev.bound();
         TornadoFloatBuf b = floatBuf(n);
-        if (n > 0) {
-            record(Op.of(Kernels.FILL, n, new int[] {n, off(b.region)}, 0f), b.region);
-        }
+        dev.zero(b.region);
         return b;
     }
 
@@ -117,9 +120,7 @@ public final class TornadoBackend implements ComputeBackend {
         Checks.nonNegative("allocInts n", n);
         dev.bound();
         TornadoIntBuf b = intBuf(n);
-        if (n > 0) {
-            record(Op.of(Kernels.FILL_INTS, n, new int[] {n, off(b.region), 0}), b.region);
-        }
+        dev.zero(b.region);
         return b;
     }
 
@@ -211,6 +212,9 @@ public final class TornadoBackend implements ComputeBackend {
         }
         try {
             dev.flush();
+            if (Boolean.getBoolean("ttrec.tornado.stats")) {
+                System.err.println("[tornado] device " + dev.id() + ": " + dev.stats());
+            }
         } finally {
             closed = true;
             for (Region r : new ArrayList<>(live)) {

@@ -19,7 +19,13 @@ final class Trace {
     static final int CHUNK = 1 << 14;
 
     final List<Op> ops = new ArrayList<>();
+    /** Regions the trace uses in any way: a read of them runs it first, a release waits for it. */
     final Set<Region> touched = Collections.newSetFromMap(new IdentityHashMap<>());
+    /**
+     * Regions a launch uses or a staged write fills: a host write into one runs the trace first.
+     * A region only zeroed may take staged writes: zeroing runs before the writes are copied.
+     */
+    final Set<Region> written = Collections.newSetFromMap(new IdentityHashMap<>());
     /** Regions released while touched: handed back after the trace ran. */
     final List<Region> releaseAfter = new ArrayList<>();
 
@@ -31,13 +37,36 @@ final class Trace {
     int intCount;
     int[] intChunks = new int[3 * 16];
     int intChunkCount;
+    /** Regions of new buffers to zero, as chunks (destination, 0, length). */
+    int[] floatZeros = new int[3 * 16];
+    int floatZeroCount;
+    int[] intZeros = new int[3 * 16];
+    int intZeroCount;
 
     boolean isEmpty() {
-        return ops.isEmpty() && floatChunkCount == 0 && intChunkCount == 0;
+        return ops.isEmpty() && !hasWrites();
     }
 
     boolean hasWrites() {
-        return floatChunkCount > 0 || intChunkCount > 0;
+        return floatChunkCount > 0 || intChunkCount > 0 || floatZeroCount > 0 || intZeroCount > 0;
+    }
+
+    /** Zeroes device elements [dst, dst + n) of the float or the int heap before the staged writes land. */
+    void zero(boolean isInt, long dst, int n) {
+        for (int done = 0; done < n; done += CHUNK) {
+            int len = Math.min(CHUNK, n - done);
+            if (isInt) {
+                intZeros = grow(intZeros, 3 * (intZeroCount + 1));
+                int c = 3 * intZeroCount++;
+                intZeros[c] = Math.toIntExact(dst + done);
+                intZeros[c + 2] = len;
+            } else {
+                floatZeros = grow(floatZeros, 3 * (floatZeroCount + 1));
+                int c = 3 * floatZeroCount++;
+                floatZeros[c] = Math.toIntExact(dst + done);
+                floatZeros[c + 2] = len;
+            }
+        }
     }
 
     /** Stages floats for device elements [dst, dst + n). */
@@ -68,8 +97,8 @@ final class Trace {
         intCount += n;
     }
 
-    /** @return the program key of the recorded launches */
-    String key() {
+    /** @return the program key of consecutive launches */
+    static String key(List<Op> ops) {
         StringBuilder sb = new StringBuilder();
         for (Op op : ops) {
             sb.append(op.key()).append(';');
@@ -80,6 +109,9 @@ final class Trace {
     void clear() {
         ops.clear();
         touched.clear();
+        written.clear();
+        floatZeroCount = 0;
+        intZeroCount = 0;
         floatCount = 0;
         floatChunkCount = 0;
         intCount = 0;

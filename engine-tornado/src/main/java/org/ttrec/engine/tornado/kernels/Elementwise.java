@@ -23,16 +23,6 @@ public final class Elementwise {
         }
     }
 
-    /** i[x + e] = v for e < n (int heap). args: n, x, v. */
-    public static void fillInts(KernelContext kc, FloatArray f, IntArray i, IntArray a, FloatArray fa, IntArray done,
-                                int slot, int base, int fbase) {
-        Marks.ran(kc, a, done, slot);
-        int e = kc.globalIdx;
-        if (e < a.get(base)) {
-            i.set(a.get(base + 1) + e, a.get(base + 2));
-        }
-    }
-
     /** f[dst + e] = f[src + e]; the regions must not overlap (the engine copies through scratch otherwise). args: n, src, dst. */
     public static void copy(KernelContext kc, FloatArray f, IntArray i, IntArray a, FloatArray fa, IntArray done,
                             int slot, int base, int fbase) {
