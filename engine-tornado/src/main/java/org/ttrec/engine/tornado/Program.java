@@ -138,8 +138,7 @@ final class Program implements AutoCloseable {
             base += op.ints().length;
             fbase += op.floats().length;
             Kernel k = kernels[t];
-            grids[t].setGlobalWork(groups(op.itemsX(), k.localX()) * k.localX(),
-                    groups(op.itemsY(), k.localY()) * k.localY(), 1);
+            grids[t].setGlobalWork(global(op.itemsX(), k.localX()), global(op.itemsY(), k.localY()), 1);
         }
         MemorySegment.copy(hostInts, 0, args.a.getSegment(), ValueLayout.JAVA_INT_UNALIGNED, 0, hostInts.length);
         MemorySegment.copy(hostFloats, 0, args.fa.getSegment(), ValueLayout.JAVA_FLOAT_UNALIGNED, 0, hostFloats.length);
@@ -152,8 +151,16 @@ final class Program implements AutoCloseable {
         }
     }
 
-    private static long groups(long items, int local) {
-        return Math.max(1, (items + local - 1) / local);
+    /**
+     * The global size of {@code items} work-items: whole work-groups, at least one (OpenCL 1.2
+     * wants a multiple of the local size). A negative count asks for exactly that many,
+     * rounded or not: only the launch check's test does, to make the driver refuse a launch.
+     */
+    static long global(long items, int local) {
+        if (items < 0) {
+            return -items;
+        }
+        return Math.max(1, (items + local - 1) / local) * local;
     }
 
     /** Frees this program's own arrays and compiled code (not the heaps). */
