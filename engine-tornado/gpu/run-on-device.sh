@@ -9,7 +9,10 @@
 # against the cpu backend) on DEVICE, then the benchmark: TT forward + backward + SGD at 2,048 and
 # 65,536 lookups (p = (200, 220, 250), q = (2, 2, 4), R = 32) and a Kaggle-shaped training step
 # at batch 128 and 2048, on tornado and on the cpu backend. Logs and bench.jsonl go to $OUT
-# (the device tool's output folder), else to ./logs. Exit code: 1 if a test failed.
+# (the device tool's output folder), else to ./logs. Exit code: 1 if a test failed. Time limits
+# (seconds, worst case about 15 minutes in all; 'tests' and 'bench' can run as two calls):
+# TTREC_SUITE_TIMEOUT (300), TTREC_TESTS_TIMEOUT (240), TTREC_BENCH_TIMEOUT (180 per backend).
+# More programs per execution on the GPU: JAVA_OPTS=-Dttrec.tornado.cutPeriod=64.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -42,19 +45,19 @@ echo "== devices (ttrec backends)"
 timeout 120 "$JAVA_HOME/bin/java" "${flags[@]}" -cp "$here/lib/*" org.ttrec.dlrm.cli.Main backends 2>&1 | tee "$out/devices.txt"
 if [ "$what" = all ] || [ "$what" = tests ]; then
   echo "== conformance suite (cpu and tornado on $device)"
-  timeout "${TTREC_SUITE_TIMEOUT:-420}" bash -c "$(declare -f run); $(declare -p flags here); run org.ttrec.engine.tornado.gpu.RunTests org.ttrec.tests.conformance" \
+  timeout "${TTREC_SUITE_TIMEOUT:-300}" bash -c "$(declare -f run); $(declare -p flags here); run org.ttrec.engine.tornado.gpu.RunTests org.ttrec.tests.conformance" \
       > "$out/conformance.txt" 2>&1 || status=1
   grep -a -E "passed, |FAILED|MethodSource|=> " "$out/conformance.txt" | tail -40
   echo "== engine-tornado tests (launch check, steady steps, training vs cpu)"
-  timeout "${TTREC_TESTS_TIMEOUT:-420}" bash -c "$(declare -f run); $(declare -p flags here); run org.ttrec.engine.tornado.gpu.RunTests org.ttrec.engine.tornado.LaunchCheckTest org.ttrec.engine.tornado.SteadyStepCompileTest org.ttrec.engine.tornado.TrainingMatchesCpuTest" \
+  timeout "${TTREC_TESTS_TIMEOUT:-240}" bash -c "$(declare -f run); $(declare -p flags here); run org.ttrec.engine.tornado.gpu.RunTests org.ttrec.engine.tornado.LaunchCheckTest org.ttrec.engine.tornado.SteadyStepCompileTest org.ttrec.engine.tornado.TrainingMatchesCpuTest" \
       > "$out/engine-tornado-tests.txt" 2>&1 || status=1
   grep -a -E "passed, |TrainingMatchesCpuTest:|SteadyStepCompileTest:|=> " "$out/engine-tornado-tests.txt" | tail -20
 fi
 if [ "$what" = all ] || [ "$what" = bench ]; then
   echo "== bench (tornado on $device, then the cpu backend)"
-  timeout "${TTREC_BENCH_TIMEOUT:-300}" bash -c "$(declare -f run); $(declare -p flags here); run org.ttrec.engine.tornado.gpu.Bench --backend tornado --out '$out/bench.jsonl'" \
+  timeout "${TTREC_BENCH_TIMEOUT:-180}" bash -c "$(declare -f run); $(declare -p flags here); run org.ttrec.engine.tornado.gpu.Bench --backend tornado --seconds 3 --out '$out/bench.jsonl'" \
       2>&1 | grep -a -v "^WARNING" | tee "$out/bench-tornado.txt"
-  timeout "${TTREC_BENCH_TIMEOUT:-300}" bash -c "$(declare -f run); $(declare -p flags here); run org.ttrec.engine.tornado.gpu.Bench --backend cpu --out '$out/bench.jsonl'" \
+  timeout "${TTREC_BENCH_TIMEOUT:-180}" bash -c "$(declare -f run); $(declare -p flags here); run org.ttrec.engine.tornado.gpu.Bench --backend cpu --seconds 3 --out '$out/bench.jsonl'" \
       2>&1 | grep -a -v "^WARNING" | tee "$out/bench-cpu.txt"
 fi
 exit $status

@@ -7,8 +7,9 @@ import uk.ac.manchester.tornado.api.TaskGraph;
  * work-group shape, how many runtime ints and floats each launch reads from the per-execution
  * argument arrays, and how to add it as a task to a task graph.
  *
- * <p>Every kernel has the signature {@code (KernelContext, FloatArray heap, IntArray iheap,
- * IntArray args, FloatArray fargs, IntArray done, int slot, int base, int fbase, constants...)}:
+ * <p>Kernels take {@code (KernelContext, FloatArray heap, IntArray iheap, IntArray args,
+ * FloatArray fargs, IntArray done, int slot, int base, int fbase, constants...)} (the upload
+ * program's scatter kernels take its staging arrays instead of some of these):
  * it reads its runtime parameters at {@code args[base ..]} and {@code fargs[fbase ..]}, and
  * work-item 0 copies the execution token {@code args[0]} to {@code done[slot]}. TornadoVM
  * compiles int arguments in as constants, so {@code slot}, {@code base} and the constants fix

@@ -11,6 +11,7 @@ import org.ttrec.engine.SparseOptimizer;
 import org.ttrec.engine.TtShape;
 import org.ttrec.engine.TtTable;
 import org.ttrec.engine.scalar.DotInteraction;
+import org.ttrec.engine.tornado.kernels.Gemm;
 import org.ttrec.engine.tornado.kernels.Reduce;
 
 import java.lang.ref.Cleaner;
@@ -241,10 +242,8 @@ public final class TornadoBackend implements ComputeBackend {
         if (m == 0 || n == 0) {
             return;
         }
-        long gx = (long) ((n + org.ttrec.engine.tornado.kernels.Gemm.BT - 1) / org.ttrec.engine.tornado.kernels.Gemm.BT)
-                * org.ttrec.engine.tornado.kernels.Gemm.WG;
-        long gy = (long) ((m + org.ttrec.engine.tornado.kernels.Gemm.BT - 1) / org.ttrec.engine.tornado.kernels.Gemm.BT)
-                * org.ttrec.engine.tornado.kernels.Gemm.WG;
+        long gx = (long) ((n + Gemm.BT - 1) / Gemm.BT) * Gemm.WG;
+        long gy = (long) ((m + Gemm.BT - 1) / Gemm.BT) * Gemm.WG;
         record(new Op(Kernels.GEMM, new int[0], new int[] {transA ? 1 : 0, transB ? 1 : 0, m, n, k, a, lda, b, ldb, c, ldc,
                 linear ? 1 : 0, relu ? 1 : 0, bias}, new float[] {alpha, beta}, gx, gy), ra, rb, rc, rbias);
     }
