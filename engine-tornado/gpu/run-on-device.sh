@@ -2,7 +2,7 @@
 # The tornado backend on a GPU machine with no Java and no Maven: runs what was carried there,
 # builds nothing. Expects, in one folder: jre/ (a jlinked JDK 25 runtime with jdk.internal.vm.ci),
 # sdk/ (a TornadoVM SDK, OpenCL backend) and ttrec-gpu/ (engine-tornado/gpu/pack.sh), then
-#   ttrec-gpu/run-on-device.sh [DEVICE] [all|tests|bench]      (DEVICE default 0:0)
+#   ttrec-gpu/run-on-device.sh [DEVICE] [all|tests|suite|bench]      (DEVICE default 0:0)
 # It makes NVIDIA's OpenCL driver visible to the ICD loader (the machine's /etc/OpenCL/vendors may
 # list only PoCL; TTREC_NO_NVIDIA=1 leaves it out), lists the TornadoVM devices, runs the backend
 # conformance suite and engine-tornado's tests (launch check, steady steps, the short training
@@ -43,11 +43,13 @@ run() { "$JAVA_HOME/bin/java" "${flags[@]}" -cp "$here/lib/*" "$@"; }
 status=0
 echo "== devices (ttrec backends)"
 timeout 120 "$JAVA_HOME/bin/java" "${flags[@]}" -cp "$here/lib/*" org.ttrec.dlrm.cli.Main backends 2>&1 | tee "$out/devices.txt"
-if [ "$what" = all ] || [ "$what" = tests ]; then
+if [ "$what" = all ] || [ "$what" = tests ] || [ "$what" = suite ]; then
   echo "== conformance suite (cpu and tornado on $device)"
   timeout "${TTREC_SUITE_TIMEOUT:-300}" bash -c "$(declare -f run); $(declare -p flags here); run org.ttrec.engine.tornado.gpu.RunTests org.ttrec.tests.conformance" \
       > "$out/conformance.txt" 2>&1 || status=1
   grep -a -E "passed, |FAILED|MethodSource|=> " "$out/conformance.txt" | tail -40
+fi
+if [ "$what" = all ] || [ "$what" = tests ]; then
   echo "== engine-tornado tests (launch check, steady steps, training vs cpu)"
   timeout "${TTREC_TESTS_TIMEOUT:-240}" bash -c "$(declare -f run); $(declare -p flags here); run org.ttrec.engine.tornado.gpu.RunTests org.ttrec.engine.tornado.LaunchCheckTest org.ttrec.engine.tornado.SteadyStepCompileTest org.ttrec.engine.tornado.TrainingMatchesCpuTest" \
       > "$out/engine-tornado-tests.txt" 2>&1 || status=1
