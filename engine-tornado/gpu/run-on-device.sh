@@ -12,7 +12,7 @@
 # (the device tool's output folder), else to ./logs. Exit code: 1 if a test failed. Time limits
 # (seconds, worst case about 15 minutes in all; 'tests' and 'bench' can run as two calls):
 # TTREC_SUITE_TIMEOUT (300), TTREC_TESTS_TIMEOUT (240), TTREC_BENCH_TIMEOUT (180 per backend).
-# More programs per execution on the GPU: JAVA_OPTS=-Dttrec.tornado.cutPeriod=64.
+# The tornado bench runs with -Dttrec.tornado.cutPeriod=32: longer programs, fewer executions per step.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -57,7 +57,7 @@ if [ "$what" = all ] || [ "$what" = tests ]; then
 fi
 if [ "$what" = all ] || [ "$what" = bench ]; then
   echo "== bench (tornado on $device, then the cpu backend)"
-  timeout "${TTREC_BENCH_TIMEOUT:-180}" bash -c "$(declare -f run); $(declare -p flags here); run org.ttrec.engine.tornado.gpu.Bench --backend tornado --seconds 3 --out '$out/bench.jsonl'" \
+  timeout "${TTREC_BENCH_TIMEOUT:-180}" bash -c "$(declare -f run); $(declare -p flags here); run -Dttrec.tornado.cutPeriod=32 org.ttrec.engine.tornado.gpu.Bench --backend tornado --seconds 3 --out '$out/bench.jsonl'" \
       2>&1 | grep -a -v "^WARNING" | tee "$out/bench-tornado.txt"
   timeout "${TTREC_BENCH_TIMEOUT:-180}" bash -c "$(declare -f run); $(declare -p flags here); run org.ttrec.engine.tornado.gpu.Bench --backend cpu --seconds 3 --out '$out/bench.jsonl'" \
       2>&1 | grep -a -v "^WARNING" | tee "$out/bench-cpu.txt"
