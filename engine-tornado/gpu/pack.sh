@@ -5,6 +5,9 @@
 # TORNADOVM_HOME naming the SDK the jars are built against (nothing of TornadoVM is packed: the
 # runtime and the SDK travel separately, see the README section "GPU backend").
 #   engine-tornado/gpu/pack.sh [output folder]      (default engine-tornado/target/gpu)
+# TTREC_GPU_JRE_TAR / TTREC_GPU_SDK_TAR: archives of the runtime (unpacking to jre/) and of the
+# SDK (unpacking to sdk/) to copy into the output folder too, so that it holds everything the
+# GPU machine needs:  tar -xJf jre.tar.xz && tar -xJf sdk.tar.xz && tar -xJf ttrec-gpu.tar.xz
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 out="$(mkdir -p "${1:-$root/engine-tornado/target/gpu}" && cd "${1:-$root/engine-tornado/target/gpu}" && pwd)"
@@ -22,4 +25,8 @@ done
 "$JAVA_HOME/bin/jar" --create --file "$stage/lib/ttrec-conformance-tests.jar" -C tests/target/test-classes .
 cp engine-tornado/gpu/run-on-device.sh "$stage/"
 tar -C "$out" -cf - ttrec-gpu | xz -9 -T2 > "$out/ttrec-gpu.tar.xz"
-echo "packed $out/ttrec-gpu.tar.xz ($(du -h "$out/ttrec-gpu.tar.xz" | cut -f1))"
+[ -n "${TTREC_GPU_JRE_TAR:-}" ] && cp "$TTREC_GPU_JRE_TAR" "$out/jre.tar.xz"
+[ -n "${TTREC_GPU_SDK_TAR:-}" ] && cp "$TTREC_GPU_SDK_TAR" "$out/sdk.tar.xz"
+rm -rf "$stage"
+echo "packed in $out:"
+ls -l "$out"
