@@ -20,11 +20,12 @@ import java.util.Map;
  * <p>Backend calls are recorded, not run: each becomes one or more {@link Op}s in the current
  * {@link Trace}. The trace runs at a sync point (a read of something it touches, a host write
  * into something it touches, {@code sync()}, a backend's close, or when it grows past
- * {@link #MAX_OPS}): first one upload program copies the staged host writes into the heaps,
- * then the trace's program runs every launch. Programs are keyed by their launches' kernels and
- * compiled-in constants only (sizes, offsets and scalars travel in per-execution arrays), so a
- * training step, whose calls repeat, compiles once and replays with one execution; the key of a
- * trace does not depend on which buffers it uses.
+ * {@link #MAX_OPS}): first one upload program zeroes new buffers and copies the staged host
+ * writes into the heaps, then the trace's launches run as a few programs (the trace is cut
+ * where its kernels change, see {@link #cut}). Programs are keyed by their launches' kernels
+ * and compiled-in constants only (sizes, offsets and scalars travel in per-execution arrays), so
+ * a training step, whose calls repeat, compiles once and then replays the same few executions;
+ * the key does not depend on which buffers the launches use.
  *
  * <p>Residency: every buffer is a region of one float or one int heap ({@link Heaps}) that
  * stays on the device; only staged writes go in, and a read copies back just the range read.
@@ -40,7 +41,7 @@ final class Device {
      * bytes (4096 by default), which grows about quadratically with the tasks (each waits on the
      * earlier ones); ttrec's launch flags raise that to 64 KB.
      */
-    static final int MAX_PROGRAM_OPS = Integer.getInteger("tornado.tvm.maxbytecodesize", 4096) >= 65536 ? 80 : 20;
+    static final int MAX_PROGRAM_OPS = Integer.getInteger("tornado.tvm.maxbytecodesize", 4096) >= 65536 ? 64 : 20;
     /**
      * A trace is cut into programs between two launches of different kernels where a hash of the
      * pair is 0 modulo this: see {@link #cut}. Larger means longer programs and fewer executions
