@@ -1,5 +1,7 @@
 package org.ttrec.engine;
 
+import java.util.List;
+
 /**
  * Service-provider interface through which backends are found at run time
  * ({@link java.util.ServiceLoader}). A module registers its provider in
@@ -26,4 +28,14 @@ public interface BackendProvider {
      * @throws IllegalStateException if {@link #unavailableReason()} is not null
      */
     ComputeBackend create(int threads);
+
+    /**
+     * The devices this backend can run on, for {@code ttrec backends}: one line each, starting
+     * with the name its device option takes. Host backends have none to choose from.
+     *
+     * @return the devices (empty when there is no choice, or the backend cannot run here)
+     */
+    default List<String> devices() {
+        return List.of();
+    }
 }

@@ -16,7 +16,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The {@code ./ttrec} launcher finds a JDK >= 25 on its own, or says clearly that it cannot. */
+/**
+ * The {@code ./ttrec} launcher finds a JDK >= 25 on its own, or says clearly that it cannot; asked
+ * for the tornado backend without a TornadoVM SDK, it stops at once saying what to install.
+ */
 class LauncherTest {
 
     static Path root() {
@@ -89,5 +92,18 @@ class LauncherTest {
         assertNotEquals(0, r.code(), r.out());
         assertTrue(r.out().contains("no JDK 25 or newer was found"), r.out());
         assertTrue(r.out().contains("install"), r.out());
+    }
+
+    @Test
+    void tornadoWithoutAnSdkExitsAtOnceSayingWhatToInstall() throws Exception {
+        // TORNADOVM_HOME empty counts as unset; /usr/bin:/bin holds no 'tornado' launcher
+        for (String backend : new String[] {"--backend=tornado", "--backend tornado"}) {
+            List<String> args = new java.util.ArrayList<>(List.of("train"));
+            args.addAll(List.of(backend.split(" ")));
+            Result r = run(Map.of("TORNADOVM_HOME", "", "PATH", "/usr/bin:/bin"), args.toArray(String[]::new));
+            assertNotEquals(0, r.code(), r.out());
+            assertEquals(1, r.out().strip().lines().count(), "one message: " + r.out());
+            assertTrue(r.out().contains("TornadoVM SDK") && r.out().contains("TORNADOVM_HOME"), r.out());
+        }
     }
 }

@@ -10,7 +10,8 @@ import java.util.concurrent.Callable;
 
 /** {@code ttrec backends}: lists the compute backends found and whether each can run here. */
 @Command(name = "backends", mixinStandardHelpOptions = true,
-        description = "List the compute backends found on the class path and which one 'auto' picks.")
+        description = {"List the compute backends found on the class path, their devices (--device of the tornado",
+            "backend), and which one 'auto' picks."})
 final class BackendsCommand implements Callable<Integer> {
 
     @Option(names = "--threads", defaultValue = "0", description = "Threads for the picked backend (0 = all cores).")
@@ -21,6 +22,9 @@ final class BackendsCommand implements Callable<Integer> {
         for (BackendProvider p : Backends.providers()) {
             String why = p.unavailableReason();
             System.out.printf("%-8s priority %3d  %s%n", p.name(), p.priority(), why == null ? "available" : "unavailable: " + why);
+            for (String d : p.devices()) {
+                System.out.println("           device " + d);
+            }
         }
         try (ComputeBackend b = Backends.create("auto", threads)) {
             System.out.println("auto -> " + b.description());

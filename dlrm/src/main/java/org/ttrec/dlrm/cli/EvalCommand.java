@@ -37,6 +37,8 @@ public final class EvalCommand implements Callable<Integer> {
     String split = "test";
     @Option(names = "--backend", description = "Compute backend (default auto).")
     String backend = "auto";
+    @Option(names = "--device", description = DeviceOption.HELP)
+    String device;
     @Option(names = "--threads", description = "Kernel threads (0 = all cores).")
     int threads = 0;
     @Option(names = {"--test-batch-size", "--batch-size"}, description = "Evaluation batch size.")
@@ -44,6 +46,7 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        DeviceOption.apply(device, backend);
         Path file = CheckpointStore.resolve(checkpoint);
         Checkpoint.Header h = Checkpoint.readHeader(file);
         RunConfig c = h.config();

@@ -63,8 +63,10 @@ public final class TrainCommand implements Callable<Integer> {
     Path configFile;
     @Option(names = "--data", description = "Data: 'synthetic' (built-in stand-in generator) or a data specification.")
     String data;
-    @Option(names = "--backend", description = "Compute backend: auto, cpu, scalar, ... (see 'ttrec backends').")
+    @Option(names = "--backend", description = "Compute backend: auto, cpu, scalar, tornado (see 'ttrec backends').")
     String backend;
+    @Option(names = "--device", description = DeviceOption.HELP)
+    String device;
     @Option(names = "--threads", description = "Kernel threads (0 = all cores).")
     Integer threads;
 
@@ -265,6 +267,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
         RunConfig c = buildConfig();
         c.validate();
+        DeviceOption.apply(device, c.train.backend);
         Checkpoint.Header resumed = resumedHeader;
         Path dir = runFolder();
         if (!continueInPlace) {

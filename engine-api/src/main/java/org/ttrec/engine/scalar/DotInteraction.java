@@ -11,9 +11,10 @@ import org.ttrec.engine.IntBuf;
  * triangle; the backward scatters dR into a zeroed dZ at (i, j) and again at (j, i), which gives
  * G + G^T, so dT = (G + G^T) T is one batched GEMM (a diagonal entry receives 2 G_ii, the
  * derivative of |T_i|^2). The pair column lists and the B x F x F scratch are kept and grown,
- * so steady calls allocate nothing; calls are serialised (one scratch).
+ * so steady calls allocate nothing; calls are serialised (one scratch). Public so that device
+ * backends compose the interaction from their own kernels the same way.
  */
-final class DotInteraction {
+public final class DotInteraction {
     private final ComputeBackend be;
     private int vectors = -1;
     private boolean self;
@@ -24,11 +25,13 @@ final class DotInteraction {
     private int firstDim = -1;
     private FloatBuf z;
 
-    DotInteraction(ComputeBackend be) {
+    /** @param be the backend whose calls compose the interaction (and that holds its scratch) */
+    public DotInteraction(ComputeBackend be) {
         this.be = be;
     }
 
-    synchronized void forward(int rows, int f, int dim, boolean selfInteraction, FloatBuf bottom, int bottomOff,
+    /** {@link ComputeBackend#dotInteractionForward}, composed of {@code be}'s calls. */
+    public synchronized void forward(int rows, int f, int dim, boolean selfInteraction, FloatBuf bottom, int bottomOff,
                               FloatBuf t, int tOff, FloatBuf r, int rOff) {
         int width = check(rows, f, dim, selfInteraction, "bottom", bottom, bottomOff, t, tOff, "r", r, rOff);
         int fd = f * dim, ff = f * f;
@@ -40,7 +43,8 @@ final class DotInteraction {
         be.gatherColumns(rows, pairs, pairCols, z, 0, ff, r, rOff + dim, width);
     }
 
-    synchronized void backward(int rows, int f, int dim, boolean selfInteraction, FloatBuf t, int tOff,
+    /** {@link ComputeBackend#dotInteractionBackward}, composed of {@code be}'s calls. */
+    public synchronized void backward(int rows, int f, int dim, boolean selfInteraction, FloatBuf t, int tOff,
                                FloatBuf dr, int drOff, FloatBuf dt, int dtOff, FloatBuf dBottom, int dBottomOff) {
         int width = check(rows, f, dim, selfInteraction, "dBottom", dBottom, dBottomOff, t, tOff, "dR", dr, drOff);
         Checks.matrix("dotInteraction dT", dt, dtOff, rows, f * dim, f * dim);
