@@ -19,8 +19,8 @@ rm -rf "$stage" && mkdir -p "$stage/lib"
 cd "$root"
 ./mvnw -o -B -q -DskipTests package dependency:copy-dependencies -pl engine-tornado,tests -am \
     -DincludeScope=test -DexcludeGroupIds=io.github.beehive-lab -DoutputDirectory="$stage/lib" >/dev/null
-for m in engine-api engine-cpu dlrm engine-tornado; do
-  cp "$m"/target/"$m"-*.jar "$stage/lib/"
+for m in engine-api engine-cpu dlrm/data dlrm/model dlrm/train dlrm/cli engine-tornado; do
+  cp "$m"/target/"${m/\//-}"-*.jar "$stage/lib/"   # dlrm/data builds dlrm-data-*.jar
 done
 "$JAVA_HOME/bin/jar" --create --file "$stage/lib/ttrec-conformance-tests.jar" -C tests/target/test-classes .
 cp engine-tornado/gpu/run-on-device.sh "$stage/"

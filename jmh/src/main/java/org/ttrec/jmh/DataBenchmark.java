@@ -74,7 +74,7 @@ public class DataBenchmark {
             dir = Files.createTempDirectory("ttrec-databench");
             tsv = dir.resolve("synthetic.tsv");
             SyntheticConfig cfg = SyntheticConfig.kaggleScaled(ROWS, 100, 1);
-            new SyntheticCriteo(cfg).writeTsv(tsv, false);
+            new SyntheticCriteo(cfg).writeTsv(tsv, org.ttrec.dlrm.data.Progress.Factory.NONE);
             bytes = Files.size(tsv);
             shards = dir.resolve("shards");
             Preprocessor.run(List.of(tsv), shards, PreprocessOptions.defaults().withThreads(2));

@@ -3,8 +3,8 @@ package org.ttrec.tests.e2e;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.ttrec.dlrm.checkpoint.Checkpoint;
-import org.ttrec.dlrm.checkpoint.CheckpointStore;
+import org.ttrec.dlrm.train.Checkpoint;
+import org.ttrec.dlrm.train.CheckpointStore;
 import org.ttrec.dlrm.config.RunConfig;
 import org.ttrec.dlrm.model.DlrmModel;
 import org.ttrec.dlrm.model.EmbeddingTableSpec;
@@ -182,8 +182,8 @@ class CrashResumeTest {
         assertArrayEquals(expected, payload(run.resolve(CheckpointStore.LATEST)),
                 "killed and resumed training ended with other bits than the uninterrupted run");
         // a kill after the last write leaves its temporary file until the next write in that folder
-        org.ttrec.dlrm.checkpoint.AtomicFiles.removeStale(run);
-        org.ttrec.dlrm.checkpoint.AtomicFiles.removeStale(run.resolve(CheckpointStore.DIR));
+        org.ttrec.dlrm.io.AtomicFiles.removeStale(run);
+        org.ttrec.dlrm.io.AtomicFiles.removeStale(run.resolve(CheckpointStore.DIR));
         assertEquals(List.of(), temporaries(run), "temporary files of dead writers were left");
         double sec = (System.nanoTime() - t0) * 1e-9;
         System.out.printf("CrashResumeTest: %d SIGKILLs (%d inside a checkpoint write, temp file left), %d resumes, "

@@ -3,7 +3,7 @@ package org.ttrec.tests.e2e;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.ttrec.dlrm.checkpoint.Checkpoint;
+import org.ttrec.dlrm.train.Checkpoint;
 import org.ttrec.dlrm.cli.Main;
 import org.ttrec.dlrm.config.RunConfig;
 import org.ttrec.dlrm.data.Dataset;
