@@ -20,8 +20,11 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -258,8 +261,17 @@ public final class Checkpoint {
         }
         byte[] header = new byte[len];
         in.readFully(header);
+        String text;
         try {
-            JsonNode h = JSON.readTree(header);
+            // decoded here, strictly: given bytes, Jackson guesses the encoding (UTF-16, UTF-32) and
+            // its decoding errors are not JSON errors, so a corrupt header would escape unnamed
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(header)).toString();
+        } catch (CharacterCodingException e) {
+            throw new IOException("checkpoint " + file + ": the header is not UTF-8 text (corrupt file)", e);
+        }
+        try {
+            JsonNode h = JSON.readTree(text);
             if (h == null || !h.path("config").isObject() || !h.path("state").isObject()) {
                 throw new IOException("checkpoint " + file + ": the header has no config or state (corrupt file)");
             }
