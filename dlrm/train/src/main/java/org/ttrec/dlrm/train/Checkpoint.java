@@ -2,6 +2,7 @@ package org.ttrec.dlrm.train;
 
 import org.ttrec.dlrm.io.FileMagic;
 import org.ttrec.dlrm.io.FloatIO;
+import org.ttrec.dlrm.io.StrictUtf8;
 import org.ttrec.dlrm.io.AtomicFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -20,11 +21,8 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -261,15 +259,7 @@ public final class Checkpoint {
         }
         byte[] header = new byte[len];
         in.readFully(header);
-        String text;
-        try {
-            // decoded here, strictly: given bytes, Jackson guesses the encoding (UTF-16, UTF-32) and
-            // its decoding errors are not JSON errors, so a corrupt header would escape unnamed
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(header)).toString();
-        } catch (CharacterCodingException e) {
-            throw new IOException("checkpoint " + file + ": the header is not UTF-8 text (corrupt file)", e);
-        }
+        String text = StrictUtf8.decode(header, "checkpoint " + file + ": the header");
         try {
             JsonNode h = JSON.readTree(text);
             if (h == null || !h.path("config").isObject() || !h.path("state").isObject()) {
