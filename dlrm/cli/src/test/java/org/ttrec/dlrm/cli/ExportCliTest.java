@@ -15,6 +15,7 @@ import org.ttrec.engine.scalar.ScalarBackend;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -40,6 +41,16 @@ class ExportCliTest {
         try (SafetensorsReader r = SafetensorsReader.open(file)) {
             assertEquals("6", r.metadata().get("ttrec.step"));
             assertFalse(r.metadata().get("ttrec.version").isEmpty());
+            // the tiny preset's example in docs/safetensors.md
+            assertEquals("[32, 13]", shape(r, "bot_l.0.weight"));
+            assertEquals("[8, 32]", shape(r, "bot_l.2.weight"));
+            assertEquals("[32, 63]", shape(r, "top_l.0.weight"));
+            assertEquals("[1, 32]", shape(r, "top_l.2.weight"));
+            assertEquals("[4, 8]", shape(r, "emb_l.0.weight"));
+            assertEquals("[5000, 8]", shape(r, "emb_l.6.weight"));
+            assertEquals("[100, 1, 2, 16]", shape(r, "emb_l.9.tt_cores.0"));
+            assertEquals("[100, 16, 2, 16]", shape(r, "emb_l.9.tt_cores.1"));
+            assertEquals("[100, 16, 2, 1]", shape(r, "emb_l.9.tt_cores.2"));
         }
 
         Path ck = run.resolve("checkpoint.ttrec");
@@ -68,6 +79,10 @@ class ExportCliTest {
         assertTrue(again.err().contains("--overwrite"), again.err());
         assertArrayEquals(before, Files.readAllBytes(file));
         assertEquals(0, Cli.run("export", "--run", ck, "--out", file, "--overwrite").rc());
+    }
+
+    private static String shape(SafetensorsReader r, String name) {
+        return Arrays.toString(r.tensor(name).shape());
     }
 
     @Test
