@@ -126,8 +126,7 @@ public final class SafetensorsReader implements AutoCloseable {
         long dataSize = size - 8 - n;
         Map<String, String> meta = new LinkedHashMap<>();
         List<TensorInfo> list = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> f = it.next();
+        for (Map.Entry<String, JsonNode> f : root.properties()) {
             if (f.getKey().equals(METADATA)) {
                 readMetadata(file, f.getValue(), meta);
             } else {
@@ -149,8 +148,7 @@ public final class SafetensorsReader implements AutoCloseable {
         if (!m.isObject()) {
             throw fail(file, null, METADATA + " is not a JSON object of strings but " + m.getNodeType());
         }
-        for (Iterator<Map.Entry<String, JsonNode>> it = m.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : m.properties()) {
             if (!e.getValue().isTextual()) {
                 throw fail(file, null, METADATA + " entry '" + e.getKey() + "' is " + e.getValue().getNodeType()
                         + ", the format allows only strings");
@@ -261,8 +259,7 @@ public final class SafetensorsReader implements AutoCloseable {
         if (m == null || !m.isObject()) {
             throw fail(file, null, "metadata " + SafetensorsWriter.CRC_KEY + " is not a JSON object");
         }
-        for (Iterator<Map.Entry<String, JsonNode>> it = m.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : m.properties()) {
             String v = e.getValue().asText("");
             if (!v.matches("[0-9a-f]{8}")) {
                 throw fail(file, e.getKey(), "metadata " + SafetensorsWriter.CRC_KEY + " has a bad entry for '"

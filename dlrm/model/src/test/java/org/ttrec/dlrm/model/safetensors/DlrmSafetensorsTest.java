@@ -21,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -172,8 +171,7 @@ class DlrmSafetensorsTest {
     private static byte[] remove(ObjectNode h, byte[] data, String name) {
         long b = h.get(name).get("data_offsets").get(0).asLong(), e = h.get(name).get("data_offsets").get(1).asLong();
         h.remove(name);
-        for (Iterator<Map.Entry<String, JsonNode>> it = h.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> f = it.next();
+        for (Map.Entry<String, JsonNode> f : h.properties()) {
             if (f.getKey().equals("__metadata__")) {
                 continue;
             }
