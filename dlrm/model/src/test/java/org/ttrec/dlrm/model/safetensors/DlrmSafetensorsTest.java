@@ -7,10 +7,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.ttrec.dlrm.config.ModelConfig;
+import org.ttrec.dlrm.data.Batch;
+import org.ttrec.dlrm.layers.DenseEmbeddingBag;
 import org.ttrec.dlrm.layers.EmbeddingBagLayer;
 import org.ttrec.dlrm.model.DlrmModel;
 import org.ttrec.dlrm.tt.TtEmbeddingBag;
 import org.ttrec.engine.ComputeBackend;
+import org.ttrec.engine.SparseOptimizer;
 import org.ttrec.engine.scalar.ScalarBackend;
 
 import java.io.IOException;
@@ -119,6 +122,27 @@ class DlrmSafetensorsTest {
                 }
             }
             assertArrayEquals(bits(noCache), bits(cached));
+        }
+    }
+
+    @Test
+    void importClearsTheTablesOptimiserState() throws IOException {
+        ModelConfig c = SmallModels.config("dot", false, 0);
+        try (DlrmModel a = trained(c); DlrmModel b = SmallModels.build(be, c, 3)) {
+            Batch batch = SmallModels.rows(c, 32, 1).batch();
+            b.forward(batch);
+            b.backward(SparseOptimizer.adagrad(0.1f, 1e-8f));
+            b.awaitTables();
+            Path f = dir.resolve("a.safetensors");
+            DlrmSafetensors.export(a, f, null);
+            DlrmSafetensors.importInto(f, b);
+            for (EmbeddingBagLayer l : b.tables()) {
+                if (l instanceof TtEmbeddingBag tt) {
+                    assertNull(tt.table().stateKind(), l.name() + ": Adagrad sums of other weights are not kept");
+                } else {
+                    assertNull(((DenseEmbeddingBag) l).optimizerState(), l.name());
+                }
+            }
         }
     }
 
