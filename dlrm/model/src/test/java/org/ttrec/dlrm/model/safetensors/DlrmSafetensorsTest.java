@@ -329,6 +329,34 @@ class DlrmSafetensorsTest {
     }
 
     @Test
+    void loadChecksTheMetadatasTablesAgainstTheTensorsBeforeAllocating() throws IOException {
+        try (DlrmModel a = trained(SmallModels.config("dot", false, 0))) {
+            Path f = dir.resolve("meta.safetensors");
+            DlrmSafetensors.export(a, f, null);
+            byte[] all = Files.readAllBytes(f);
+            int n = (int) ByteBuffer.wrap(all, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            ObjectMapper json = new ObjectMapper();
+            ObjectNode h = (ObjectNode) json.readTree(new String(all, 8, n, StandardCharsets.UTF_8));
+            ObjectNode meta = (ObjectNode) h.get("__metadata__");
+            // metadata has no checksum: a damaged row count that agrees in both places
+            ObjectNode model = (ObjectNode) json.readTree(meta.get(DlrmSafetensors.MODEL_KEY).asText());
+            ((ArrayNode) model.get("tableRows")).set(1, 2_000_000);
+            meta.put(DlrmSafetensors.MODEL_KEY, json.writeValueAsString(model));
+            ArrayNode tables = (ArrayNode) json.readTree(meta.get(DlrmSafetensors.TABLES_KEY).asText());
+            ((ObjectNode) tables.get(1)).put("rows", 2_000_000);
+            meta.put(DlrmSafetensors.TABLES_KEY, json.writeValueAsString(tables));
+            byte[] hb = json.writeValueAsBytes(h);
+            ByteBuffer out = ByteBuffer.allocate(8 + hb.length + all.length - 8 - n).order(ByteOrder.LITTLE_ENDIAN);
+            out.putLong(hb.length).put(hb).put(all, 8 + n, all.length - 8 - n);
+            Files.write(f, out.array());
+            SafetensorsFormatException e = assertThrows(SafetensorsFormatException.class, () -> DlrmSafetensors.load(be, f));
+            assertEquals("emb_l.1.weight", e.tensor());
+            assertTrue(e.getMessage().contains("has shape [60, 8], this model needs [2000000, 8] (metadata ttrec.tables "
+                    + "makes table 1 an uncompressed 2000000 x 8 table)"), e.getMessage());
+        }
+    }
+
+    @Test
     void metadataDescribesTheModel() throws IOException {
         try (DlrmModel a = trained(SmallModels.config("dot", false, 0.05))) {
             Path f = dir.resolve("meta.safetensors");
