@@ -38,6 +38,12 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Replace --out if it exists.")
     boolean overwrite;
 
+    /**
+     * Loads the checkpoint into a model on the scalar backend and writes the file.
+     *
+     * @return 0 when exported
+     * @throws IOException if the checkpoint cannot be read or the file written
+     */
     @Override
     public Integer call() throws IOException {
         if (Files.exists(out) && !overwrite) {

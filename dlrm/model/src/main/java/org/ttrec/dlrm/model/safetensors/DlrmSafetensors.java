@@ -69,7 +69,7 @@ public final class DlrmSafetensors {
     public static final String DENSE_TRANSFORM_KEY = "ttrec.dense_transform";
     /** Its value: dlrm's transform, computed in double and rounded to float. */
     public static final String DENSE_TRANSFORM = "log1p(max(x, 0))";
-    /** Rows of an uncompressed table moved per read or write. */
+    /** Floats of an uncompressed table moved per read or write (whole rows, at least one). */
     private static final int CHUNK_FLOATS = 1 << 18;
 
     private DlrmSafetensors() {}

@@ -70,6 +70,9 @@ public final class SafetensorsWriter {
     private final List<Entry> entries = new ArrayList<>();
     private final Map<String, Entry> byName = new LinkedHashMap<>();
 
+    /** An empty writer: no metadata, no tensors. */
+    public SafetensorsWriter() {}
+
     /**
      * Adds a metadata entry (the format allows only string values).
      *
