@@ -14,6 +14,7 @@ import org.ttrec.dlrm.layers.Linear;
 import org.ttrec.dlrm.layers.Mlp;
 import org.ttrec.dlrm.model.DlrmModel;
 import org.ttrec.dlrm.model.EmbeddingTableSpec;
+import org.ttrec.dlrm.tt.TtCacheConfig;
 import org.ttrec.dlrm.tt.TtEmbeddingBag;
 import org.ttrec.engine.ComputeBackend;
 import org.ttrec.engine.Pooling;
@@ -264,6 +265,7 @@ public final class DlrmSafetensors {
      *                                    a non-finite value, a checksum mismatch, bad cached rows;
      *                                    or a file that is not well-formed (see {@link SafetensorsReader})
      * @throws IOException                if the file cannot be read
+     * @throws IllegalArgumentException   if the model has a table of a kind this layout has no names for
      */
     public static void importInto(Path file, DlrmModel model) throws IOException {
         List<EmbeddingBagLayer> tables = model.tables();
@@ -281,9 +283,12 @@ public final class DlrmSafetensors {
                                 l.name() + " is TT with p=" + Arrays.toString(s.p()) + " q=" + Arrays.toString(s.q())
                                         + " ranks=" + Arrays.toString(s.ranks())));
                     }
-                } else {
+                } else if (l instanceof DenseEmbeddingBag) {
                     needs.add(new Need(tableWeight(t), Dtype.F32, new long[] {l.rows(), l.dim()},
                             l.name() + " is an uncompressed " + l.rows() + " x " + l.dim() + " table"));
+                } else {
+                    throw new IllegalArgumentException(l.name() + ": a " + l.getClass().getSimpleName()
+                            + " cannot be loaded from safetensors (only uncompressed and TT tables have names there)");
                 }
             }
             Set<String> used = new LinkedHashSet<>();
@@ -332,8 +337,8 @@ public final class DlrmSafetensors {
                         int[] ids = cacheIds.get(t);
                         tt.restoreCache(ids, ids == null ? null : r.readFloats(caches.get(t)[1]));
                     }
-                } else if (l instanceof DenseEmbeddingBag d) {
-                    readDense(r, r.tensor(tableWeight(t)), d);
+                } else {
+                    readDense(r, r.tensor(tableWeight(t)), (DenseEmbeddingBag) l);
                 }
             }
         }
@@ -375,7 +380,7 @@ public final class DlrmSafetensors {
     }
 
     private static String hint(String name, int tables) {
-        if (name.matches("emb_l\\.\\d+\\.(weight|tt_cores\\.\\d+)")) {
+        if (name.matches("emb_l\\.\\d{1,9}\\.(weight|tt_cores\\.\\d+)")) {
             int t = Integer.parseInt(name.split("\\.")[1]);
             if (t < tables) {
                 return " (the file's table " + t + " is of another kind than this model's)";
@@ -515,6 +520,7 @@ public final class DlrmSafetensors {
             }
         }
         List<EmbeddingTableSpec> specs = specs(file, c, a);
+        checkTableTensors(file, specs);
         DlrmModel m = DlrmModel.build(be, c, specs, 0L);
         try {
             importInto(file, m);
@@ -544,7 +550,7 @@ public final class DlrmSafetensors {
                         TtShape s = new TtShape(rows[t], c.embeddingDim, ints(o.path("p")), ints(o.path("q")),
                                 ints(o.path("ranks")));
                         // as TableFactory sizes the cache, but never below what the file caches
-                        int cache = (int) Math.min(rows[t], Math.round(c.tt.cacheFraction * rows[t]));
+                        int cache = TtCacheConfig.rowsOf(c.tt.cacheFraction, rows[t]);
                         cache = Math.max(cache, o.path("cachedRows").asInt(0));
                         specs.add(new EmbeddingTableSpec(t, name, rows[t], c.embeddingDim, pooling,
                                 EmbeddingTableSpec.Kind.TT, s, c.tt.init, cache, c.tt.cacheWarmupSteps,
@@ -558,6 +564,29 @@ public final class DlrmSafetensors {
             }
         }
         return specs;
+    }
+
+    /**
+     * Checks the table tensors against the metadata's tables before any table is allocated, so a
+     * damaged row count in the metadata (which no checksum covers) is an error, not a huge allocation.
+     */
+    private static void checkTableTensors(Path file, List<EmbeddingTableSpec> specs) throws IOException {
+        try (SafetensorsReader r = SafetensorsReader.open(file)) {
+            for (EmbeddingTableSpec s : specs) {
+                int t = s.index();
+                if (s.kind() == EmbeddingTableSpec.Kind.DENSE) {
+                    check(r, new Need(tableWeight(t), Dtype.F32, new long[] {s.rows(), s.dim()},
+                            "metadata " + TABLES_KEY + " makes " + s.name() + " an uncompressed " + s.rows() + " x "
+                                    + s.dim() + " table"));
+                } else {
+                    TtShape sh = s.ttShape();
+                    for (int k = 0; k < sh.cores(); k++) {
+                        check(r, new Need(ttCore(t, k), Dtype.F32, new long[] {sh.p(k), sh.rank(k), sh.q(k),
+                            sh.rank(k + 1)}, "metadata " + TABLES_KEY + " gives " + s.name() + " TT shape " + sh));
+                    }
+                }
+            }
+        }
     }
 
     private static int[] ints(JsonNode a) {
