@@ -1,0 +1,228 @@
+package org.ttrec.dlrm.bench;
+
+import org.ttrec.engine.BackendProvider;
+import org.ttrec.engine.Backends;
+import org.ttrec.engine.ComputeBackend;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+
+/**
+ * Runs {@code ttrec bench}: every workload on every (backend, threads) column, each built once,
+ * warmed up, then timed in several windows.
+ *
+ * <p>Timing. The warm-up runs ops one at a time, each followed by {@link ComputeBackend#sync()},
+ * for half the measured time (at least two ops), which gives the JIT (or a device's kernel
+ * compiler) its turn and an estimate of one op's time. Each window then queues the number of ops
+ * that estimate fits into the window, back to back, and stops the clock only after {@code sync()}
+ * returns: a device backend, whose calls return before the work is done, is timed for the work
+ * itself, and the queue never grows past one window's ops.
+ */
+public final class BenchRunner {
+    private BenchRunner() {}
+
+    /**
+     * One column of the results.
+     *
+     * @param backend backend name
+     * @param threads kernel threads asked for
+     */
+    public record Column(String backend, int threads) {
+        /** @return e.g. "cpu x2" */
+        public String label() {
+            return backend + " x" + threads;
+        }
+    }
+
+    /**
+     * What to run.
+     *
+     * @param workloads   rows, in order
+     * @param backends    backend names, in order
+     * @param threads     thread counts, in order (columns are backends x threads, backend-major)
+     * @param seconds     measured seconds per cell (the warm-up takes half as long again)
+     * @param windows     windows the measured time is split into
+     * @param includeSlow run the scalar reference on the workloads where it takes seconds per op
+     */
+    public record Settings(List<Workload> workloads, List<String> backends, List<Integer> threads, double seconds,
+                           int windows, boolean includeSlow) {
+        /** Checks the values. */
+        public Settings {
+            workloads = List.copyOf(workloads);
+            backends = List.copyOf(backends);
+            threads = List.copyOf(threads);
+            if (workloads.isEmpty() || backends.isEmpty() || threads.isEmpty()) {
+                throw new IllegalArgumentException("bench needs at least one workload, backend and thread count");
+            }
+            if (!(seconds > 0) || seconds > 3600) {
+                throw new IllegalArgumentException("--seconds must be in (0, 3600], got " + seconds);
+            }
+            if (windows < 1 || windows > 1000) {
+                throw new IllegalArgumentException("--windows must be in [1, 1000], got " + windows);
+            }
+        }
+
+        /** @return the columns: each backend at each thread count */
+        public List<Column> columns() {
+            List<Column> c = new ArrayList<>();
+            for (String b : backends) {
+                for (int t : threads) {
+                    c.add(new Column(b, t));
+                }
+            }
+            return c;
+        }
+    }
+
+    /**
+     * Parses {@code --threads}: positive counts separated by commas.
+     *
+     * @param spec e.g. "1,2,4"
+     * @return the counts, in order, without repeats
+     * @throws IllegalArgumentException naming the bad entry
+     */
+    public static List<Integer> parseThreads(String spec) {
+        Set<Integer> out = new LinkedHashSet<>();
+        for (String raw : spec.split(",", -1)) {
+            String s = raw.trim();
+            int t;
+            try {
+                t = Integer.parseInt(s);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--threads: '" + s + "' is not a thread count; give counts like 1,2,4");
+            }
+            if (t < 1 || t > 4096) {
+                throw new IllegalArgumentException("--threads: each count must be in [1, 4096], got " + t);
+            }
+            out.add(t);
+        }
+        return new ArrayList<>(out);
+    }
+
+    /**
+     * Parses {@code --backends}: names separated by commas, or "all" for every backend that can run here.
+     *
+     * @param spec e.g. "cpu,scalar"
+     * @return the names, in order, without repeats
+     * @throws IllegalArgumentException for an unknown name, or a named backend that cannot run here (with why)
+     */
+    public static List<String> parseBackends(String spec) {
+        List<BackendProvider> providers = Backends.providers();
+        Set<String> out = new LinkedHashSet<>();
+        for (String raw : spec.split(",", -1)) {
+            String s = raw.trim().toLowerCase(Locale.ROOT);
+            if (s.equals("all")) {
+                out.addAll(Backends.availableNames());
+                continue;
+            }
+            BackendProvider p = providers.stream().filter(x -> x.name().equals(s)).findFirst().orElse(null);
+            if (p == null) {
+                throw new IllegalArgumentException("--backends: unknown backend '" + raw.trim() + "'; known: "
+                        + providers.stream().map(BackendProvider::name).collect(Collectors.joining(", ")) + ", all");
+            }
+            String why = p.unavailableReason();
+            if (why != null) {
+                throw new IllegalArgumentException("--backends: backend '" + s + "' cannot run here: " + why);
+            }
+            out.add(s);
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException("--backends: no backend can run here");
+        }
+        return new ArrayList<>(out);
+    }
+
+    /**
+     * Runs every cell.
+     *
+     * @param s        what to run
+     * @param progress receives one line as each cell starts and one as it ends
+     * @return one measurement per (workload, column), workload-major, columns in {@link Settings#columns()} order
+     */
+    public static List<Measurement> run(Settings s, Consumer<String> progress) {
+        List<Column> cols = s.columns();
+        int total = s.workloads().size() * cols.size(), done = 0;
+        List<Measurement> out = new ArrayList<>();
+        for (Workload w : s.workloads()) {
+            for (Column c : cols) {
+                String tag = String.format(Locale.ROOT, "[%d/%d] %s on %s", ++done, total, w.id(), c.label());
+                progress.accept(tag + " ...");
+                Measurement m = cell(w, c, s);
+                progress.accept(tag + ": " + switch (m.status()) {
+                    case OK -> BenchReport.si(m.median()) + " " + w.unit();
+                    case SKIPPED -> "skipped, " + m.reason();
+                    case FAILED -> "FAILED, " + m.reason();
+                });
+                out.add(m);
+            }
+        }
+        return out;
+    }
+
+    private static Measurement cell(Workload w, Column c, Settings s) {
+        if (c.backend().equals("scalar") && w.slowOnScalar() && !s.includeSlow()) {
+            return Measurement.notRun(w, c.backend(), c.threads(), Measurement.Status.SKIPPED,
+                    "the scalar reference takes seconds per op here (--include-slow runs it)");
+        }
+        ComputeBackend be;
+        try {
+            be = Backends.create(c.backend(), c.threads());
+        } catch (RuntimeException e) {
+            return Measurement.notRun(w, c.backend(), c.threads(), Measurement.Status.FAILED, "backend: " + e.getMessage());
+        }
+        try (be) {
+            if (be.threads() < c.threads()) {
+                // e.g. the scalar reference: more threads would only repeat the 1-thread column
+                return Measurement.notRun(w, c.backend(), c.threads(), Measurement.Status.SKIPPED,
+                        c.backend() + " runs " + be.threads() + (be.threads() == 1 ? " thread" : " threads"));
+            }
+            if (w.bytesNeeded() > be.memoryAvailable()) {
+                return Measurement.notRun(w, c.backend(), c.threads(), Measurement.Status.SKIPPED, String.format(Locale.ROOT,
+                        "needs about %.1f GB, the backend has %.1f GB free (raise TTREC_HEAP)",
+                        w.bytesNeeded() / 1e9, be.memoryAvailable() / 1e9));
+            }
+            try (Workload.Op op = w.build(be)) {
+                return new Measurement(w, c.backend(), c.threads(), be.description(), Measurement.Status.OK, "",
+                        time(op, be, w.workPerOp(), s.seconds(), s.windows()));
+            }
+        } catch (Exception | OutOfMemoryError | StackOverflowError e) {
+            // one cell failing (a device kernel refused, too little memory) must not lose the others
+            String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
+            return Measurement.notRun(w, c.backend(), c.threads(), Measurement.Status.FAILED, msg);
+        }
+    }
+
+    private static List<Measurement.Window> time(Workload.Op op, ComputeBackend be, double work, double seconds, int windows) {
+        long warmNanos = (long) (seconds / 2 * 1e9);
+        long t0 = System.nanoTime();
+        op.run();
+        be.sync();
+        long afterFirst = System.nanoTime();
+        long ops = 0;
+        // the first op pays for compilation; the estimate comes from the ones after it
+        do {
+            op.run();
+            be.sync();
+            ops++;
+        } while (System.nanoTime() - t0 < warmNanos);
+        double perOp = (System.nanoTime() - afterFirst) / 1e9 / ops;
+        double windowSeconds = seconds / windows;
+        long perWindow = Math.max(1, Math.round(windowSeconds / perOp));
+        List<Measurement.Window> out = new ArrayList<>();
+        for (int i = 0; i < windows; i++) {
+            long start = System.nanoTime();
+            for (long k = 0; k < perWindow; k++) {
+                op.run();
+            }
+            be.sync();
+            double secs = (System.nanoTime() - start) / 1e9;
+            out.add(new Measurement.Window(perWindow, secs, perWindow * work / secs));
+        }
+        return out;
+    }
+}
