@@ -27,7 +27,7 @@ import java.util.logging.Logger;
         description = {"Measure the same workloads on each backend and thread count: a table on the terminal, and",
             "bench.json (machine, every window), bench.txt and bench.png (bars relative to the first column) in --out.",
             "Each cell is built once, warmed up, then timed in --windows windows that end with the backend's sync;",
-            "the table shows the median [min-max] rate. Defaults take about two minutes on 2 cores."},
+            "the table shows the median [min-max] rate. Defaults take about two and a half minutes on 2 cores."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:every cell measured or skipped on purpose (the table says why)",
             "1:some cell failed (the table and bench.json say how); the rest were measured and written",
@@ -47,8 +47,12 @@ final class BenchCommand implements Callable<Integer> {
                 "bag, train128, train2048. Default: ${DEFAULT-VALUE}."})
     String workloads;
     @Option(names = "--seconds", defaultValue = "2",
-            description = "Measured seconds per cell, split into the windows; the warm-up takes half as long again. Default: ${DEFAULT-VALUE}.")
+            description = "Measured seconds per cell, split into the windows. Default: ${DEFAULT-VALUE}.")
     double seconds;
+    @Option(names = "--warmup", defaultValue = "2",
+            description = {"Least warm-up seconds per cell, untimed; it goes on while the op keeps getting faster (JIT),",
+                "up to 4x this. Default: ${DEFAULT-VALUE}."})
+    double warmup;
     @Option(names = "--windows", defaultValue = "5", description = "Timed windows per cell. Default: ${DEFAULT-VALUE}.")
     int windows;
     @Option(names = "--include-slow", description = "Also run the scalar reference on sgemm, tt64k and train2048 (seconds per op).")
@@ -71,7 +75,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             DeviceOption.apply(device, "tornado");
         }
-        BenchRunner.Settings settings = new BenchRunner.Settings(ws, bs, ts, seconds, windows, includeSlow);
+        BenchRunner.Settings settings = new BenchRunner.Settings(ws, bs, ts, seconds, windows, warmup, includeSlow);
         Path dir = out != null ? out : defaultFolder();
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
             throw new IllegalArgumentException("--out " + dir + " is a file, not a folder");
@@ -86,8 +90,8 @@ final class BenchCommand implements Callable<Integer> {
             ENGINE_LOG.setLevel(before);
         }
         System.out.print(BenchReport.table(settings.columns(), results));
-        BenchReport.write(dir, Main.version(), settings, results);
-        System.out.println("wrote " + dir.resolve("bench.json") + ", bench.txt and bench.png");
+        List<String> files = BenchReport.write(dir, Main.version(), settings, results);
+        System.out.println("wrote " + String.join(", ", files) + " in " + dir);
         return results.stream().anyMatch(m -> m.status() == Measurement.Status.FAILED) ? 1 : 0;
     }
 

@@ -53,19 +53,21 @@ public final class BenchReport {
         if (Double.isNaN(v) || Double.isInfinite(v)) {
             return "-";
         }
+        // round to three significant digits first, so 999.96 becomes 1.00k, not 1000
+        double r = Double.parseDouble(String.format(Locale.ROOT, "%.3g", v));
         String suffix = "";
-        double x = v;
-        if (Math.abs(x) >= 1e9) {
-            x /= 1e9;
+        double x = r;
+        if (Math.abs(r) >= 1e9) {
+            x = r / 1e9;
             suffix = "G";
-        } else if (Math.abs(x) >= 1e6) {
-            x /= 1e6;
+        } else if (Math.abs(r) >= 1e6) {
+            x = r / 1e6;
             suffix = "M";
-        } else if (Math.abs(x) >= 1e3) {
-            x /= 1e3;
+        } else if (Math.abs(r) >= 1e3) {
+            x = r / 1e3;
             suffix = "k";
         }
-        String fmt = Math.abs(x) >= 99.95 ? "%.0f" : Math.abs(x) >= 9.995 ? "%.1f" : "%.2f";
+        String fmt = Math.abs(x) >= 100 ? "%.0f" : Math.abs(x) >= 10 ? "%.1f" : Math.abs(x) >= 1 ? "%.2f" : "%.3g";
         return String.format(Locale.ROOT, fmt, x) + suffix;
     }
 
@@ -163,15 +165,17 @@ public final class BenchReport {
     }
 
     /**
-     * Writes bench.json, bench.txt (the table) and bench.png into {@code dir}, each atomically.
+     * Writes bench.json, bench.txt (the table) and bench.png into {@code dir}, each atomically; the
+     * chart is left out when no cell was measured.
      *
      * @param dir      the output folder (created if missing)
      * @param version  the ttrec version
      * @param settings what was run
      * @param results  the measurements, as {@link BenchRunner#run} returns them
+     * @return the names of the files written
      * @throws IOException if writing fails
      */
-    public static void write(Path dir, String version, BenchRunner.Settings settings, List<Measurement> results)
+    public static List<String> write(Path dir, String version, BenchRunner.Settings settings, List<Measurement> results)
             throws IOException {
         Files.createDirectories(dir);
         ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -179,7 +183,11 @@ public final class BenchReport {
         AtomicFiles.write(dir.resolve("bench.json"), out -> om.writeValue(out, root));
         String table = table(settings.columns(), results);
         AtomicFiles.write(dir.resolve("bench.txt"), out -> out.write(table.getBytes(StandardCharsets.UTF_8)));
-        chart(dir.resolve("bench.png"), settings.columns(), results);
+        List<String> written = new ArrayList<>(List.of("bench.json", "bench.txt"));
+        if (chart(dir.resolve("bench.png"), settings.columns(), results)) {
+            written.add("bench.png");
+        }
+        return written;
     }
 
     static ObjectNode json(ObjectMapper om, String version, BenchRunner.Settings settings, List<Measurement> results) {
@@ -203,7 +211,7 @@ public final class BenchReport {
         ObjectNode set = root.putObject("settings");
         set.put("secondsPerCell", settings.seconds());
         set.put("windows", settings.windows());
-        set.put("warmupSeconds", settings.seconds() / 2);
+        set.put("warmupSeconds", settings.warmup());
         set.put("includeSlow", settings.includeSlow());
         ArrayNode bs = set.putArray("backends");
         settings.backends().forEach(bs::add);
@@ -252,13 +260,15 @@ public final class BenchReport {
         try {
             Class<?> fv = Class.forName("jdk.incubator.vector.FloatVector");
             Object species = fv.getField("SPECIES_PREFERRED").get(null);
-            return (Integer) species.getClass().getMethod("vectorBitSize").invoke(species);
+            // through the public interface: the species' own class is not accessible
+            return (Integer) Class.forName("jdk.incubator.vector.VectorSpecies").getMethod("vectorBitSize").invoke(species);
         } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
             return 0;
         }
     }
 
-    private static void chart(Path file, List<BenchRunner.Column> cols, List<Measurement> results) throws IOException {
+    /** @return whether a chart was written: one with no bars cannot be drawn */
+    private static boolean chart(Path file, List<BenchRunner.Column> cols, List<Measurement> results) throws IOException {
         System.setProperty("java.awt.headless", "true");
         List<List<Measurement>> rows = rows(cols, results);
         CategoryChart chart = new CategoryChartBuilder().width(1000).height(520)
@@ -266,6 +276,7 @@ public final class BenchReport {
                 .xAxisTitle("workload").yAxisTitle("median rate / " + cols.get(0).label() + " (higher is faster)").build();
         chart.getStyler().setLegendVisible(true);
         List<String> names = rows.stream().map(r -> r.get(0).workload().id()).toList();
+        int series = 0;
         for (int j = 0; j < cols.size(); j++) {
             List<Double> y = new ArrayList<>();
             for (List<Measurement> row : rows) {
@@ -276,7 +287,11 @@ public final class BenchReport {
             }
             if (y.stream().anyMatch(v -> v != null)) { // xchart cannot scale a series of no bars
                 chart.addSeries(cols.get(j).label(), names, y);
+                series++;
             }
+        }
+        if (series == 0) {
+            return false;
         }
         Path tmp = AtomicFiles.tempNear(file);
         try {
@@ -287,5 +302,6 @@ public final class BenchReport {
         } finally {
             Files.deleteIfExists(tmp);
         }
+        return true;
     }
 }

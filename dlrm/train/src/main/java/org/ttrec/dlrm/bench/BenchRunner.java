@@ -17,8 +17,9 @@ import java.util.stream.Collectors;
  * warmed up, then timed in several windows.
  *
  * <p>Timing. The warm-up runs ops one at a time, each followed by {@link ComputeBackend#sync()},
- * for half the measured time (at least two ops), which gives the JIT (or a device's kernel
- * compiler) its turn and an estimate of one op's time. Each window then queues the number of ops
+ * for at least {@code --warmup} seconds and until the op stops getting faster (see {@code warmUp}),
+ * which gives the JIT (or a device's kernel compiler) its turn and an estimate of one op's time.
+ * Each window then queues the number of ops
  * that estimate fits into the window, back to back, and stops the clock only after {@code sync()}
  * returns: a device backend, whose calls return before the work is done, is timed for the work
  * itself, and the queue never grows past one window's ops.
@@ -45,12 +46,13 @@ public final class BenchRunner {
      * @param workloads   rows, in order
      * @param backends    backend names, in order
      * @param threads     thread counts, in order (columns are backends x threads, backend-major)
-     * @param seconds     measured seconds per cell (the warm-up takes half as long again)
+     * @param seconds     measured seconds per cell
      * @param windows     windows the measured time is split into
+     * @param warmup      least warm-up seconds per cell (more while the op keeps getting faster, up to 4x)
      * @param includeSlow run the scalar reference on the workloads where it takes seconds per op
      */
     public record Settings(List<Workload> workloads, List<String> backends, List<Integer> threads, double seconds,
-                           int windows, boolean includeSlow) {
+                           int windows, double warmup, boolean includeSlow) {
         /** Checks the values. */
         public Settings {
             workloads = List.copyOf(workloads);
@@ -61,6 +63,9 @@ public final class BenchRunner {
             }
             if (!(seconds > 0) || seconds > 3600) {
                 throw new IllegalArgumentException("--seconds must be in (0, 3600], got " + seconds);
+            }
+            if (!(warmup >= 0) || warmup > 3600) {
+                throw new IllegalArgumentException("--warmup must be in [0, 3600], got " + warmup);
             }
             if (windows < 1 || windows > 1000) {
                 throw new IllegalArgumentException("--windows must be in [1, 1000], got " + windows);
@@ -188,7 +193,7 @@ public final class BenchRunner {
             }
             try (Workload.Op op = w.build(be)) {
                 return new Measurement(w, c.backend(), c.threads(), be.description(), Measurement.Status.OK, "",
-                        time(op, be, w.workPerOp(), s.seconds(), s.windows()));
+                        time(op, be, w.workPerOp(), s));
             }
         } catch (Exception | OutOfMemoryError | StackOverflowError e) {
             // one cell failing (a device kernel refused, too little memory) must not lose the others
@@ -197,21 +202,10 @@ public final class BenchRunner {
         }
     }
 
-    private static List<Measurement.Window> time(Workload.Op op, ComputeBackend be, double work, double seconds, int windows) {
-        long warmNanos = (long) (seconds / 2 * 1e9);
-        long t0 = System.nanoTime();
-        op.run();
-        be.sync();
-        long afterFirst = System.nanoTime();
-        long ops = 0;
-        // the first op pays for compilation; the estimate comes from the ones after it
-        do {
-            op.run();
-            be.sync();
-            ops++;
-        } while (System.nanoTime() - t0 < warmNanos);
-        double perOp = (System.nanoTime() - afterFirst) / 1e9 / ops;
-        double windowSeconds = seconds / windows;
+    private static List<Measurement.Window> time(Workload.Op op, ComputeBackend be, double work, Settings s) {
+        double perOp = warmUp(op, be, s.warmup());
+        double windowSeconds = s.seconds() / s.windows();
+        int windows = s.windows();
         long perWindow = Math.max(1, Math.round(windowSeconds / perOp));
         List<Measurement.Window> out = new ArrayList<>();
         for (int i = 0; i < windows; i++) {
@@ -224,5 +218,38 @@ public final class BenchRunner {
             out.add(new Measurement.Window(perWindow, secs, perWindow * work / secs));
         }
         return out;
+    }
+
+    /**
+     * Runs ops one at a time, each synced, in chunks of a quarter of {@code warmup} seconds, until
+     * {@code warmup} seconds have passed and the last chunk was no more than 5% faster than the one
+     * before, or four times {@code warmup} have passed. A fixed warm-up is not enough: C2 compiles the
+     * Vector API kernels for seconds on a busy machine, and the first cell of a kernel family would
+     * otherwise be timed half-compiled.
+     *
+     * @return seconds per op in the last chunk
+     */
+    private static double warmUp(Workload.Op op, ComputeBackend be, double warmup) {
+        long start = System.nanoTime();
+        long chunkNanos = Math.max(1, (long) (warmup / 4 * 1e9));
+        double previous = Double.NaN;
+        double perOp;
+        while (true) {
+            long t0 = System.nanoTime();
+            long ops = 0;
+            do {
+                op.run();
+                be.sync();
+                ops++;
+            } while (System.nanoTime() - t0 < chunkNanos);
+            long now = System.nanoTime();
+            perOp = (now - t0) / 1e9 / ops;
+            double elapsed = (now - start) / 1e9;
+            boolean settled = !Double.isNaN(previous) && perOp >= previous / 1.05;
+            if (elapsed >= 4 * warmup || (elapsed >= warmup && settled)) {
+                return perOp;
+            }
+            previous = perOp;
+        }
     }
 }
