@@ -9,6 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
@@ -150,6 +151,14 @@ public final class BenchRunner {
      * @return one measurement per (workload, column), workload-major, columns in {@link Settings#columns()} order
      */
     public static List<Measurement> run(Settings s, Consumer<String> progress) {
+        return run(s, progress, Backends::create);
+    }
+
+    /**
+     * {@link #run(Settings, Consumer)} with the backends made by {@code backends} (tests stand a
+     * device in with a backend whose work finishes only in {@code sync()}).
+     */
+    static List<Measurement> run(Settings s, Consumer<String> progress, BiFunction<String, Integer, ComputeBackend> backends) {
         List<Column> cols = s.columns();
         int total = s.workloads().size() * cols.size(), done = 0;
         List<Measurement> out = new ArrayList<>();
@@ -157,7 +166,7 @@ public final class BenchRunner {
             for (Column c : cols) {
                 String tag = String.format(Locale.ROOT, "[%d/%d] %s on %s", ++done, total, w.id(), c.label());
                 progress.accept(tag + " ...");
-                Measurement m = cell(w, c, s);
+                Measurement m = cell(w, c, s, backends);
                 progress.accept(tag + ": " + switch (m.status()) {
                     case OK -> BenchReport.si(m.median()) + " " + w.unit();
                     case SKIPPED -> "skipped, " + m.reason();
@@ -169,14 +178,14 @@ public final class BenchRunner {
         return out;
     }
 
-    private static Measurement cell(Workload w, Column c, Settings s) {
+    private static Measurement cell(Workload w, Column c, Settings s, BiFunction<String, Integer, ComputeBackend> backends) {
         if (c.backend().equals("scalar") && w.slowOnScalar() && !s.includeSlow()) {
             return Measurement.notRun(w, c.backend(), c.threads(), Measurement.Status.SKIPPED,
                     "the scalar reference takes seconds per op here (--include-slow runs it)");
         }
         ComputeBackend be;
         try {
-            be = Backends.create(c.backend(), c.threads());
+            be = backends.apply(c.backend(), c.threads());
         } catch (RuntimeException e) {
             return Measurement.notRun(w, c.backend(), c.threads(), Measurement.Status.FAILED, "backend: " + e.getMessage());
         }
