@@ -4,6 +4,8 @@ import org.ttrec.engine.BackendProvider;
 import org.ttrec.engine.Backends;
 import org.ttrec.engine.ComputeBackend;
 
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -183,6 +185,8 @@ public final class BenchRunner {
             return Measurement.notRun(w, c.backend(), c.threads(), Measurement.Status.SKIPPED,
                     "the scalar reference takes seconds per op here (--include-slow runs it)");
         }
+        // the last cell's garbage should neither count against this one's memory nor be collected in its windows
+        System.gc();
         ComputeBackend be;
         try {
             be = backends.apply(c.backend(), c.threads());
@@ -231,19 +235,23 @@ public final class BenchRunner {
 
     /**
      * Runs ops one at a time, each synced, in chunks of a quarter of {@code warmup} seconds, until
-     * {@code warmup} seconds have passed and the last chunk was no more than 5% faster than the one
-     * before, or four times {@code warmup} have passed. A fixed warm-up is not enough: C2 compiles the
-     * Vector API kernels for seconds on a busy machine, and the first cell of a kernel family would
-     * otherwise be timed half-compiled.
+     * {@code warmup} seconds have passed and a chunk was settled: the JIT spent under 2% of it
+     * compiling and it was no more than 5% faster than the chunk before; or until four times
+     * {@code warmup} have passed. A fixed warm-up was not enough, and neither was the rate alone: on
+     * a busy 2-core machine C2 took over 2 s to compile the TT kernels, while the op ran at a steady
+     * C1 speed 15x below the compiled one (tt2k on cpu x1: 79k lookups/s after 2 s, 1.45M after 8 s).
      *
      * @return seconds per op in the last chunk
      */
     private static double warmUp(Workload.Op op, ComputeBackend be, double warmup) {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        boolean jitTimed = jit != null && jit.isCompilationTimeMonitoringSupported();
         long start = System.nanoTime();
         long chunkNanos = Math.max(1, (long) (warmup / 4 * 1e9));
         double previous = Double.NaN;
         double perOp;
         while (true) {
+            long jit0 = jitTimed ? jit.getTotalCompilationTime() : 0;
             long t0 = System.nanoTime();
             long ops = 0;
             do {
@@ -253,8 +261,9 @@ public final class BenchRunner {
             } while (System.nanoTime() - t0 < chunkNanos);
             long now = System.nanoTime();
             perOp = (now - t0) / 1e9 / ops;
+            double jitMillis = jitTimed ? jit.getTotalCompilationTime() - jit0 : 0;
+            boolean settled = !Double.isNaN(previous) && perOp >= previous / 1.05 && jitMillis < 0.02 * (now - t0) / 1e6;
             double elapsed = (now - start) / 1e9;
-            boolean settled = !Double.isNaN(previous) && perOp >= previous / 1.05;
             if (elapsed >= 4 * warmup || (elapsed >= warmup && settled)) {
                 return perOp;
             }
