@@ -275,6 +275,7 @@ public final class BenchReport {
                 .title("ttrec bench: " + Provenance.cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores")
                 .xAxisTitle("workload").yAxisTitle("median rate / " + cols.get(0).label() + " (higher is faster)").build();
         chart.getStyler().setLegendVisible(true);
+        chart.getStyler().setXAxisLabelRotation(20); // level names like bgemm-2x32x64 run into each other
         List<String> names = rows.stream().map(r -> r.get(0).workload().id()).toList();
         int series = 0;
         for (int j = 0; j < cols.size(); j++) {
