@@ -24,10 +24,11 @@ import java.util.logging.Logger;
  * (module jmh), which fork JVMs; this is the quick look a user can run in a couple of minutes.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Measure the same workloads on each backend and thread count: a table on the terminal, and",
-            "bench.json (machine, every window), bench.txt and bench.png (bars relative to the first column) in --out.",
-            "Each cell is built once, warmed up, then timed in --windows windows that end with the backend's sync;",
-            "the table shows the median [min-max] rate. Defaults take about two and a half minutes on 2 cores."},
+        description = {"Measure the same workloads on each backend and thread count: a table on",
+            "the terminal; bench.json (machine, every window), bench.txt and bench.png",
+            "(bars relative to the first column) in --out. Each cell is built once,",
+            "warmed up, then timed in windows that end with the backend's sync; the table",
+            "shows the median [min-max] rate. The defaults take about two minutes on 2 cores."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:every cell measured or skipped on purpose (the table says why)",
             "1:some cell failed (the table and bench.json say how); the rest were measured and written",
@@ -43,15 +44,15 @@ final class BenchCommand implements Callable<Integer> {
             description = "Thread counts, comma-separated, e.g. 1,2,4,8,16. Default: 1 and all cores.")
     String threads;
     @Option(names = "--workloads", defaultValue = "all",
-            description = {"Workloads, comma-separated, or 'all': sgemm, bgemm (= bgemm-2x32x64,bgemm-4x32x4), tt2k, tt64k,",
-                "bag, train128, train2048. Default: ${DEFAULT-VALUE}."})
+            description = "Workloads, comma-separated, or 'all': sgemm, bgemm (= bgemm-2x32x64,bgemm-4x32x4), "
+                    + "tt2k, tt64k, bag, train128, train2048. Default: ${DEFAULT-VALUE}.")
     String workloads;
     @Option(names = "--seconds", defaultValue = "2",
             description = "Measured seconds per cell, split into the windows. Default: ${DEFAULT-VALUE}.")
     double seconds;
     @Option(names = "--warmup", defaultValue = "2",
-            description = {"Least warm-up seconds per cell, untimed; it goes on while the op keeps getting faster (JIT),",
-                "up to 4x this. Default: ${DEFAULT-VALUE}."})
+            description = "Least warm-up seconds per cell, untimed; it goes on while the JIT compiles or the op "
+                    + "keeps getting faster, up to 4x this. Default: ${DEFAULT-VALUE}.")
     double warmup;
     @Option(names = "--windows", defaultValue = "5", description = "Timed windows per cell. Default: ${DEFAULT-VALUE}.")
     int windows;
@@ -59,7 +60,8 @@ final class BenchCommand implements Callable<Integer> {
     boolean includeSlow;
     @Option(names = "--out", description = "Output folder (default: bench/out/<timestamp>); bench.* files in it are replaced.")
     Path out;
-    @Option(names = "--device", description = DeviceOption.HELP)
+    @Option(names = "--device",
+            description = "TornadoVM device of the tornado backend: BACKEND:DEVICE as 'ttrec backends' lists them (default 0:0).")
     String device;
 
     @Override
