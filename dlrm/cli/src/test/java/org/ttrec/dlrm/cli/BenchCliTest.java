@@ -49,6 +49,7 @@ class BenchCliTest {
                 continue;
             }
             assertTrue(m.path("description").asText().startsWith(m.path("backend").asText()), key + ": " + m);
+            assertTrue(m.path("warmupSeconds").asDouble() >= 0.01, key + ": at least --warmup: " + m);
             JsonNode ws = m.path("windows");
             assertEquals(3, ws.size(), key);
             double[] rates = new double[ws.size()];

@@ -211,7 +211,7 @@ public final class BenchReport {
         ObjectNode set = root.putObject("settings");
         set.put("secondsPerCell", settings.seconds());
         set.put("windows", settings.windows());
-        set.put("warmupSeconds", settings.warmup());
+        set.put("leastWarmupSeconds", settings.warmup());
         set.put("includeSlow", settings.includeSlow());
         ArrayNode bs = set.putArray("backends");
         settings.backends().forEach(bs::add);
@@ -233,6 +233,7 @@ public final class BenchReport {
                 n.put("description", m.description());
                 n.put("status", m.status().name().toLowerCase(Locale.ROOT));
                 if (m.ok()) {
+                    n.put("warmupSeconds", m.warmup());
                     n.put("median", m.median());
                     n.put("min", m.min());
                     n.put("max", m.max());

@@ -20,7 +20,7 @@ import java.util.stream.Collectors;
  * warmed up, then timed in several windows.
  *
  * <p>Timing. The warm-up runs ops one at a time, each followed by {@link ComputeBackend#sync()},
- * for at least {@code --warmup} seconds and until the op stops getting faster (see {@code warmUp}),
+ * for at least {@code --warmup} seconds and until the JIT is quiet and the op stops getting faster (see {@code warmUp}),
  * which gives the JIT (or a device's kernel compiler) its turn and an estimate of one op's time.
  * Each window then queues the number of ops
  * that estimate fits into the window, back to back, and stops the clock only after {@code sync()}
@@ -205,8 +205,11 @@ public final class BenchRunner {
                         w.bytesNeeded() / 1e9, be.memoryAvailable() / 1e9));
             }
             try (Workload.Op op = w.build(be)) {
+                long t0 = System.nanoTime();
+                double perOp = warmUp(op, be, s.warmup());
+                double warmupSeconds = (System.nanoTime() - t0) / 1e9;
                 return new Measurement(w, c.backend(), c.threads(), be.description(), Measurement.Status.OK, "",
-                        time(op, be, w.workPerOp(), s));
+                        warmupSeconds, time(op, be, w.workPerOp(), perOp, s));
             }
         } catch (Exception | OutOfMemoryError | StackOverflowError e) {
             // one cell failing (a device kernel refused, too little memory) must not lose the others
@@ -215,8 +218,7 @@ public final class BenchRunner {
         }
     }
 
-    private static List<Measurement.Window> time(Workload.Op op, ComputeBackend be, double work, Settings s) {
-        double perOp = warmUp(op, be, s.warmup());
+    private static List<Measurement.Window> time(Workload.Op op, ComputeBackend be, double work, double perOp, Settings s) {
         double windowSeconds = s.seconds() / s.windows();
         int windows = s.windows();
         long perWindow = Math.max(1, Math.round(windowSeconds / perOp));
@@ -243,6 +245,28 @@ public final class BenchRunner {
      *
      * @return seconds per op in the last chunk
      */
+    /**
+     * @param previousPerOp seconds per op in the chunk before (NaN for the first chunk)
+     * @param perOp         seconds per op in this chunk
+     * @param jitMillis     milliseconds the JIT spent compiling during this chunk
+     * @param chunkMillis   the chunk's length in milliseconds
+     * @return whether this chunk looks like the steady state: the JIT under 2% busy, and the op
+     *         no more than 5% faster than in the chunk before
+     */
+    static boolean settled(double previousPerOp, double perOp, double jitMillis, double chunkMillis) {
+        return !Double.isNaN(previousPerOp) && perOp >= previousPerOp / 1.05 && jitMillis < 0.02 * chunkMillis;
+    }
+
+    /**
+     * @param elapsed seconds of warm-up so far
+     * @param warmup  {@code --warmup}
+     * @param settled whether the last chunk was {@link #settled}
+     * @return whether the warm-up is over: at least {@code warmup} and settled, or four times {@code warmup}
+     */
+    static boolean warmedUp(double elapsed, double warmup, boolean settled) {
+        return elapsed >= 4 * warmup || (elapsed >= warmup && settled);
+    }
+
     private static double warmUp(Workload.Op op, ComputeBackend be, double warmup) {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         boolean jitTimed = jit != null && jit.isCompilationTimeMonitoringSupported();
@@ -262,9 +286,7 @@ public final class BenchRunner {
             long now = System.nanoTime();
             perOp = (now - t0) / 1e9 / ops;
             double jitMillis = jitTimed ? jit.getTotalCompilationTime() - jit0 : 0;
-            boolean settled = !Double.isNaN(previous) && perOp >= previous / 1.05 && jitMillis < 0.02 * (now - t0) / 1e6;
-            double elapsed = (now - start) / 1e9;
-            if (elapsed >= 4 * warmup || (elapsed >= warmup && settled)) {
+            if (warmedUp((now - start) / 1e9, warmup, settled(previous, perOp, jitMillis, (now - t0) / 1e6))) {
                 return perOp;
             }
             previous = perOp;

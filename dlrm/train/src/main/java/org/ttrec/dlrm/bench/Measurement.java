@@ -12,10 +12,11 @@ import java.util.List;
  * @param description the backend's own one-line description (vector width, threads, device), or "" when none was made
  * @param status      whether it was measured, skipped or failed
  * @param reason      why it was skipped or how it failed; "" when measured
+ * @param warmup      seconds the warm-up took (0 unless measured)
  * @param windows     the timed windows (empty unless measured)
  */
 public record Measurement(Workload workload, String backend, int threads, String description, Status status,
-                          String reason, List<Window> windows) {
+                          String reason, double warmup, List<Window> windows) {
 
     /** What became of a cell. */
     public enum Status {
@@ -53,7 +54,7 @@ public record Measurement(Workload workload, String backend, int threads, String
      * @return a cell without windows
      */
     public static Measurement notRun(Workload workload, String backend, int threads, Status status, String reason) {
-        return new Measurement(workload, backend, threads, "", status, reason, List.of());
+        return new Measurement(workload, backend, threads, "", status, reason, 0, List.of());
     }
 
     /** @return whether the cell was timed */

@@ -18,7 +18,7 @@ class BenchReportTest {
     /** A measured cell whose windows have these rates. */
     private static Measurement cell(Workload w, BenchRunner.Column c, double... rates) {
         List<Measurement.Window> ws = java.util.Arrays.stream(rates).mapToObj(r -> new Measurement.Window(1, 1, r)).toList();
-        return new Measurement(w, c.backend(), c.threads(), c.label() + " backend", Measurement.Status.OK, "", ws);
+        return new Measurement(w, c.backend(), c.threads(), c.label() + " backend", Measurement.Status.OK, "", 1, ws);
     }
 
     private static Measurement skipped(Workload w, BenchRunner.Column c, String why) {

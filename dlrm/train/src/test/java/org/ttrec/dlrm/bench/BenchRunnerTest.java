@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The runner's timing against a stand-in device backend; no real speed is asserted. */
@@ -59,6 +60,20 @@ class BenchRunnerTest {
         }
         assertEquals(List.of("[1/1] bgemm-4x32x4 on cpu x1 ...", "[1/1] bgemm-4x32x4 on cpu x1: " + BenchReport.si(m.median()) + " GFLOP/s"),
                 progress);
+    }
+
+    @Test
+    void warmUpEndsWhenTheJitIsQuietAndTheOpNoLongerGetsFaster() {
+        // a real op's JIT and speed cannot be steered from a test, so the rule is checked on numbers
+        assertFalse(BenchRunner.settled(Double.NaN, 1e-3, 0, 500), "the first chunk has nothing to compare with");
+        assertFalse(BenchRunner.settled(1e-3, 0.90e-3, 0, 500), "10% faster than the chunk before");
+        assertTrue(BenchRunner.settled(1e-3, 0.97e-3, 0, 500), "3% faster: noise");
+        assertTrue(BenchRunner.settled(1e-3, 1.2e-3, 9, 500), "slower, JIT 1.8% busy");
+        assertFalse(BenchRunner.settled(1e-3, 1e-3, 11, 500), "JIT 2.2% busy: C2 may still be compiling the kernel");
+        assertFalse(BenchRunner.warmedUp(1.9, 2, true), "not before --warmup");
+        assertTrue(BenchRunner.warmedUp(2.1, 2, true));
+        assertFalse(BenchRunner.warmedUp(7.9, 2, false));
+        assertTrue(BenchRunner.warmedUp(8.0, 2, false), "at most 4x --warmup");
     }
 
     @Test
