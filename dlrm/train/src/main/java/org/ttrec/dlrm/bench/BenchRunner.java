@@ -201,7 +201,7 @@ public final class BenchRunner {
             }
             if (w.bytesNeeded() > be.memoryAvailable()) {
                 return Measurement.notRun(w, c.backend(), c.threads(), Measurement.Status.SKIPPED, String.format(Locale.ROOT,
-                        "needs about %.1f GB, the backend has %.1f GB free (raise TTREC_HEAP)",
+                        "needs about %.1f GB, the backend has %.1f GB free (cpu and scalar: raise TTREC_HEAP)",
                         w.bytesNeeded() / 1e9, be.memoryAvailable() / 1e9));
             }
             try (Workload.Op op = w.build(be)) {
