@@ -12,6 +12,11 @@ public enum UnseenPolicy {
      * borrowing the row of some unrelated value.
      */
     RARE_BUCKET_OR_EMPTY_BAG,
-    /** An {@link IllegalArgumentException} naming the row, the feature and the value. */
+    /**
+     * An {@link IllegalArgumentException} naming the row, the feature and the value, for features
+     * without a rare bucket. A feature with one still maps unseen values to it: its dictionary keeps
+     * only the frequent values, so an unseen value cannot be told from a rare one, and training
+     * mapped rare ones there.
+     */
     REJECT
 }
