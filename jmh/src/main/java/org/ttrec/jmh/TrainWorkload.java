@@ -45,6 +45,7 @@ final class TrainWorkload implements AutoCloseable {
     private long steps;
     private final DenseOptimizer opt;
     private final Batch[] batches;
+    private final RunConfig config;
     private int next;
 
     TrainWorkload(String kind, int batch, String backend, int threads, int tableThreads, int rowsCap,
@@ -65,6 +66,7 @@ final class TrainWorkload implements AutoCloseable {
         c.model.tt.cores = 3;
         c.train.batchSize = batch;
         c.train.testBatchSize = batch;
+        this.config = c;
         int nBatches = Math.max(1, SAMPLES / batch);
         batches = new Batch[nBatches];
         c.data.trainSamples = (long) batch * (nBatches + (cached ? WARMUP_BATCHES : 0));
@@ -93,6 +95,30 @@ final class TrainWorkload implements AutoCloseable {
                 batches[i] = s.next();
             }
         }
+    }
+
+    /** @return the run configuration (the data's table sizes adopted) */
+    RunConfig config() {
+        return config;
+    }
+
+    /** @return every pre-generated row's table indices, one array of 26 per row */
+    int[][] rowIndices() {
+        int n = 0;
+        for (Batch b : batches) {
+            n += b.size();
+        }
+        int[][] rows = new int[n][];
+        int r = 0;
+        for (Batch b : batches) {
+            for (int i = 0; i < b.size(); i++, r++) {
+                rows[r] = new int[b.tables()];
+                for (int t = 0; t < b.tables(); t++) {
+                    rows[r][t] = b.indices()[t][b.offsets()[t][i]];
+                }
+            }
+        }
+        return rows;
     }
 
     /** One training step on the next pre-generated batch. */

@@ -59,7 +59,8 @@ final class Replica implements AutoCloseable {
         offsets = new int[tables][1];
     }
 
-    private static EmbeddingBagLayer layer(ComputeBackend be, ModelImage image, int i, JsonNode t) throws IOException {
+    /** Builds table i of a model file on a backend: its trained state, nothing drawn at random. */
+    static EmbeddingBagLayer layer(ComputeBackend be, ModelImage image, int i, JsonNode t) throws IOException {
         String name = t.path("name").asText("table " + i);
         int rows = t.path("rows").asInt();
         int dim = t.path("dim").asInt();

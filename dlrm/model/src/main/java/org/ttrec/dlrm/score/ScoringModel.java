@@ -195,6 +195,14 @@ public final class ScoringModel implements AutoCloseable {
                 info.provenanceJson());
     }
 
+    /** @return the mapped model file (for {@link EmbeddingTable#of}) */
+    ModelImage image() {
+        if (closed) {
+            throw new IllegalStateException("model used after close()");
+        }
+        return image;
+    }
+
     /** @return dense features a row must have */
     public int denseFeatures() {
         return dense;
