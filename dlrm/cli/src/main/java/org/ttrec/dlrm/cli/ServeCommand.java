@@ -18,7 +18,8 @@ import java.util.concurrent.CountDownLatch;
         description = {"Serve a model over HTTP/JSON: POST /v1/score, GET /v1/model, GET /healthz (README: Serving).",
             "Stops gracefully on SIGINT/SIGTERM: requests in flight are answered, new ones get 503."},
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:stopped", "2:bad option or an unreadable model, or the port is taken"})
+        exitCodeList = {"143:stopped by SIGTERM (130: SIGINT) after draining, as the JVM reports a signal",
+            "2:bad option or an unreadable model, or the port is taken"})
 public final class ServeCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = "A model file (.ttrm), a checkpoint, or a run folder.")
     Path model;

@@ -377,7 +377,7 @@ public final class ScoreServer implements AutoCloseable {
         } catch (JacksonException e) {
             JsonLocation l = e.getLocation();
             throw new BadRequest(400, "malformed JSON" + (l == null ? "" : " at line " + l.getLineNr() + ", column "
-                    + l.getColumnNr()) + ": " + e.getOriginalMessage());
+                    + l.getColumnNr()) + ": " + e.getOriginalMessage().replaceAll("\\[Source: [^\\]]*\\]; ", ""));
         } catch (IOException e) {
             throw new BadRequest(400, "unreadable JSON: " + e.getMessage());
         }

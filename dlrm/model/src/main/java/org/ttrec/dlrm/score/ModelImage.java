@@ -129,7 +129,9 @@ final class ModelImage implements AutoCloseable {
         JsonNode root;
         RunConfig config;
         try {
-            root = JSON.readTree(json);
+            // decoded as UTF-8 here: Jackson's own detection of the encoding from the first bytes
+            // throws exceptions of its own on garbage, and the format says UTF-8
+            root = JSON.readTree(new String(json, java.nio.charset.StandardCharsets.UTF_8));
             if (root == null || !root.path("config").isObject() || !root.path("model").isObject()
                     || !root.path("sections").isArray()) {
                 throw new IOException(where + ": the JSON description lacks config, model or sections");
@@ -137,6 +139,11 @@ final class ModelImage implements AutoCloseable {
             config = RunConfig.fromJson(root.get("config").toString());
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new IOException(where + ": unreadable JSON description: " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            if (String.valueOf(e.getMessage()).contains(file.toString())) {
+                throw e;
+            }
+            throw new IOException(where + ": unreadable JSON description: " + e.getMessage(), e);
         }
         ModelImage m = new ModelImage(file, arena, seg, root, config);
         for (JsonNode s : root.get("sections")) {
@@ -204,6 +211,15 @@ final class ModelImage implements AutoCloseable {
                     + ", the model needs " + type + " x " + count);
         }
         return s;
+    }
+
+    /**
+     * Checks that a section exists and holds {@code count} elements of {@code type}.
+     *
+     * @throws IOException naming the file and section if not
+     */
+    void require(String name, String type, long count) throws IOException {
+        section(name, type, count);
     }
 
     /** @return a copy of a float section, checked to hold {@code count} floats */

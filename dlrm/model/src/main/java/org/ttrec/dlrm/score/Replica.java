@@ -96,7 +96,11 @@ final class Replica implements AutoCloseable {
             }
             case "DENSE" -> {
                 String sec = prefix + " rows";
-                image.floats(sec, 0, new float[0], 0); // fails here, not inside the layer, if the section is missing
+                if (rows < 1 || dim < 1) {
+                    throw new IOException("model file " + image.file() + ": " + name + " is " + rows + " x " + dim);
+                }
+                // fails here, not inside the layer, if the section is missing or of another size
+                image.require(sec, "f32", (long) rows * dim);
                 return new DenseEmbeddingBag(be, name, rows, dim, pooling, (first, count, dst) -> {
                     try {
                         image.floats(sec, (long) first * dim, dst, count * dim);

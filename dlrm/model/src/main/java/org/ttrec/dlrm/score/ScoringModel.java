@@ -68,7 +68,8 @@ public final class ScoringModel implements AutoCloseable {
     private final ConcurrentLinkedQueue<Replica> all = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
 
-    private ScoringModel(ModelImage image, ScoringOptions options, Dictionaries override) throws IOException {
+    private ScoringModel(ModelImage image, ScoringOptions options, Dictionaries override, BackendProvider provider)
+            throws IOException {
         this.image = image;
         this.options = options;
         this.config = image.config().model;
@@ -77,9 +78,9 @@ public final class ScoringModel implements AutoCloseable {
         this.tables = config.tableRows.length;
         this.info = describe(image);
         this.rows = info.tableRows();
-        if (rows.length != tables) {
-            throw new IOException("model file " + image.file() + " describes " + rows.length + " tables, its configuration "
-                    + tables);
+        if (!java.util.Arrays.equals(rows, config.effectiveRows())) {
+            throw new IOException("model file " + image.file() + " describes tables of " + java.util.Arrays.toString(rows)
+                    + " rows, its configuration " + java.util.Arrays.toString(config.effectiveRows()));
         }
         this.dictionaries = override != null ? override : image.dictionaries();
         if (dictionaries != null) {
@@ -91,7 +92,7 @@ public final class ScoringModel implements AutoCloseable {
             // the rare bucket is index 0 (Dictionaries#lookup's rule for unknown values)
             unseenIndex[t] = dictionaries != null && dictionaries.hasRareBucket(t) ? 0 : -1;
         }
-        this.provider = provider(options.backend());
+        this.provider = provider;
         // the first replica now: a model that cannot be built fails at load, not in a request
         Replica r = build();
         idle.push(r);
@@ -138,6 +139,7 @@ public final class ScoringModel implements AutoCloseable {
      *                     file and the section), or its dictionaries do not fit it
      */
     public static ScoringModel load(Path path, ScoringOptions options) throws IOException {
+        BackendProvider provider = provider(options.backend()); // a bad option fails before any file is read
         Dictionaries override = options.dictionaries() == null ? null : Dictionaries.read(options.dictionaries());
         Path file = path;
         Path temp = null;
@@ -153,7 +155,13 @@ public final class ScoringModel implements AutoCloseable {
         ModelImage image = null;
         try {
             image = ModelImage.open(file);
-            return new ScoringModel(image, options, override);
+            try {
+                return new ScoringModel(image, options, override, provider);
+            } catch (IllegalArgumentException | IllegalStateException | ArithmeticException | IndexOutOfBoundsException
+                     | NegativeArraySizeException e) {
+                // every checksum held, so the writer itself described an impossible model
+                throw new IOException("model file " + path + " does not describe a model that can be built: " + e.getMessage(), e);
+            }
         } catch (IOException | RuntimeException | Error e) {
             if (image != null) {
                 image.close();

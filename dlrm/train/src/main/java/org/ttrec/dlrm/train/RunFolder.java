@@ -25,8 +25,9 @@ import java.util.Map;
 /**
  * A run's folder: config.json (configuration and provenance, and for a resumed run the checkpoint
  * it started from), metrics.jsonl (one JSON object per training log or evaluation, appended as
- * they happen), loss.png and auc.png, and the checkpoints ({@link CheckpointStore}:
- * checkpoints/step-N.ttrec, checkpoint.ttrec, best.ttrec).
+ * they happen), loss.png and auc.png, the checkpoints ({@link CheckpointStore}:
+ * checkpoints/step-N.ttrec, checkpoint.ttrec, best.ttrec) and, for data mapped in memory (raw
+ * text), dictionaries.ttrd ({@link #writeDictionaries}).
  *
  * <p>One folder holds one run: a new run refuses a folder that already holds files unless told to
  * overwrite it ({@link #check}), and only a resume that continues in place appends to a folder,
