@@ -41,6 +41,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * uncompressed table otherwise. Call from a bounded set of threads (a fixed pool, or virtual
  * threads gated by a semaphore). Every replica runs the same kernels on the same parameters with
  * one kernel thread (by default), so a row's score does not depend on which thread computed it.
+ * For throughput, score on platform threads: the cpu backend keeps its GEMM scratch (a few MB) per
+ * calling thread, so a call on a fresh virtual thread also allocates fresh scratch ({@code ttrec
+ * serve} parses requests on virtual threads and scores them on a fixed pool of platform threads).
  *
  * <p>A design that shares one copy of the weights between threads would need backend buffers that
  * wrap the read-only mapping of the model file and layers whose forward pass takes its activation
