@@ -105,11 +105,12 @@ final class ModelFileWriter {
             }
             return explicit;
         }
+        // RUN/checkpoint.ttrec, RUN/best.ttrec, RUN/checkpoints/step-N.ttrec: the run folder is RUN
         Path parent = checkpoint.toAbsolutePath().normalize().getParent();
-        for (Path dir : new Path[] {parent, parent.getParent()}) {
-            if (dir != null && Files.isRegularFile(dir.resolve(ShardFormat.DICTIONARIES))) {
-                return dir.resolve(ShardFormat.DICTIONARIES);
-            }
+        Path run = parent.getFileName() != null && parent.getFileName().toString().equals("checkpoints")
+                && parent.getParent() != null ? parent.getParent() : parent;
+        if (Files.isRegularFile(run.resolve(ShardFormat.DICTIONARIES))) {
+            return run.resolve(ShardFormat.DICTIONARIES);
         }
         String src = config.data.source;
         if (src != null && !src.startsWith("synthetic") && !src.contains(",")) {
