@@ -3,8 +3,9 @@ package org.ttrec.dlrm.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.ttrec.dlrm.config.RunConfig;
 import org.ttrec.dlrm.data.Batch;
 import org.ttrec.dlrm.data.BatchStream;
@@ -38,20 +39,33 @@ import java.util.List;
  * with a hot-row cache), {@code ttrec model-file} on its run folder, then the scoring API on the
  * test split's raw lines (13 counts and 26 hex hashes each) must give, row for row and bit for bit,
  * the probabilities of the trainer's own evaluation, and so the same AUC as {@link Evaluator}.
+ * Either the TSV itself is trained on (its dictionaries are built in memory and saved in the run
+ * folder), or its {@code ttrec preprocess} folder with {@code --min-count 2 --max-ind-range 3000}
+ * (the folder's dictionaries, with a rare bucket and the modulo, map the raw values).
  */
 class ScoreEndToEndTest {
-    @Test
-    void rawLinesScoreAsTheTrainersEvaluation(@TempDir Path dir) throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"raw text", "preprocessed"})
+    void rawLinesScoreAsTheTrainersEvaluation(String data, @TempDir Path dir) throws Exception {
         Path tsv = dir.resolve("train.tsv");
         int n = 7_000;
         new SyntheticCriteo(SyntheticConfig.kaggleScaled(n, 2000, 3)).writeTsv(tsv, Progress.Factory.NONE);
         Path run = dir.resolve("run");
-        Cli.Result r = Cli.run("train", "--data", tsv, "--backend", "cpu", "--threads", "1", "--no-progress",
+        Object source = tsv;
+        if (data.equals("preprocessed")) {
+            Path shards = dir.resolve("shards");
+            Cli.Result p = Cli.run("preprocess", tsv, "-o", shards, "--min-count", "2", "--max-ind-range", "3000",
+                    "--no-progress");
+            assertEquals(0, p.rc(), p.all());
+            source = shards;
+        }
+        Cli.Result r = Cli.run("train", "--data", source, "--backend", "cpu", "--threads", "1", "--no-progress",
                 "--batch-size", "64", "--test-batch-size", "128", "--max-steps", "40", "--eval-every", "0", "--log-every", "20",
                 "--tt-threshold", "300", "--tt-rank", "4", "--tt-cache-fraction", "0.05", "--tt-cache-warmup", "5",
                 "--out", run);
         assertEquals(0, r.rc(), r.all());
-        assertTrue(Files.isRegularFile(run.resolve("dictionaries.ttrd")), "the run folder keeps the raw text's dictionaries");
+        // raw text: the run folder keeps the dictionaries built in memory; a preprocessed folder has its own
+        assertEquals(data.equals("raw text"), Files.isRegularFile(run.resolve("dictionaries.ttrd")));
         r = Cli.run("model-file", run);
         assertEquals(0, r.rc(), r.all());
         Path model = run.resolve("model.ttrm");
