@@ -36,27 +36,42 @@ public record ScoringOptions(String backend, int threadsPerReplica, boolean best
         return new ScoringOptions("auto", 1, false, null, UnseenPolicy.RARE_BUCKET_OR_EMPTY_BAG);
     }
 
-    /** @param name backend name @return these options with that backend */
+    /**
+     * @param name backend name
+     * @return these options with that backend
+     */
     public ScoringOptions withBackend(String name) {
         return new ScoringOptions(name, threadsPerReplica, best, dictionaries, unseen);
     }
 
-    /** @param threads kernel threads per replica @return these options with that count */
+    /**
+     * @param threads kernel threads per replica
+     * @return these options with that count
+     */
     public ScoringOptions withThreadsPerReplica(int threads) {
         return new ScoringOptions(backend, threads, best, dictionaries, unseen);
     }
 
-    /** @param useBest whether a run folder stands for its best checkpoint @return these options with that choice */
+    /**
+     * @param useBest whether a run folder stands for its best checkpoint
+     * @return these options with that choice
+     */
     public ScoringOptions withBest(boolean useBest) {
         return new ScoringOptions(backend, threadsPerReplica, useBest, dictionaries, unseen);
     }
 
-    /** @param file a dictionaries file, or null @return these options with those dictionaries */
+    /**
+     * @param file a dictionaries file, or null
+     * @return these options with those dictionaries
+     */
     public ScoringOptions withDictionaries(Path file) {
         return new ScoringOptions(backend, threadsPerReplica, best, file, unseen);
     }
 
-    /** @param policy what unseen raw values become @return these options with that policy */
+    /**
+     * @param policy what unseen raw values become
+     * @return these options with that policy
+     */
     public ScoringOptions withUnseen(UnseenPolicy policy) {
         return new ScoringOptions(backend, threadsPerReplica, best, dictionaries, policy);
     }
