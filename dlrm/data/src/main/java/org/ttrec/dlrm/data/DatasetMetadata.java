@@ -1,6 +1,7 @@
 package org.ttrec.dlrm.data;
 
 import org.ttrec.dlrm.io.AtomicFiles;
+import org.ttrec.dlrm.io.StrictUtf8;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -64,8 +65,16 @@ public record DatasetMetadata(String format, int version, long rows, int denseFe
      */
     public static DatasetMetadata read(Path file) throws IOException {
         DatasetMetadata m;
+        byte[] bytes = java.nio.file.Files.readAllBytes(file);
+        String text;
         try {
-            m = JSON.readValue(file.toFile(), DatasetMetadata.class);
+            text = StrictUtf8.decode(bytes, file.toString());
+        } catch (IOException e) {
+            throw new CriteoFormatException(BadRowReason.BAD_HEADER, file.toString(), -1, -1, -1, null,
+                    "unreadable metadata: " + e.getMessage());
+        }
+        try {
+            m = JSON.readValue(text, DatasetMetadata.class);
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new CriteoFormatException(BadRowReason.BAD_HEADER, file.toString(), -1, -1, -1, null,
                     "unreadable metadata: " + e.getOriginalMessage());

@@ -71,13 +71,16 @@ public final class ModelConfig {
         return embeddingDim + (selfInteraction ? f * (f + 1) / 2 : f * (f - 1) / 2);
     }
 
-    /** @return top MLP widths, input first (the input computed from the interaction) */
+    /**
+     * The top MLP's widths: the interaction's width, then {@code topMlp}. As dlrm's
+     * {@code --arch-mlp-top}, {@code topMlp} never includes the input: a first width equal to the
+     * interaction width is a hidden layer of that width (guessing otherwise silently dropped it).
+     *
+     * @return top MLP widths, input first
+     */
     public int[] topWidths() {
         int[] w = parse("topMlp", topMlp);
         int in = topInputWidth();
-        if (w.length >= 2 && w[0] == in) {
-            return w;
-        }
         int[] all = new int[w.length + 1];
         all[0] = in;
         System.arraycopy(w, 0, all, 1, w.length);

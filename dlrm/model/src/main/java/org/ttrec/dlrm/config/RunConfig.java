@@ -1,5 +1,6 @@
 package org.ttrec.dlrm.config;
 
+import org.ttrec.dlrm.io.StrictUtf8;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -44,7 +45,7 @@ public final class RunConfig {
             throw new IOException("config file " + file + " does not exist");
         }
         try {
-            mapper().readerForUpdating(this).readValue(file.toFile());
+            mapper().readerForUpdating(this).readValue(StrictUtf8.read(file));
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new IOException("config " + file + ": " + e.getOriginalMessage(), e);
         }

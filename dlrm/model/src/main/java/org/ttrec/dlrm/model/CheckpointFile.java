@@ -8,6 +8,7 @@ import org.ttrec.dlrm.config.RunConfig;
 import org.ttrec.dlrm.io.AtomicFiles;
 import org.ttrec.dlrm.io.FileMagic;
 import org.ttrec.dlrm.io.FloatIO;
+import org.ttrec.dlrm.io.StrictUtf8;
 import org.ttrec.dlrm.layers.EmbeddingBagLayer;
 
 import java.io.BufferedInputStream;
@@ -267,8 +268,9 @@ public final class CheckpointFile {
         }
         byte[] header = new byte[len];
         in.readFully(header);
+        String text = StrictUtf8.decode(header, "checkpoint " + file + ": the header");
         try {
-            JsonNode h = JSON.readTree(header);
+            JsonNode h = JSON.readTree(text);
             if (h == null || !h.path("config").isObject() || !h.path("state").isObject()) {
                 throw new IOException("checkpoint " + file + ": the header has no config or state (corrupt file)");
             }

@@ -75,7 +75,7 @@ public final class TableFactory {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
             }
-            int cache = (int) Math.min(rows[t], Math.round(tt.cacheFraction * rows[t]));
+            int cache = TtCacheConfig.rowsOf(tt.cacheFraction, rows[t]);
             specs.add(new EmbeddingTableSpec(t, name, rows[t], m.embeddingDim, pooling, EmbeddingTableSpec.Kind.TT,
                     shape, tt.init, cache, tt.cacheWarmupSteps, tt.cacheRefreshSteps));
         }

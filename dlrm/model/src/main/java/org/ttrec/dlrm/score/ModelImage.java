@@ -129,9 +129,9 @@ final class ModelImage implements AutoCloseable {
         JsonNode root;
         RunConfig config;
         try {
-            // decoded as UTF-8 here: Jackson's own detection of the encoding from the first bytes
-            // throws exceptions of its own on garbage, and the format says UTF-8
-            root = JSON.readTree(new String(json, java.nio.charset.StandardCharsets.UTF_8));
+            // strictly UTF-8, as the format says: Jackson's own guess at the encoding throws exceptions
+            // of its own on garbage, which would not name the file
+            root = JSON.readTree(org.ttrec.dlrm.io.StrictUtf8.decode(json, where + ": the JSON description"));
             if (root == null || !root.path("config").isObject() || !root.path("model").isObject()
                     || !root.path("sections").isArray()) {
                 throw new IOException(where + ": the JSON description lacks config, model or sections");

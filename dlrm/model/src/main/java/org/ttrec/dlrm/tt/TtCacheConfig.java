@@ -11,7 +11,10 @@ package org.ttrec.dlrm.tt;
  * rows read the cache, and their gradients update only the cache rows (the cores get none from
  * them). When {@code refreshEvery > 0}, the counts of the last {@code refreshEvery} batches pick
  * the rows again: rows that stay keep their learned values and optimiser state, new rows are
- * materialised from the cores, evicted rows fall back to their (untrained while cached) TT value.
+ * materialised from the cores, and evicted rows fall back to the value the cores give them now:
+ * nothing the cache learned is written back. (That TT value is not the one the row had when it was
+ * cached: the row sent the cores no gradient while cached, but the cores it shares with other rows
+ * kept training.)
  *
  * @param capacityRows  number of rows kept uncompressed (used when > 0)
  * @param capacityFraction fraction of N kept uncompressed (used when capacityRows == 0)
@@ -54,9 +57,20 @@ public record TtCacheConfig(int capacityRows, double capacityFraction, int warmu
         return capacityRows > 0 || capacityFraction > 0;
     }
 
-    /** @return the number of cache rows for a table of N rows */
+    /** @return the number of cache rows for a table of N rows: {@link #rowsOf}, or capacityRows, at most N */
     public int capacity(int rows) {
-        long c = capacityRows > 0 ? capacityRows : (long) Math.floor(capacityFraction * rows);
-        return (int) Math.min(c, rows);
+        return capacityRows > 0 ? Math.min(capacityRows, rows) : rowsOf(capacityFraction, rows);
+    }
+
+    /**
+     * The one rule that turns a cache fraction into rows, for this class and for the model's
+     * {@code model.tt.cacheFraction} alike: round(fraction * N), at most N.
+     *
+     * @param fraction a fraction in [0, 1]
+     * @param rows     the table's rows N
+     * @return the cache rows
+     */
+    public static int rowsOf(double fraction, int rows) {
+        return (int) Math.min(rows, Math.round(fraction * rows));
     }
 }

@@ -504,6 +504,67 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
         batchesSinceRefresh = 0;
     }
 
+    /** @return how many rows the hot-row cache may hold; 0 when the layer has no cache */
+    public int cacheCapacity() {
+        return counts == null ? 0 : cacheConfig.capacity(rows());
+    }
+
+    /**
+     * Installs cached rows given from outside, e.g. by a safetensors import (docs/safetensors.md):
+     * a model's predictions depend on the cached values, which after training differ from what the
+     * cores give for those rows. The rows start with no optimiser state, and the lookup counts and
+     * the refresh clock start again. {@code rows == null} puts the cache back to warming up (no
+     * row cached, counting from zero), which is what a file without cached rows means.
+     *
+     * @param rows   cached row ids, ascending, unique, in [0, N), at most {@link #cacheCapacity()};
+     *               or null for none
+     * @param values rows.length x D values, row-major (ignored when rows is null)
+     * @throws IllegalStateException    if the layer has no hot-row cache
+     * @throws IllegalArgumentException if the rows or values are not as described (nothing changes)
+     */
+    public void restoreCache(int[] rows, float[] values) {
+        if (counts == null) {
+            throw new IllegalStateException(name + ": no hot-row cache configured");
+        }
+        DenseTable next = null;
+        LookupPlan nextPlan = null;
+        if (rows != null) {
+            if (rows.length > cacheCapacity()) {
+                throw new IllegalArgumentException(name + ": " + rows.length + " cached rows given, the capacity is "
+                        + cacheCapacity());
+            }
+            for (int i = 0; i < rows.length; i++) {
+                if (rows[i] < 0 || rows[i] >= rows() || (i > 0 && rows[i] <= rows[i - 1])) {
+                    throw new IllegalArgumentException(name + ": cached row " + rows[i] + " at position " + i
+                            + " is out of range [0, " + rows() + ") or not above the one before");
+                }
+            }
+            if (values == null || values.length != rows.length * dim()) {
+                throw new IllegalArgumentException(name + ": " + rows.length + " cached rows need "
+                        + rows.length * dim() + " values, got " + (values == null ? "none" : values.length));
+            }
+            next = backend.newDenseTable(name + " cache", Math.max(rows.length, 1), dim());
+            try {
+                next.writeRows(0, values, 0, rows.length);
+                nextPlan = next.newPlan();
+            } catch (RuntimeException | Error e) {
+                next.close();
+                throw e;
+            }
+        }
+        closeCache();
+        cacheRows = rows == null ? null : rows.clone();
+        cacheSlots = rows == null ? null : new RowSlots(cacheRows);
+        cacheTable = next;
+        cachePlan = nextPlan;
+        Arrays.fill(counts, 0);
+        batchesSinceRefresh = 0;
+        if (rows == null) {
+            batchesSeen = 0; // the warm-up starts again
+        }
+        haveBatch = false; // the last forward's split no longer matches the cache
+    }
+
     private void closeCache() {
         if (cachePlan != null) {
             cachePlan.close();

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -187,5 +188,17 @@ class GradientCheckTest {
         assertEquals(367, m.topWidths()[0]);
         m.interaction = "cat";
         assertEquals(27 * 16, m.topWidths()[0]);
+    }
+
+    @Test
+    void topMlpNeverIncludesTheInputWidth() {
+        // as dlrm's --arch-mlp-top: a first width equal to the interaction's is a hidden layer
+        ModelConfig m = new ModelConfig();
+        m.tableRows = new int[26];
+        java.util.Arrays.fill(m.tableRows, 10);
+        m.topMlp = "367-1";
+        assertArrayEquals(new int[] {367, 367, 1}, m.topWidths());
+        m.topMlp = "512-256-1";
+        assertArrayEquals(new int[] {367, 512, 256, 1}, m.topWidths());
     }
 }
