@@ -27,8 +27,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * every uncompressed table otherwise.
  */
 final class Replica implements AutoCloseable {
-    final ComputeBackend backend;
-    final DlrmModel model;
+    /** Nulled by {@link #close()}: a thread's {@link ThreadLocal} may keep this shell after the model is closed. */
+    private ComputeBackend backend;
+    private DlrmModel model;
     /** The platform thread that keeps this replica as its own, or null while it is in the shared pool. */
     final AtomicReference<Thread> owner = new AtomicReference<>();
     private final int denseFeatures;
@@ -147,9 +148,22 @@ final class Replica implements AutoCloseable {
         return model.predict(new Batch(rows, dense, labels, indices, offsets));
     }
 
+    /**
+     * Releases the model and its backend, and drops every array, so that what a thread's
+     * {@link ThreadLocal} may still hold after the scoring model is closed is a small shell.
+     */
     @Override
     public void close() {
-        model.close();
-        backend.close();
+        try {
+            model.close();
+        } finally {
+            backend.close();
+            model = null;
+            backend = null;
+            dense = null;
+            indices = null;
+            offsets = null;
+            labels = null;
+        }
     }
 }
