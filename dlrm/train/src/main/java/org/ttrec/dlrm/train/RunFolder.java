@@ -52,9 +52,12 @@ public final class RunFolder implements Trainer.Listener, AutoCloseable {
         CONTINUE
     }
 
+    /** The model file {@code ttrec model-file} writes into a run folder by default: an earlier run's, if overwritten. */
+    static final String MODEL_FILE = "model.ttrm";
     /** Files and folders a run writes; {@link Mode#OVERWRITE} deletes these and nothing else. */
     static final List<String> RUN_FILES = List.of("config.json", "metrics.jsonl", "loss.png", "auc.png",
-            CheckpointStore.LATEST, CheckpointStore.BEST, CheckpointStore.DIR, ShardFormat.DICTIONARIES);
+            CheckpointStore.LATEST, CheckpointStore.BEST, CheckpointStore.DIR, ShardFormat.DICTIONARIES,
+            MODEL_FILE);
 
     /**
      * Checks, before any work, that a new run may use a folder.
