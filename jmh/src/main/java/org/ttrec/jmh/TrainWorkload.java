@@ -45,6 +45,16 @@ final class TrainWorkload implements AutoCloseable {
         step.step();
     }
 
+    /** @return the run configuration (the data's table sizes adopted) */
+    org.ttrec.dlrm.config.RunConfig config() {
+        return step.config();
+    }
+
+    /** @return every pre-generated row's table indices, one array of 26 per row */
+    int[][] rowIndices() {
+        return step.rowIndices();
+    }
+
     /** @return samples per batch */
     int batchSize() {
         return step.batchSize();

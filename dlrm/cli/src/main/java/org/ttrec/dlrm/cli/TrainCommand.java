@@ -317,6 +317,7 @@ public final class TrainCommand implements Callable<Integer> {
                         err.println("[ttrec] resumed from " + resumeFile + " at step " + start.step());
                     }
                     run.writeConfig(c, prov, tableLines, from);
+                    run.writeDictionaries(ds);
                     err.println("[ttrec] run folder: " + dir.toAbsolutePath());
                     Progress progress = new Progress(c, planned, start.step(), run, err);
                     Trainer t2 = new Trainer(c, model, opt, specs, ds, null, prov, progress);

@@ -31,6 +31,19 @@ public interface Dataset extends AutoCloseable {
      */
     BatchStream batches(Split split, int batchSize, boolean shuffle, long seed) throws IOException;
 
+    /**
+     * The dictionaries that mapped this data set's raw categorical values to table indices, when
+     * they were built in memory with it (raw text files) and exist nowhere else; a training run
+     * saves them beside its checkpoints so that a model can later score raw values exactly as
+     * training mapped them. A preprocessed folder keeps its own ({@code dictionaries.ttrd}) and
+     * returns null here, as do data sets whose values are indices already.
+     *
+     * @return the dictionaries, or null
+     */
+    default Dictionaries dictionaries() {
+        return null;
+    }
+
     /** @return one line saying where the data comes from */
     String describe();
 

@@ -310,6 +310,6 @@ public final class Datasets {
         return new RowDataset(new ArrayRowStore(data[0], rows[0], rowInts, name.toString()), CriteoRowParser.DENSE,
                 in.dictionaries().cardinalities(), ranges,
                 "raw Criteo " + name + " (" + rows[0] + " rows, in memory" + (in.skipped().total() > 0
-                        ? ", " + in.skipped() : "") + ")");
+                        ? ", " + in.skipped() : "") + ")").withDictionaries(in.dictionaries());
     }
 }

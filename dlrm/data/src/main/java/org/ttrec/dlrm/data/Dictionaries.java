@@ -216,6 +216,15 @@ public final class Dictionaries {
     }
 
     /**
+     * @param t a feature
+     * @return whether index 0 of feature t is the shared bucket of rare values, which is also where
+     *         {@link #lookup} sends values it does not know
+     */
+    public boolean hasRareBucket(int t) {
+        return rareBucket[t];
+    }
+
+    /**
      * Writes the finished dictionaries atomically.
      *
      * @param file the target
@@ -256,10 +265,24 @@ public final class Dictionaries {
      * @throws IOException if it cannot be read or is corrupt ({@link CriteoFormatException})
      */
     public static Dictionaries read(Path file) throws IOException {
-        String name = file.toString();
-        long size = Files.size(file);
-        CRC32C crc = new CRC32C();
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+            return read(raw, file.toString(), Files.size(file));
+        }
+    }
+
+    /**
+     * Reads dictionaries written by {@link #write} from a stream, e.g. a section of a model file
+     * that embeds them, with the same checks as {@link #read(Path)}.
+     *
+     * @param raw  the bytes of a dictionaries file (the caller closes the stream)
+     * @param name what to call them in messages (a file, or a file and section)
+     * @param size their length in bytes
+     * @return the dictionaries
+     * @throws IOException if they are corrupt ({@link CriteoFormatException})
+     */
+    public static Dictionaries read(InputStream raw, String name, long size) throws IOException {
+        CRC32C crc = new CRC32C();
+        try {
             DataInputStream in = new DataInputStream(new java.util.zip.CheckedInputStream(raw, crc));
             byte[] magic = new byte[8];
             in.readFully(magic);
@@ -316,7 +339,7 @@ public final class Dictionaries {
             }
             return d;
         } catch (java.io.EOFException e) {
-            throw new CriteoFormatException(BadRowReason.TRUNCATED, name, -1, Files.size(file), -1, null, "file ends early");
+            throw new CriteoFormatException(BadRowReason.TRUNCATED, name, -1, size, -1, null, "file ends early");
         }
     }
 

@@ -26,6 +26,7 @@ class RowDataset implements Dataset {
     private final int[] cardinalities;
     private final Map<Split, long[]> ranges;
     private final String description;
+    private Dictionaries dictionaries;
 
     RowDataset(RowStore store, int dense, int[] cardinalities, Map<Split, long[]> ranges, String description) {
         this.store = store;
@@ -60,6 +61,17 @@ class RowDataset implements Dataset {
     public long size(Split split) {
         long[] r = ranges.get(split);
         return r[1] - r[0];
+    }
+
+    /** Sets what {@link #dictionaries()} returns (the in-memory dictionaries of raw text). */
+    RowDataset withDictionaries(Dictionaries d) {
+        this.dictionaries = d;
+        return this;
+    }
+
+    @Override
+    public Dictionaries dictionaries() {
+        return dictionaries;
     }
 
     @Override

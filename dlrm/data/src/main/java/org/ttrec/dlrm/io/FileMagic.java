@@ -36,6 +36,9 @@ public final class FileMagic {
         if (starts(b, "TTRECCKP")) {
             return "a ttrec checkpoint";
         }
+        if (starts(b, "TTRECMDL")) {
+            return "a ttrec model file (.ttrm, written by 'ttrec model-file')";
+        }
         if (starts(b, "TTRECSH1")) {
             return "a ttrec data shard (.ttrs, written by 'ttrec preprocess')";
         }

@@ -45,22 +45,48 @@ public final class DenseEmbeddingBag implements EmbeddingBagLayer {
      * @param seed    initialisation seed
      */
     public DenseEmbeddingBag(ComputeBackend be, String name, int rows, int dim, Pooling pooling, long seed) {
+        this(be, name, rows, dim, pooling, uniform(rows, dim, seed));
+    }
+
+    /**
+     * Source of a table's initial rows, read in chunks so that a table larger than one array can
+     * be filled.
+     */
+    @FunctionalInterface
+    public interface RowSource {
+        /**
+         * Writes rows {@code [first, first + count)} into the start of {@code dst}, row-major.
+         *
+         * @param first first row
+         * @param count rows
+         * @param dst   destination, at least {@code count * D} floats
+         */
+        void read(int first, int count, float[] dst);
+    }
+
+    /**
+     * A table with the given rows, e.g. the trained rows of a model file: nothing is drawn at
+     * random, so building a scoring replica costs one copy of the rows.
+     *
+     * @param be      backend that holds the table and runs its kernels
+     * @param name    name used in messages
+     * @param rows    N
+     * @param dim     D
+     * @param pooling how bags are pooled
+     * @param values  the rows
+     */
+    public DenseEmbeddingBag(ComputeBackend be, String name, int rows, int dim, Pooling pooling, RowSource values) {
         this.name = name;
         this.rows = rows;
         this.dim = dim;
         this.pooling = pooling;
         this.table = be.newDenseTable(name, rows, dim);
         try {
-            float bound = (float) Math.sqrt(1.0 / rows);
-            SplittableRandom rnd = new SplittableRandom(seed);
             int chunkRows = Math.max(1, CHUNK_FLOATS / dim);
             float[] chunk = new float[Math.min(rows, chunkRows) * dim];
             for (int r = 0; r < rows; r += chunkRows) {
                 int n = Math.min(chunkRows, rows - r);
-                for (int i = 0; i < n * dim; i++) {
-                    float u = (rnd.nextInt() >>> 8) * 0x1.0p-24f; // [0, 1)
-                    chunk[i] = (2f * u - 1f) * bound;
-                }
+                values.read(r, n, chunk);
                 table.writeRows(r, chunk, 0, n);
             }
             this.plan = table.newPlan();
@@ -68,6 +94,19 @@ public final class DenseEmbeddingBag implements EmbeddingBagLayer {
             table.close();
             throw e;
         }
+    }
+
+    /** dlrm's U(-sqrt(1/N), sqrt(1/N)), drawn in row order from one stream (chunking does not change it). */
+    private static RowSource uniform(int rows, int dim, long seed) {
+        float bound = (float) Math.sqrt(1.0 / rows);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        return (first, count, dst) -> {
+            int n = count * dim;
+            for (int i = 0; i < n; i++) {
+                float u = (rnd.nextInt() >>> 8) * 0x1.0p-24f; // [0, 1)
+                dst[i] = (2f * u - 1f) * bound;
+            }
+        };
     }
 
     @Override

@@ -97,6 +97,24 @@ public final class DlrmModel implements AutoCloseable {
      * @param seed   MLP initialisation seed
      */
     public DlrmModel(ComputeBackend be, ModelConfig config, List<EmbeddingBagLayer> tables, long seed) {
+        this(be, config, tables, seed, null);
+    }
+
+    /**
+     * Builds the model around tables made elsewhere with given MLP parameters, e.g. the trained
+     * parameters of a model file: nothing is drawn at random. The model takes the tables over and
+     * closes them with itself.
+     *
+     * @param be              backend
+     * @param config          the architecture
+     * @param tables          one layer per table, in feature order
+     * @param denseParameters the MLP parameters, laid out as {@link #parameters()} (copied)
+     */
+    public DlrmModel(ComputeBackend be, ModelConfig config, List<EmbeddingBagLayer> tables, float[] denseParameters) {
+        this(be, config, tables, 0, java.util.Objects.requireNonNull(denseParameters, "denseParameters"));
+    }
+
+    private DlrmModel(ComputeBackend be, ModelConfig config, List<EmbeddingBagLayer> tables, long seed, float[] given) {
         config.validate();
         if (tables.size() != config.tableRows.length) {
             throw new IllegalArgumentException("model has " + config.tableRows.length + " tables configured but "
@@ -125,10 +143,19 @@ public final class DlrmModel implements AutoCloseable {
         }
         this.top = new Mlp(tw, false, bottom.parameterCount());
         this.denseParams = bottom.parameterCount() + top.parameterCount();
-        float[] host = new float[denseParams];
-        Random rnd = new Random(seed);
-        bottom.init(host, rnd);
-        top.init(host, rnd);
+        float[] host;
+        if (given != null) {
+            if (given.length != denseParams) {
+                throw new IllegalArgumentException(given.length + " MLP parameters given, the architecture " + config
+                        + " has " + denseParams);
+            }
+            host = given;
+        } else {
+            host = new float[denseParams];
+            Random rnd = new Random(seed);
+            bottom.init(host, rnd);
+            top.init(host, rnd);
+        }
         this.params = be.upload(host);
         this.grads = be.allocFloats(denseParams);
         this.loss = be.allocFloats(1);

@@ -93,17 +93,113 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
         this.pooling = pooling;
         this.cacheConfig = cacheConfig;
         float[][] host = init.create(shape, seed);
-        this.table = backend.newTtTable(name, shape);
+        this.table = newTable(backend, name, shape, host);
+        this.plan = newPlan(table);
+        counts = cacheConfig.enabled() && cacheConfig.capacity(shape.rows()) > 0 ? new int[shape.rows()] : null;
+    }
+
+    /**
+     * A table for inference with given cores and, optionally, a frozen hot-row cache: the trained
+     * state of a model file. The cache answers lookups of its rows exactly as the trained table's
+     * populated cache did (same split, same pooling weights, so the same bits); it counts nothing
+     * and is never re-picked, since an inference table is not trained. Such a table cannot be
+     * checkpointed ({@link #save} throws).
+     *
+     * @param name        table name used in messages
+     * @param backend     the backend that holds the cores and runs the kernels
+     * @param shape       the TT shape
+     * @param pooling     sum or mean
+     * @param cores       one array per core, {@link TtShape#coreSize(int)} floats each (copied)
+     * @param cacheRows   the cached rows in increasing order, or null for no cache (an empty array
+     *                    is a populated cache of no rows, which pools as a cache does)
+     * @param cacheValues {@code cacheRows.length x D} values of the cached rows (null without a cache)
+     * @return the table
+     */
+    public static TtEmbeddingBag forInference(String name, ComputeBackend backend, TtShape shape, Pooling pooling,
+                                              float[][] cores, int[] cacheRows, float[] cacheValues) {
+        TtEmbeddingBag t = new TtEmbeddingBag(name, backend, shape, pooling, cores);
+        if (cacheRows != null) {
+            try {
+                t.installFrozenCache(cacheRows, cacheValues);
+            } catch (RuntimeException | Error e) {
+                t.close();
+                throw e;
+            }
+        }
+        return t;
+    }
+
+    private TtEmbeddingBag(String name, ComputeBackend backend, TtShape shape, Pooling pooling, float[][] cores) {
+        Checks.notNull("table name", name);
+        Checks.notNull(name + ": backend", backend);
+        Checks.notNull(name + ": TT shape", shape);
+        Checks.notNull(name + ": pooling", pooling);
+        if (cores.length != shape.cores()) {
+            throw new IllegalArgumentException(name + ": " + cores.length + " cores given, the shape has " + shape.cores());
+        }
+        for (int k = 0; k < cores.length; k++) {
+            if (cores[k].length != shape.coreSize(k)) {
+                throw new IllegalArgumentException(name + ": core " + k + " has " + cores[k].length + " floats, the shape needs "
+                        + shape.coreSize(k));
+            }
+        }
+        this.name = name;
+        this.backend = backend;
+        this.shape = shape;
+        this.pooling = pooling;
+        this.cacheConfig = TtCacheConfig.OFF;
+        this.table = newTable(backend, name, shape, cores);
+        this.plan = newPlan(table);
+        this.counts = null;
+    }
+
+    private void installFrozenCache(int[] rowsIn, float[] values) {
+        int k = rowsIn.length;
+        for (int i = 0; i < k; i++) {
+            if (rowsIn[i] < 0 || rowsIn[i] >= shape.rows() || (i > 0 && rowsIn[i] <= rowsIn[i - 1])) {
+                throw new IllegalArgumentException(name + ": cached row list not increasing within [0, "
+                        + shape.rows() + ") at " + i + ": " + rowsIn[i]);
+            }
+        }
+        if (values == null || values.length != (long) k * dim()) {
+            throw new IllegalArgumentException(name + ": " + (values == null ? 0 : values.length) + " cache values for "
+                    + k + " rows of " + dim());
+        }
+        DenseTable next = backend.newDenseTable(name + " cache", Math.max(k, 1), dim());
+        try {
+            next.writeRows(0, values, 0, k);
+            cachePlan = next.newPlan();
+        } catch (RuntimeException | Error e) {
+            next.close();
+            throw e;
+        }
+        cacheTable = next;
+        cacheRows = rowsIn.clone();
+        cacheSlots = new RowSlots(cacheRows);
+    }
+
+    /** @return a table of the backend holding the given cores (closed again if writing fails) */
+    private static TtTable newTable(ComputeBackend backend, String name, TtShape shape, float[][] host) {
+        TtTable table = backend.newTtTable(name, shape);
         try {
             for (int k = 0; k < host.length; k++) {
                 table.writeCore(k, host[k]);
             }
-            this.plan = table.newPlan();
+            return table;
         } catch (RuntimeException | Error e) {
             table.close();
             throw e;
         }
-        counts = cacheConfig.enabled() && cacheConfig.capacity(shape.rows()) > 0 ? new int[shape.rows()] : null;
+    }
+
+    /** @return a plan of the table (which is closed if that fails) */
+    private static LookupPlan newPlan(TtTable table) {
+        try {
+            return table.newPlan();
+        } catch (RuntimeException | Error e) {
+            table.close();
+            throw e;
+        }
     }
 
     /**
@@ -199,7 +295,7 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
                         int ldOut) {
         haveBatch = false;
         lastSplit = false;
-        if (counts == null) {
+        if (counts == null && cacheRows == null) {
             // no cache: the batch goes to the backend as it is (the plan checks it)
             plan.set(indices, offsets, bags, perSampleWeights);
             planPooling = pooling;
@@ -239,15 +335,14 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
         SparseOptimizer coreOpt = coreLrScale == 1f ? opt
                 : new SparseOptimizer(opt.kind(), opt.lr() * coreLrScale, opt.eps());
         table.backward(plan, planPooling, gradOut, gradOff, ldGrad, coreOpt);
-        if (counts == null) {
-            return;
-        }
         if (lastSplit) {
             // the forward's split is still valid: the cached row set changes only below (or on load,
             // which drops the batch)
             cacheTable.backward(cachePlan, Pooling.SUM, gradOut, gradOff, ldGrad, opt);
         }
-        countAndMaybePopulate(lastOff[lastBags]);
+        if (counts != null) { // a frozen cache (forInference) counts nothing
+            countAndMaybePopulate(lastOff[lastBags]);
+        }
     }
 
     private void validate(int[] indices, int[] offsets, int bags, float[] w) {
@@ -524,7 +619,7 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
         return String.format(java.util.Locale.ROOT, "%s: TT %d x %d, p=%s q=%s ranks=%s, %d params, %.1fx compression%s",
                 name, rows(), dim(), TtShapes.format(shape.p()), TtShapes.format(shape.q()),
                 TtShapes.format(shape.ranks()), parameterCount(), compressionRatio(),
-                counts == null ? "" : ", hot-row cache " + cacheConfig.capacity(rows()) + " rows"
+                counts == null ? (cacheRows == null ? "" : ", frozen hot-row cache of " + cacheRows.length + " rows") : ", hot-row cache " + cacheConfig.capacity(rows()) + " rows"
                         + (cacheRows == null ? " (warming up)" : " (" + cacheRows.length + " cached)"));
     }
 
@@ -543,6 +638,9 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
 
     @Override
     public void save(DataOutputStream out) throws IOException {
+        if (counts == null && cacheRows != null) {
+            throw new IllegalStateException(name + ": an inference table with a frozen hot-row cache has no checkpoint form");
+        }
         out.writeInt(MAGIC);
         out.writeInt(VERSION);
         out.writeUTF(name);

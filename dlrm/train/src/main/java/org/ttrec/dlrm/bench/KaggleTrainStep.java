@@ -40,6 +40,7 @@ public final class KaggleTrainStep implements AutoCloseable {
     private long steps;
     private final DenseOptimizer opt;
     private final Batch[] batches;
+    private final RunConfig config;
     private int next;
 
     /**
@@ -74,6 +75,7 @@ public final class KaggleTrainStep implements AutoCloseable {
         c.model.tt.cores = 3;
         c.train.batchSize = batch;
         c.train.testBatchSize = batch;
+        this.config = c;
         int nBatches = Math.max(1, samples / batch);
         batches = new Batch[nBatches];
         c.data.trainSamples = (long) batch * (nBatches + (cached ? warmupBatches : 0));
@@ -117,6 +119,30 @@ public final class KaggleTrainStep implements AutoCloseable {
     /** @return the model being trained */
     public DlrmModel model() {
         return model;
+    }
+
+    /** @return the run configuration (the data's table sizes adopted), e.g. to checkpoint the model */
+    public RunConfig config() {
+        return config;
+    }
+
+    /** @return every pre-generated row's table indices, one array per row (for scoring benchmarks) */
+    public int[][] rowIndices() {
+        int n = 0;
+        for (Batch b : batches) {
+            n += b.size();
+        }
+        int[][] rows = new int[n][];
+        int r = 0;
+        for (Batch b : batches) {
+            for (int i = 0; i < b.size(); i++, r++) {
+                rows[r] = new int[b.tables()];
+                for (int t = 0; t < b.tables(); t++) {
+                    rows[r][t] = b.indices()[t][b.offsets()[t][i]];
+                }
+            }
+        }
+        return rows;
     }
 
     /** @return the backend the model lives on */

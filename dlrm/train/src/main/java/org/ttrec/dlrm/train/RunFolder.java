@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.ttrec.dlrm.io.AtomicFiles;
 import org.ttrec.dlrm.config.RunConfig;
+import org.ttrec.dlrm.data.Dataset;
+import org.ttrec.dlrm.data.Dictionaries;
+import org.ttrec.dlrm.data.ShardFormat;
 import org.ttrec.dlrm.data.Split;
 import org.ttrec.dlrm.metrics.BinaryMetrics;
 
@@ -22,8 +25,9 @@ import java.util.Map;
 /**
  * A run's folder: config.json (configuration and provenance, and for a resumed run the checkpoint
  * it started from), metrics.jsonl (one JSON object per training log or evaluation, appended as
- * they happen), loss.png and auc.png, and the checkpoints ({@link CheckpointStore}:
- * checkpoints/step-N.ttrec, checkpoint.ttrec, best.ttrec).
+ * they happen), loss.png and auc.png, the checkpoints ({@link CheckpointStore}:
+ * checkpoints/step-N.ttrec, checkpoint.ttrec, best.ttrec) and, for data mapped in memory (raw
+ * text), dictionaries.ttrd ({@link #writeDictionaries}).
  *
  * <p>One folder holds one run: a new run refuses a folder that already holds files unless told to
  * overwrite it ({@link #check}), and only a resume that continues in place appends to a folder,
@@ -48,9 +52,12 @@ public final class RunFolder implements Trainer.Listener, AutoCloseable {
         CONTINUE
     }
 
+    /** The model file {@code ttrec model-file} writes into a run folder by default: an earlier run's, if overwritten. */
+    static final String MODEL_FILE = "model.ttrm";
     /** Files and folders a run writes; {@link Mode#OVERWRITE} deletes these and nothing else. */
     static final List<String> RUN_FILES = List.of("config.json", "metrics.jsonl", "loss.png", "auc.png",
-            CheckpointStore.LATEST, CheckpointStore.BEST, CheckpointStore.DIR);
+            CheckpointStore.LATEST, CheckpointStore.BEST, CheckpointStore.DIR, ShardFormat.DICTIONARIES,
+            MODEL_FILE);
 
     /**
      * Checks, before any work, that a new run may use a folder.
@@ -228,6 +235,22 @@ public final class RunFolder implements Trainer.Listener, AutoCloseable {
             AtomicFiles.commit(tmp, target);
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * Saves the dictionaries of data mapped in memory (raw text) as {@code dictionaries.ttrd}, so
+     * that the run's models can score raw categorical values as training mapped them ({@code
+     * ttrec model-file} and the scoring API look for them here). Nothing is written for data
+     * without such dictionaries ({@link Dataset#dictionaries()} is null).
+     *
+     * @param data the training data
+     * @throws IOException if writing fails
+     */
+    public void writeDictionaries(Dataset data) throws IOException {
+        Dictionaries d = data.dictionaries();
+        if (d != null) {
+            d.write(dir.resolve(ShardFormat.DICTIONARIES));
         }
     }
 

@@ -27,7 +27,8 @@ public final class FuzzTargets {
             "org.ttrec.dlrm.data.ShardFuzzer",
             "org.ttrec.dlrm.data.MlperfBinFuzzer",
             "org.ttrec.dlrm.data.DictionariesFuzzer",
-            "org.ttrec.dlrm.train.CheckpointFuzzer");
+            "org.ttrec.dlrm.train.CheckpointFuzzer",
+            "org.ttrec.dlrm.score.ModelFileFuzzer");
 
     /** @return the targets named by -Dttrec.fuzz.targets (simple or full names, comma-separated), or all */
     public static List<String> selected() {
