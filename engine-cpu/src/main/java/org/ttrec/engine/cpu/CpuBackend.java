@@ -5,6 +5,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.ttrec.engine.Checks;
+import org.ttrec.engine.ComputeBackend;
 import org.ttrec.engine.FloatBuf;
 import org.ttrec.engine.IntBuf;
 import org.ttrec.engine.Pooling;
@@ -193,6 +194,29 @@ public class CpuBackend extends ScalarBackend {
                         beta, cc, cOff + x * strideC, ldc, s);
             }
         });
+    }
+
+    /**
+     * The interaction's forward by {@link DotInteractionKernel} (only the pairs kept, no F x F
+     * product); the backward stays the reference's composition of batched GEMMs, which is GEMM
+     * work in full anyway.
+     */
+    @Override
+    public void dotInteractionForward(int rows, int vectors, int dim, boolean self, FloatBuf bottom, int bottomOff,
+                                      FloatBuf t, int tOff, FloatBuf r, int rOff) {
+        Checks.nonNegative("dotInteraction rows", rows);
+        Checks.positive("dotInteraction vectors", vectors);
+        Checks.positive("dotInteraction dim", dim);
+        int width = ComputeBackend.dotInteractionWidth(vectors, dim, self);
+        Checks.matrix("dotInteraction bottom", bottom, bottomOff, rows, dim, dim);
+        Checks.matrix("dotInteraction T", t, tOff, rows, vectors * dim, vectors * dim);
+        Checks.matrix("dotInteraction r", r, rOff, rows, width, width);
+        float[] bb = f(bottom, "bottom"), tt = f(t, "T"), rr = f(r, "r");
+        long work = (long) rows * vectors * vectors * dim;
+        int tasks = pool == null || work < PARALLEL_FLOPS ? 1 : Math.min(threads, rows);
+        parallel(tasks, task -> DotInteractionKernel.forward(split(rows, tasks, task, 1), split(rows, tasks, task + 1, 1),
+                vectors, dim, self, bb, bottomOff, tt, tOff, rr, rOff, width,
+                scratch.get().row(DotInteractionKernel.scratchFloats(vectors, dim))));
     }
 
     @Override
