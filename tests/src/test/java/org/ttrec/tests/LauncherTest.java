@@ -97,9 +97,9 @@ class LauncherTest {
     @Test
     void tornadoWithoutAnSdkExitsAtOnceSayingWhatToInstall() throws Exception {
         // TORNADOVM_HOME empty counts as unset; /usr/bin:/bin holds no 'tornado' launcher
-        for (String backend : new String[] {"--backend=tornado", "--backend tornado"}) {
-            List<String> args = new java.util.ArrayList<>(List.of("train"));
-            args.addAll(List.of(backend.split(" ")));
+        for (String backend : new String[] {"train --backend=tornado", "train --backend tornado",
+                "bench --backends=cpu,tornado", "bench --backends tornado"}) {
+            List<String> args = List.of(backend.split(" "));
             Result r = run(Map.of("TORNADOVM_HOME", "", "PATH", "/usr/bin:/bin"), args.toArray(String[]::new));
             assertNotEquals(0, r.code(), r.out());
             assertEquals(1, r.out().strip().lines().count(), "one message: " + r.out());
