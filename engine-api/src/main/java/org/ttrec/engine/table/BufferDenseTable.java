@@ -11,7 +11,8 @@ import org.ttrec.engine.SparseOptimizer;
 /**
  * A {@link DenseTable} built on a backend's EmbeddingBag calls
  * ({@link ComputeBackend#embeddingBagForward}, {@link ComputeBackend#embeddingBagBackward}):
- * rows and optimiser state in buffers of that backend.
+ * rows and optimiser state in buffers of that backend. Device backends extend it and replace
+ * the plan and the two kernels.
  */
 public class BufferDenseTable implements DenseTable {
     private final String name;
@@ -31,15 +32,23 @@ public class BufferDenseTable implements DenseTable {
      * @throws IllegalArgumentException if N x D does not fit one buffer
      */
     public BufferDenseTable(ComputeBackend be, String name, int rows, int dim) {
+        this(be, name, rows, dim, Integer.MAX_VALUE - 16);
+    }
+
+    /**
+     * For backends whose buffers hold fewer floats than a Java array.
+     *
+     * @param maxFloats the most floats one buffer of {@code be} holds
+     */
+    protected BufferDenseTable(ComputeBackend be, String name, int rows, int dim, int maxFloats) {
         Checks.notNull("table name", name);
         if (rows < 1 || dim < 1) {
             throw new IllegalArgumentException(name + ": rows and dim must be >= 1, got " + rows + " x " + dim);
         }
         long n = (long) rows * dim;
-        if (n > Integer.MAX_VALUE - 16) {
+        if (n > maxFloats) {
             throw new IllegalArgumentException(name + ": " + rows + " x " + dim + " = " + n
-                    + " floats do not fit one buffer (max " + (Integer.MAX_VALUE - 16)
-                    + "); use a TT table or max-ind-range");
+                    + " floats do not fit one buffer (max " + maxFloats + "); use a TT table or max-ind-range");
         }
         this.be = be;
         this.name = name;
@@ -98,7 +107,18 @@ public class BufferDenseTable implements DenseTable {
                 gradOut, gradOff, ldGrad, opt);
     }
 
-    private void ensureState(SparseOptimizer.Kind kind) {
+    /** @return the rows' buffer, for subclasses' kernels */
+    protected final FloatBuf table() {
+        return table;
+    }
+
+    /** @return the optimiser state's buffer, or null (none yet, or SGD), for subclasses' kernels */
+    protected final FloatBuf state() {
+        return state;
+    }
+
+    /** Allocates a zero state for {@code kind} unless one of that kind is held (SGD keeps none). */
+    protected final void ensureState(SparseOptimizer.Kind kind) {
         if (kind == stateKind) {
             return;
         }
@@ -188,7 +208,8 @@ public class BufferDenseTable implements DenseTable {
         return out;
     }
 
-    private void open() {
+    /** @throws IllegalStateException if the table was closed */
+    protected final void open() {
         if (closed) {
             throw new IllegalStateException(name + ": table used after close()");
         }

@@ -1,47 +1,38 @@
 package org.ttrec.engine.tornado;
 
 import org.ttrec.engine.Checks;
-import org.ttrec.engine.ComputeBackend;
 import org.ttrec.engine.FloatBuf;
 import org.ttrec.engine.LookupPlan;
 import org.ttrec.engine.Pooling;
 import org.ttrec.engine.SparseOptimizer;
 import org.ttrec.engine.TtShape;
-import org.ttrec.engine.TtTable;
 import org.ttrec.engine.scalar.ScalarTt;
+import org.ttrec.engine.table.BufferTtTable;
 
 /**
  * A TT table of the tornado backend: cores and optimiser state stay in device memory for the
  * life of the table; a batch arrives once per step through its {@link TornadoLookupPlan}. d = 3
  * shapes run the fast kernels, others the generic ones (whose shape descriptor, naming the
- * cores' places, is written once here).
+ * cores' places, is written once here). Cores, states, reads and writes are
+ * {@link BufferTtTable}'s; the plan, the two kernels and materialise are the device's.
  */
-final class TornadoTtTable implements TtTable {
-    private final String name;
-    private final TornadoBackend be;
-    private final TtShape shape;
-    private final TornadoFloatBuf[] cores;
-    private final TornadoIntBuf desc;
-    private TornadoFloatBuf[] states;
-    private SparseOptimizer.Kind stateKind;
-    private boolean closed;
+final class TornadoTtTable extends BufferTtTable {
+    private final TornadoBackend tornado;
+    /** The generic kernels' shape descriptor on the device, or null for the fast d = 3 kernels (or once closed). */
+    private TornadoIntBuf desc;
 
     TornadoTtTable(TornadoBackend be, String name, TtShape shape) {
         Checks.notNull("table name", name);
         Checks.notNull(name + ": TT shape", shape);
-        TableOps.checkShape(name, shape);
-        this.be = be;
-        this.name = name;
-        this.shape = shape;
-        cores = new TornadoFloatBuf[shape.cores()];
-        int[] offs = new int[cores.length];
-        for (int k = 0; k < cores.length; k++) {
-            cores[k] = (TornadoFloatBuf) be.allocFloats(shape.coreSize(k));
-            offs[k] = TornadoBackend.off(cores[k].region);
-        }
-        if (TableOps.fast(shape)) {
-            desc = null;
-        } else {
+        TableOps.checkShape(name, shape); // before any core is allocated
+        super(be, name, shape);
+        this.tornado = be;
+        if (!TableOps.fast(shape)) {
+            FloatBuf[] cores = coreBuffers();
+            int[] offs = new int[cores.length];
+            for (int k = 0; k < cores.length; k++) {
+                offs[k] = TornadoBackend.off(region(cores[k]));
+            }
             int[] d = TableOps.descriptor(shape, offs);
             desc = be.intBuf(d.length);
             desc.write(0, d, 0, d.length);
@@ -49,47 +40,9 @@ final class TornadoTtTable implements TtTable {
     }
 
     @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public ComputeBackend backend() {
-        return be;
-    }
-
-    @Override
-    public TtShape shape() {
-        return shape;
-    }
-
-    @Override
-    public int rows() {
-        return shape.rows();
-    }
-
-    @Override
-    public int dim() {
-        return shape.dim();
-    }
-
-    @Override
-    public long parameterCount() {
-        return shape.parameterCount();
-    }
-
-    @Override
     public LookupPlan newPlan() {
         open();
-        return new TornadoLookupPlan(this, be, shape.p());
-    }
-
-    private Region[] coreRegions() {
-        Region[] r = new Region[cores.length];
-        for (int k = 0; k < r.length; k++) {
-            r[k] = cores[k].region;
-        }
-        return r;
+        return new TornadoLookupPlan(this, tornado, shape().p());
     }
 
     @Override
@@ -97,123 +50,34 @@ final class TornadoTtTable implements TtTable {
         open();
         TornadoLookupPlan p = TornadoLookupPlan.of(this, plan);
         Checks.notNull("pooling", pooling);
-        Checks.matrix("TT-EmbeddingBag out", out, outOff, p.bags(), shape.dim(), ldOut);
-        TableOps.ttForward(be, shape, coreRegions(), desc == null ? null : desc.region, p.device(), pooling, accumulate,
-                be.fr(out, "out"), outOff, ldOut);
+        Checks.matrix("TT-EmbeddingBag out", out, outOff, p.bags(), shape().dim(), ldOut);
+        TableOps.ttForward(tornado, shape(), regions(coreBuffers()), desc == null ? null : desc.region, p.device(),
+                pooling, accumulate, tornado.fr(out, "out"), outOff, ldOut);
     }
 
     @Override
     public void backward(LookupPlan plan, Pooling pooling, FloatBuf gradOut, int gradOff, int ldGrad,
                          SparseOptimizer opt) {
         open();
-        Checks.notNull(name + ": optimizer", opt);
+        Checks.notNull(name() + ": optimizer", opt);
         TornadoLookupPlan p = TornadoLookupPlan.of(this, plan);
         Checks.notNull("pooling", pooling);
-        Checks.matrix("TT-EmbeddingBag gradOut", gradOut, gradOff, p.bags(), shape.dim(), ldGrad);
+        Checks.matrix("TT-EmbeddingBag gradOut", gradOut, gradOff, p.bags(), shape().dim(), ldGrad);
         ensureStates(opt.kind());
-        Region[] st = null;
-        if (states != null) {
-            st = new Region[states.length];
-            for (int k = 0; k < st.length; k++) {
-                st[k] = states[k].region;
-            }
-        }
-        TableOps.ttBackward(be, shape, coreRegions(), st, desc == null ? null : desc.region, p.device(), pooling,
-                be.fr(gradOut, "gradOut"), gradOff, ldGrad, opt);
-    }
-
-    private void ensureStates(SparseOptimizer.Kind kind) {
-        if (kind == stateKind) {
-            return;
-        }
-        releaseStates();
-        stateKind = kind;
-        if (kind == SparseOptimizer.Kind.SGD) {
-            return;
-        }
-        states = new TornadoFloatBuf[cores.length];
-        for (int k = 0; k < cores.length; k++) {
-            states[k] = (TornadoFloatBuf) be.allocFloats(stateSize(kind, k));
-        }
-    }
-
-    private int stateSize(SparseOptimizer.Kind kind, int k) {
-        return kind == SparseOptimizer.Kind.ROWWISE_ADAGRAD ? shape.p(k) * shape.rank(k) : shape.coreSize(k);
-    }
-
-    private void releaseStates() {
-        if (states != null) {
-            for (FloatBuf s : states) {
-                s.close();
-            }
-        }
-        states = null;
-        stateKind = null;
-    }
-
-    @Override
-    public SparseOptimizer.Kind stateKind() {
-        return stateKind;
-    }
-
-    @Override
-    public void writeCore(int k, float[] values) {
-        open();
-        Checks.notNull(name + ": core values", values);
-        checkCore(k);
-        if (values.length != shape.coreSize(k)) {
-            throw new IllegalArgumentException(name + ": core " + k + " needs " + shape.coreSize(k) + " floats, got "
-                    + values.length);
-        }
-        cores[k].write(0, values, 0, values.length);
-    }
-
-    @Override
-    public float[] readCore(int k) {
-        open();
-        checkCore(k);
-        return cores[k].toArray();
-    }
-
-    @Override
-    public void writeStates(SparseOptimizer.Kind kind, float[][] values) {
-        open();
-        if (kind != null && kind != SparseOptimizer.Kind.SGD) {
-            Checks.notNull(name + ": optimizer states", values);
-            if (values.length != cores.length) {
-                throw new IllegalArgumentException(name + ": " + cores.length + " state arrays expected, got "
-                        + values.length);
-            }
-            for (int k = 0; k < cores.length; k++) {
-                Checks.notNull(name + ": optimizer state " + k, values[k]);
-                if (values[k].length != stateSize(kind, k)) {
-                    throw new IllegalArgumentException(name + ": " + kind + " state " + k + " needs "
-                            + stateSize(kind, k) + " floats, got " + values[k].length);
-                }
-            }
-        }
-        releaseStates();
-        if (kind != null) {
-            ensureStates(kind);
-            for (int k = 0; states != null && k < cores.length; k++) {
-                states[k].write(0, values[k], 0, values[k].length);
-            }
-        }
-    }
-
-    @Override
-    public float[] readState(int k) {
-        open();
-        checkCore(k);
-        return states == null ? null : states[k].toArray();
+        FloatBuf[] states = stateBuffers();
+        TableOps.ttBackward(tornado, shape(), regions(coreBuffers()), states == null ? null : regions(states),
+                desc == null ? null : desc.region, p.device(), pooling, tornado.fr(gradOut, "gradOut"), gradOff, ldGrad,
+                opt);
     }
 
     /** Rows computed on the host from the cores, as the reference computes them. */
     @Override
     public float[] materialize(int[] rowIds) {
         open();
-        Checks.notNull(name + ": rowIds", rowIds);
-        Checks.indices(name, rowIds, 0, rowIds.length, shape.rows());
+        Checks.notNull(name() + ": rowIds", rowIds);
+        TtShape shape = shape();
+        Checks.indices(name(), rowIds, 0, rowIds.length, shape.rows());
+        FloatBuf[] cores = coreBuffers();
         float[][] host = new float[cores.length][];
         for (int k = 0; k < host.length; k++) {
             host[k] = cores[k].toArray();
@@ -226,29 +90,25 @@ final class TornadoTtTable implements TtTable {
         return out;
     }
 
-    private void checkCore(int k) {
-        if (k < 0 || k >= cores.length) {
-            throw new IllegalArgumentException(name + ": core " + k + " out of range [0, " + cores.length + ")");
-        }
-    }
-
-    private void open() {
-        if (closed) {
-            throw new IllegalStateException(name + ": table used after close()");
-        }
-    }
-
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
-            releaseStates();
-            for (FloatBuf c : cores) {
-                c.close();
-            }
-            if (desc != null) {
-                desc.close();
-            }
+        super.close();
+        if (desc != null) {
+            desc.close();
+            desc = null;
         }
+    }
+
+    /** The device region of one of this backend's buffers (all of them are {@link TornadoFloatBuf}s). */
+    private static Region region(FloatBuf b) {
+        return ((TornadoFloatBuf) b).region;
+    }
+
+    private static Region[] regions(FloatBuf[] bufs) {
+        Region[] r = new Region[bufs.length];
+        for (int k = 0; k < r.length; k++) {
+            r[k] = region(bufs[k]);
+        }
+        return r;
     }
 }
