@@ -12,14 +12,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
-import org.ttrec.dlrm.score.ModelFile;
 import org.ttrec.dlrm.score.ScoringModel;
 import org.ttrec.dlrm.score.ScoringOptions;
 import org.ttrec.dlrm.serve.ScoreServer;
-import org.ttrec.dlrm.train.Checkpoint;
 import org.ttrec.dlrm.train.TrainState;
-import org.ttrec.dlrm.train.Trainer;
-import org.ttrec.dlrm.train.TrainingSetup;
 
 /**
  * Latency of {@code ttrec serve} over loopback: the Kaggle-shaped TT model of {@link TrainBenchmark}
@@ -49,15 +45,12 @@ public final class HttpScoreHarness {
         int[] clientCounts = Arrays.stream((a.length > 2 ? a[2] : "1,2").split(",")).mapToInt(Integer::parseInt).toArray();
         int scoringThreads = Integer.getInteger("scoringThreads", 2);
         Path dir = Files.createTempDirectory("ttrec-http-harness");
-        Path ck = dir.resolve("ck.ttrec"), file = dir.resolve("model.ttrm");
+        Path file;
         int[][] rows;
         try (TrainWorkload w = new TrainWorkload("tt", 512, "cpu", 1, 0, 1_000_000, 0)) {
-            var c = w.config();
-            Checkpoint.write(ck, w.model, Trainer.optimizerFor(c, w.model), c, TrainingSetup.plan(c, Long.MAX_VALUE),
-                    TrainState.start(), null);
+            file = w.writeModelFile(dir, TrainState.start());
             rows = w.rowIndices();
         }
-        ModelFile.write(ck, file, null, false);
         List<String> bodies = bodies(rows, rowsPerRequest);
         try (ScoringModel model = ScoringModel.load(file, ScoringOptions.defaults().withBackend("cpu"));
              ScoreServer server = ScoreServer.start(model, new ScoreServer.Options("127.0.0.1", 0, scoringThreads,
@@ -76,7 +69,7 @@ public final class HttpScoreHarness {
             }
         } finally {
             Files.deleteIfExists(file);
-            Files.deleteIfExists(ck);
+            Files.deleteIfExists(dir.resolve("ck.ttrec"));
             Files.deleteIfExists(dir);
         }
     }

@@ -18,13 +18,9 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.ttrec.dlrm.config.Presets;
 import org.ttrec.dlrm.data.Batch;
 import org.ttrec.dlrm.score.CategoricalEncoding;
-import org.ttrec.dlrm.score.ModelFile;
 import org.ttrec.dlrm.score.ScoringModel;
 import org.ttrec.dlrm.score.ScoringOptions;
-import org.ttrec.dlrm.train.Checkpoint;
 import org.ttrec.dlrm.train.TrainState;
-import org.ttrec.dlrm.train.Trainer;
-import org.ttrec.dlrm.train.TrainingSetup;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -63,24 +59,20 @@ public class ScoreBenchmark {
     @Setup(Level.Trial)
     public void setup() throws IOException {
         Path dir = Files.createTempDirectory("ttrec-score-bench");
-        Path ck = dir.resolve("ck.ttrec");
+        Path file;
         try (TrainWorkload w = new TrainWorkload("tt", 512, "cpu", 1, 0, rowsCap, 0)) {
             for (int i = 0; i < 4; i++) {
                 w.step();
             }
-            var c = w.config();
-            Checkpoint.write(ck, w.model, Trainer.optimizerFor(c, w.model), c, TrainingSetup.plan(c, Long.MAX_VALUE),
-                    new TrainState(4, 0, 4, 4L * 512), null);
+            file = w.writeModelFile(dir, new TrainState(4, 0, 4, 4L * 512));
             indices = w.rowIndices();
         }
-        Path file = dir.resolve("model.ttrm");
-        ModelFile.write(ck, file, null, false);
         long t0 = System.nanoTime();
         model = ScoringModel.load(file, ScoringOptions.defaults().withBackend("cpu"));
         System.out.printf("%n# model file %,d bytes, loaded in %.1f ms; %s%n", Files.size(file), (System.nanoTime() - t0) / 1e6,
                 Presets.get("kaggle").model);
         Files.delete(file);
-        Files.delete(ck);
+        Files.delete(dir.resolve("ck.ttrec"));
         Files.delete(dir);
         pool = indices.length;
         if (pool < 512) {

@@ -2,13 +2,9 @@ package org.ttrec.jmh;
 
 import org.ttrec.dlrm.data.Batch;
 import org.ttrec.dlrm.score.CategoricalEncoding;
-import org.ttrec.dlrm.score.ModelFile;
 import org.ttrec.dlrm.score.ScoringModel;
 import org.ttrec.dlrm.score.ScoringOptions;
-import org.ttrec.dlrm.train.Checkpoint;
 import org.ttrec.dlrm.train.TrainState;
-import org.ttrec.dlrm.train.Trainer;
-import org.ttrec.dlrm.train.TrainingSetup;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -42,15 +38,12 @@ public final class ScoreHarness {
         int rounds = a.length > 1 ? Integer.parseInt(a[1]) : 8;
         int rowsCap = Integer.getInteger("rowsCap", 1_000_000);
         Path dir = Files.createTempDirectory("ttrec-score-harness");
-        Path ck = dir.resolve("ck.ttrec"), file = dir.resolve("model.ttrm");
+        Path file;
         int[][] rows;
         try (TrainWorkload w = new TrainWorkload("tt", 512, "cpu", 1, 0, rowsCap, 0)) {
-            var c = w.config();
-            Checkpoint.write(ck, w.model, Trainer.optimizerFor(c, w.model), c, TrainingSetup.plan(c, Long.MAX_VALUE),
-                    TrainState.start(), null);
+            file = w.writeModelFile(dir, TrainState.start());
             rows = w.rowIndices();
         }
-        ModelFile.write(ck, file, null, false);
         int t = rows[0].length, n = rows.length / 512;
         float[][] dense = new float[n][512 * 13];
         int[][] cat = new int[n][512 * t];
@@ -108,7 +101,7 @@ public final class ScoreHarness {
                     bestScore / bestTrain, ratio[ratio.length / 2], ratio[0], ratio[ratio.length - 1]);
         }
         Files.delete(file);
-        Files.delete(ck);
+        Files.delete(dir.resolve("ck.ttrec"));
         Files.delete(dir);
     }
 }

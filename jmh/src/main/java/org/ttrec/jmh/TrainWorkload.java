@@ -1,12 +1,19 @@
 package org.ttrec.jmh;
 
 import org.ttrec.dlrm.bench.KaggleTrainStep;
+import org.ttrec.dlrm.config.RunConfig;
 import org.ttrec.dlrm.model.DlrmModel;
+import org.ttrec.dlrm.score.ModelFile;
+import org.ttrec.dlrm.train.Checkpoint;
+import org.ttrec.dlrm.train.TrainState;
+import org.ttrec.dlrm.train.Trainer;
+import org.ttrec.dlrm.train.TrainingSetup;
 import org.ttrec.engine.Backends;
 import org.ttrec.engine.ComputeBackend;
 import org.ttrec.engine.TablesBesideBackend;
 
 import java.io.IOException;
+import java.nio.file.Path;
 
 /**
  * The training workload that {@link TrainBenchmark} and {@link TrainHarness} measure: a
@@ -46,7 +53,7 @@ final class TrainWorkload implements AutoCloseable {
     }
 
     /** @return the run configuration (the data's table sizes adopted) */
-    org.ttrec.dlrm.config.RunConfig config() {
+    RunConfig config() {
         return step.config();
     }
 
@@ -58,6 +65,21 @@ final class TrainWorkload implements AutoCloseable {
     /** @return samples per batch */
     int batchSize() {
         return step.batchSize();
+    }
+
+    /**
+     * The model as trained so far, as the scoring benchmarks load it: a checkpoint
+     * ({@code dir/ck.ttrec}) and, from it, a scoring model file ({@code dir/model.ttrm}).
+     *
+     * @param state the training position the checkpoint records
+     * @return the model file
+     */
+    Path writeModelFile(Path dir, TrainState state) throws IOException {
+        Path ck = dir.resolve("ck.ttrec"), file = dir.resolve("model.ttrm");
+        RunConfig c = config();
+        Checkpoint.write(ck, model, Trainer.optimizerFor(c, model), c, TrainingSetup.plan(c, Long.MAX_VALUE), state, null);
+        ModelFile.write(ck, file, null, false);
+        return file;
     }
 
     @Override
