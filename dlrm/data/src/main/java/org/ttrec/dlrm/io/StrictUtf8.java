@@ -25,11 +25,22 @@ public final class StrictUtf8 {
      */
     public static String decode(byte[] bytes, String what) throws IOException {
         try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+            return decode(ByteBuffer.wrap(bytes));
         } catch (CharacterCodingException e) {
             throw new IOException(what + " is not UTF-8 text (corrupt file?)", e);
         }
+    }
+
+    /**
+     * For readers with errors of their own kind.
+     *
+     * @param bytes text that must be UTF-8 (consumed)
+     * @return the text
+     * @throws CharacterCodingException if the bytes are not valid UTF-8
+     */
+    public static String decode(ByteBuffer bytes) throws CharacterCodingException {
+        return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT).decode(bytes).toString();
     }
 
     /**

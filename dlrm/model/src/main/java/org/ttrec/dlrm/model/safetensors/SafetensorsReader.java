@@ -1,5 +1,6 @@
 package org.ttrec.dlrm.model.safetensors;
 
+import org.ttrec.dlrm.io.StrictUtf8;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,8 +11,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -107,8 +106,7 @@ public final class SafetensorsReader implements AutoCloseable {
         readFully(file, null, ch, hb, 8);
         String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(hb.flip()).toString();
+            text = StrictUtf8.decode(hb.flip());
         } catch (CharacterCodingException e) {
             throw fail(file, null, "header is not UTF-8 text (not a safetensors file, or a corrupt header)");
         }
