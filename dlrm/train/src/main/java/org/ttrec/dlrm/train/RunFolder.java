@@ -153,13 +153,11 @@ public final class RunFolder implements Trainer.Listener, AutoCloseable {
                     // a line cut by a crash: drop it, the rest of the history is still good
                 }
             }
-            Path tmp = AtomicFiles.tempNear(m);
-            try {
-                Files.write(tmp, kept, StandardCharsets.UTF_8);
-                AtomicFiles.commit(tmp, m);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            AtomicFiles.write(m, out -> {
+                for (String line : kept) { // as Files.write(path, lines) writes them
+                    out.write((line + System.lineSeparator()).getBytes(StandardCharsets.UTF_8));
+                }
+            });
         }
         this.metrics = Files.newBufferedWriter(m, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
@@ -229,13 +227,8 @@ public final class RunFolder implements Trainer.Listener, AutoCloseable {
         var arr = root.putArray("tables");
         tables.forEach(arr::add);
         Path target = dir.resolve("config.json");
-        Path tmp = AtomicFiles.tempNear(target);
-        try {
-            Files.writeString(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root), StandardOpenOption.CREATE_NEW);
-            AtomicFiles.commit(tmp, target);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        String text = JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root);
+        AtomicFiles.write(target, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
     }
 
     /**
