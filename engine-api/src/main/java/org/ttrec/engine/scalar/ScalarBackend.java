@@ -425,13 +425,7 @@ public class ScalarBackend implements ComputeBackend {
     @Override
     public void linearForward(int rows, int in, int out, FloatBuf x, int xOff, FloatBuf w, int wOff,
                               FloatBuf bias, int biasOff, boolean relu, FloatBuf y, int yOff) {
-        Checks.nonNegative("linear rows", rows);
-        Checks.positive("linear in", in);
-        Checks.positive("linear out", out);
-        Checks.matrix("linear x", x, xOff, rows, in, in);
-        Checks.matrix("linear W", w, wOff, out, in, in);
-        Checks.region("linear bias", bias, biasOff, out);
-        Checks.matrix("linear y", y, yOff, rows, out, out);
+        Linear.checkForward(rows, in, out, x, xOff, w, wOff, bias, biasOff, y, yOff);
         gemm(false, true, rows, out, in, 1f, x, xOff, in, w, wOff, in, 0f, y, yOff, out);
         addBias(rows, out, bias, biasOff, y, yOff, out);
         if (relu) {
@@ -444,28 +438,7 @@ public class ScalarBackend implements ComputeBackend {
     public void linearBackward(int rows, int in, int out, FloatBuf x, int xOff, FloatBuf w, int wOff,
                                boolean relu, FloatBuf y, int yOff, FloatBuf dy, int dyOff,
                                FloatBuf dw, int dwOff, FloatBuf dbias, int dbiasOff, FloatBuf dx, int dxOff) {
-        Checks.nonNegative("linear rows", rows);
-        Checks.positive("linear in", in);
-        Checks.positive("linear out", out);
-        Checks.matrix("linear x", x, xOff, rows, in, in);
-        Checks.matrix("linear W", w, wOff, out, in, in);
-        if (relu) {
-            Checks.matrix("linear y", y, yOff, rows, out, out);
-        }
-        Checks.matrix("linear dy", dy, dyOff, rows, out, out);
-        Checks.matrix("linear dW", dw, dwOff, out, in, in);
-        Checks.region("linear db", dbias, dbiasOff, out);
-        if (dx != null) {
-            Checks.matrix("linear dx", dx, dxOff, rows, in, in);
-        }
-        if (relu) {
-            reluBackward(rows * out, y, yOff, dy, dyOff, dy, dyOff);
-        }
-        gemm(true, false, out, in, rows, 1f, dy, dyOff, out, x, xOff, in, 0f, dw, dwOff, in);
-        sumRows(rows, out, dy, dyOff, out, 0f, dbias, dbiasOff);
-        if (dx != null) {
-            gemm(false, false, rows, in, out, 1f, dy, dyOff, out, w, wOff, in, 0f, dx, dxOff, in);
-        }
+        Linear.backward(this, rows, in, out, x, xOff, w, wOff, relu, y, yOff, dy, dyOff, dw, dwOff, dbias, dbiasOff, dx, dxOff);
     }
 
     /** Pair column lists of the dot interaction and its Z scratch (see {@link DotInteraction}). */

@@ -11,6 +11,7 @@ import org.ttrec.engine.SparseOptimizer;
 import org.ttrec.engine.TtShape;
 import org.ttrec.engine.TtTable;
 import org.ttrec.engine.scalar.DotInteraction;
+import org.ttrec.engine.scalar.Linear;
 import org.ttrec.engine.tornado.kernels.Gemm;
 import org.ttrec.engine.tornado.kernels.Reduce;
 
@@ -609,13 +610,7 @@ public final class TornadoBackend implements ComputeBackend {
     @Override
     public void linearForward(int rows, int in, int out, FloatBuf x, int xOff, FloatBuf w, int wOff,
                               FloatBuf bias, int biasOff, boolean relu, FloatBuf y, int yOff) {
-        Checks.nonNegative("linear rows", rows);
-        Checks.positive("linear in", in);
-        Checks.positive("linear out", out);
-        Checks.matrix("linear x", x, xOff, rows, in, in);
-        Checks.matrix("linear W", w, wOff, out, in, in);
-        Checks.region("linear bias", bias, biasOff, out);
-        Checks.matrix("linear y", y, yOff, rows, out, out);
+        Linear.checkForward(rows, in, out, x, xOff, w, wOff, bias, biasOff, y, yOff);
         Region rx = fr(x, "x"), rw = fr(w, "W"), rb = fr(bias, "bias"), ry = fr(y, "y");
         tiled(false, true, rows, out, in, 1f, off(rx) + xOff, in, off(rw) + wOff, in, 0f, off(ry) + yOff, out, true, relu,
                 off(rb) + biasOff, rx, rw, ry, rb);
@@ -625,28 +620,7 @@ public final class TornadoBackend implements ComputeBackend {
     public void linearBackward(int rows, int in, int out, FloatBuf x, int xOff, FloatBuf w, int wOff,
                                boolean relu, FloatBuf y, int yOff, FloatBuf dy, int dyOff,
                                FloatBuf dw, int dwOff, FloatBuf dbias, int dbiasOff, FloatBuf dx, int dxOff) {
-        Checks.nonNegative("linear rows", rows);
-        Checks.positive("linear in", in);
-        Checks.positive("linear out", out);
-        Checks.matrix("linear x", x, xOff, rows, in, in);
-        Checks.matrix("linear W", w, wOff, out, in, in);
-        if (relu) {
-            Checks.matrix("linear y", y, yOff, rows, out, out);
-        }
-        Checks.matrix("linear dy", dy, dyOff, rows, out, out);
-        Checks.matrix("linear dW", dw, dwOff, out, in, in);
-        Checks.region("linear db", dbias, dbiasOff, out);
-        if (dx != null) {
-            Checks.matrix("linear dx", dx, dxOff, rows, in, in);
-        }
-        if (relu) {
-            reluBackward(rows * out, y, yOff, dy, dyOff, dy, dyOff);
-        }
-        gemm(true, false, out, in, rows, 1f, dy, dyOff, out, x, xOff, in, 0f, dw, dwOff, in);
-        sumRows(rows, out, dy, dyOff, out, 0f, dbias, dbiasOff);
-        if (dx != null) {
-            gemm(false, false, rows, in, out, 1f, dy, dyOff, out, w, wOff, in, 0f, dx, dxOff, in);
-        }
+        Linear.backward(this, rows, in, out, x, xOff, w, wOff, relu, y, yOff, dy, dyOff, dw, dwOff, dbias, dbiasOff, dx, dxOff);
     }
 
     @Override
