@@ -129,6 +129,22 @@ public final class Checks {
     }
 
     /**
+     * Checks one batch of lookups into a table of {@code rows} rows, as {@link LookupPlan#set}
+     * takes it: indices and offsets present, offsets valid CSR ({@link #csr}), every looked-up
+     * index in range, and per-sample weights (when given) covering every lookup.
+     */
+    public static void batch(String table, int rows, int[] indices, int[] offsets, int bags, float[] perSampleWeights) {
+        notNull(table + ": indices", indices);
+        notNull(table + ": offsets", offsets);
+        csr(table, offsets, bags, indices.length);
+        indices(table, indices, offsets[0], offsets[bags], rows);
+        if (perSampleWeights != null && perSampleWeights.length < offsets[bags]) {
+            throw new IllegalArgumentException(table + ": " + perSampleWeights.length + " per-sample weights for "
+                    + offsets[bags] + " lookups");
+        }
+    }
+
+    /**
      * Checks CSR bag offsets against the number of lookups: bags+1 entries, non-decreasing,
      * starting at >= 0 and ending at most at {@code indexCount}.
      */

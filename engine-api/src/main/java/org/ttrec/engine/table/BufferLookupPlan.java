@@ -37,16 +37,8 @@ public class BufferLookupPlan implements LookupPlan {
     @Override
     public void set(int[] indices, int[] offsets, int bags, float[] perSampleWeights) {
         open();
-        String what = table.name();
-        Checks.notNull(what + ": indices", indices);
-        Checks.notNull(what + ": offsets", offsets);
-        Checks.csr(what, offsets, bags, indices.length);
+        Checks.batch(table.name(), table.rows(), indices, offsets, bags, perSampleWeights);
         int from = offsets[0], n = offsets[bags] - from;
-        Checks.indices(what, indices, from, from + n, table.rows());
-        if (perSampleWeights != null && perSampleWeights.length < offsets[bags]) {
-            throw new IllegalArgumentException(what + ": " + perSampleWeights.length + " per-sample weights for "
-                    + offsets[bags] + " lookups");
-        }
         reserve(n, bags);
         for (int b = 0; b <= bags; b++) {
             rebased[b] = offsets[b] - from;

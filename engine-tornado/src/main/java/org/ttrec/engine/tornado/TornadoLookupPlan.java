@@ -34,16 +34,8 @@ final class TornadoLookupPlan implements LookupPlan {
     @Override
     public void set(int[] indices, int[] offsets, int bags, float[] perSampleWeights) {
         open();
-        String what = table.name();
-        Checks.notNull(what + ": indices", indices);
-        Checks.notNull(what + ": offsets", offsets);
-        Checks.csr(what, offsets, bags, indices.length);
+        Checks.batch(table.name(), table.rows(), indices, offsets, bags, perSampleWeights);
         int from = offsets[0], n = offsets[bags] - from;
-        Checks.indices(what, indices, from, from + n, table.rows());
-        if (perSampleWeights != null && perSampleWeights.length < offsets[bags]) {
-            throw new IllegalArgumentException(what + ": " + perSampleWeights.length + " per-sample weights for "
-                    + offsets[bags] + " lookups");
-        }
         reserve(n, bags);
         host.set(indices, offsets, bags);
         lists.write(0, host.data, 0, host.data.length);

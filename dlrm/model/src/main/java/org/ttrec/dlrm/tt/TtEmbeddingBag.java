@@ -346,14 +346,7 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
     }
 
     private void validate(int[] indices, int[] offsets, int bags, float[] w) {
-        Checks.notNull(name + ": indices", indices);
-        Checks.notNull(name + ": offsets", offsets);
-        Checks.csr(name, offsets, bags, indices.length);
-        Checks.indices(name, indices, offsets[0], offsets[bags], shape.rows());
-        if (w != null && w.length < offsets[bags]) {
-            throw new IllegalArgumentException(name + ": " + w.length + " per-sample weights for "
-                    + offsets[bags] + " lookups");
-        }
+        Checks.batch(name, shape.rows(), indices, offsets, bags, w);
     }
 
     /** Copies the batch to the host arrays the cache counts and splits (offsets rebased to 0). */
