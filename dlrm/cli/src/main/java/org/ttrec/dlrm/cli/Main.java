@@ -13,9 +13,9 @@ import java.util.Properties;
  */
 @Command(name = "ttrec", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Train and serve DLRM recommendation models with Tensor-Train compressed embedding tables.",
-        subcommands = {TrainCommand.class, EvalCommand.class, ExportCommand.class, ModelFileCommand.class,
-                ServeCommand.class, SynthCommand.class, PreprocessCommand.class, BackendsCommand.class, BenchCommand.class,
-                CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, SweepCommand.class, EvalCommand.class, ExportCommand.class,
+                ModelFileCommand.class, ServeCommand.class, SynthCommand.class, PreprocessCommand.class,
+                BackendsCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
