@@ -22,6 +22,8 @@
 #                       PyTorch parallelises the ops itself with OpenMP, and OpenBLAS's own
 #                       pthreads on top can oversubscribe the cores: try 1)
 #   --nice N            run dlrm (and its preprocessing) under nice -n N (default: no nice)
+#   --seed N            dlrm's --numpy-rand-seed: initialisation and the shuffle of the training
+#                       rows (default 123, dlrm's own default)
 #   --python python3    interpreter (default python3, which must import torch, numpy, sklearn)
 #   --out DIR           where logs go (default bench/out/dlrm-reference-<timestamp>)
 #
@@ -42,7 +44,7 @@
 # Python (about 15 s per 100k rows on this machine's cores).
 #
 # Output per thread count:
-#   RESULT threads=T samples_per_s=S test_auc=A test_accuracy_pct=P samples_per_s_wall=W log=...
+#   RESULT threads=T seed=N samples_per_s=S test_auc=A test_accuracy_pct=P samples_per_s_wall=W log=...
 # samples_per_s is from the speed run (mean of dlrm's ms/it over the timing lines after the
 # first, weighted by their iteration counts; the first line holds the warm-up), samples_per_s_wall
 # the same from the AUC run. A field is ? when its run was not made or its line was not found.
@@ -60,6 +62,7 @@ CPUS=""
 NICE=""
 BLAS_THREADS=""
 PY=python3
+SEED=123
 OUT=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -75,8 +78,9 @@ while [ $# -gt 0 ]; do
     --nice) NICE="$2"; shift 2;;
     --blas-threads) BLAS_THREADS="$2"; shift 2;;
     --python) PY="$2"; shift 2;;
+    --seed) SEED="$2"; shift 2;;
     --out) OUT="$2"; shift 2;;
-    -h|--help) sed -n '2,45p' "$0"; exit 0;;
+    -h|--help) sed -n '2,47p' "$0"; exit 0;;
     *) echo "dlrm_reference.sh: unknown option $1 (see --help)" >&2; exit 2;;
   esac
 done
@@ -93,6 +97,7 @@ case "$METRIC" in speed|auc|both) ;; *) die "--metric must be speed, auc or both
 [[ "$NUM_BATCHES" =~ ^[0-9]+$ ]] || die "--num-batches must be a non-negative integer, not '$NUM_BATCHES'"
 for t in $THREADS; do [[ "$t" =~ ^[1-9][0-9]*$ ]] || die "--threads holds '$t', not a positive integer"; done
 [ -z "$NICE" ] || [[ "$NICE" =~ ^-?[0-9]+$ ]] || die "--nice must be an integer, not '$NICE'"
+[[ "$SEED" =~ ^[0-9]+$ ]] || die "--seed must be a non-negative integer, not '$SEED'"
 [ -z "$BLAS_THREADS" ] || [[ "$BLAS_THREADS" =~ ^[1-9][0-9]*$ ]] || die "--blas-threads must be a positive integer, not '$BLAS_THREADS'"
 "$PY" -c 'import torch, numpy, sklearn, tqdm' 2>/dev/null \
   || die "$PY cannot import torch, numpy, sklearn and tqdm (apt-get install python3-torch python3-numpy python3-sklearn python3-tqdm)"
@@ -236,7 +241,7 @@ run_dlrm() {  # threads, log, extra dlrm flags...
         --data-generation=dataset --data-set=kaggle --raw-data-file="$RAW" --processed-data-file="$PROCESSED"
         --loss-function=bce --round-targets=True --learning-rate=0.1 --mini-batch-size="$BATCH"
         --test-mini-batch-size=16384 --print-freq="$PRINT_FREQ" --print-time --nepochs=1
-        --test-freq=1000000000 "$@")
+        --test-freq=1000000000 --numpy-rand-seed="$SEED" "$@")
   # --test-freq larger than the epoch: dlrm tests only after the last training batch.
   [ "$NUM_BATCHES" -gt 0 ] && args+=(--num-batches="$NUM_BATCHES")
   local pin=()
@@ -268,5 +273,5 @@ for t in $THREADS; do
     auc=$(sed -nE 's/.* auc ([0-9.]+), best auc .*/\1/p' "$log" | tail -n1)
     acc=$(sed -nE 's/.* accuracy ([0-9.]+) %, best accuracy .*/\1/p' "$log" | tail -n1)
   fi
-  echo "RESULT threads=$t samples_per_s=${sps:-?} test_auc=${auc:-?} test_accuracy_pct=${acc:-?} samples_per_s_wall=${wall:-?} log=$logs"
+  echo "RESULT threads=$t seed=$SEED samples_per_s=${sps:-?} test_auc=${auc:-?} test_accuracy_pct=${acc:-?} samples_per_s_wall=${wall:-?} log=$logs"
 done

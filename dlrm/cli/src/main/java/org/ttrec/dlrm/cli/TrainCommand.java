@@ -137,8 +137,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--memory-budget", description = "Pick the TT rank so the model fits this many bytes (e.g. 200MB).",
             converter = ByteSize.class)
     Long memoryBudget;
-    @Option(names = "--tt-lr-scale", description = "Multiplier on the learning rate of TT cores (default 1; 10 matched the uncompressed model's AUC on synthetic data).")
+    @Option(names = "--tt-lr-scale", description = "Multiplier on the learning rate of TT cores, on top of the rate their optimiser's rule derives from each table's shape (default 1).")
     Double ttLrScale;
+    @Option(names = "--tt-optimizer", description = "Update rule of the TT cores: adagrad (default; rate lr x 2.5 x the cores' initial std), rowwise-adagrad, or sgd (rate lr).")
+    String ttOptimizer;
     @Option(names = "--tt-cache-fraction", description = "Hot-row cache rows as a fraction of each TT table.")
     Double cacheFraction;
     @Option(names = "--tt-cache-warmup", description = "Training steps counted before the hot-row cache is populated.")
@@ -239,6 +241,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (memoryBudget != null) m.tt.memoryBudgetBytes = memoryBudget;
         if (cacheFraction != null) m.tt.cacheFraction = cacheFraction;
         if (ttLrScale != null) m.tt.lrScale = ttLrScale;
+        if (ttOptimizer != null) m.tt.optimizer = ttOptimizer;
         if (cacheWarmup != null) m.tt.cacheWarmupSteps = cacheWarmup;
         if (cacheRefresh != null) m.tt.cacheRefreshSteps = cacheRefresh;
         if (trainSamples != null) c.data.trainSamples = trainSamples;

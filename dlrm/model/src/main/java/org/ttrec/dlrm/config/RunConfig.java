@@ -108,6 +108,25 @@ public final class RunConfig {
         return mapper().readValue(json, RunConfig.class);
     }
 
+    /**
+     * Reads the config a checkpoint stored. Checkpoints written before {@code model.tt.optimizer}
+     * existed trained their cores with train.optimizer at its plain rate; a stored config without
+     * the field gets "same", that rule, so such a run resumes as it was trained rather than
+     * switching to today's default halfway.
+     *
+     * @param json the stored config
+     * @return the config it holds
+     * @throws IOException if it is not a config
+     */
+    public static RunConfig fromStoredJson(String json) throws IOException {
+        RunConfig c = fromJson(json);
+        com.fasterxml.jackson.databind.JsonNode tt = mapper().readTree(json).path("model").path("tt");
+        if (!tt.has("optimizer")) {
+            c.model.tt.optimizer = "same";
+        }
+        return c;
+    }
+
     /** @return a deep copy */
     public RunConfig copy() {
         try {

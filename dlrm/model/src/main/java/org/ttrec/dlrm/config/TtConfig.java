@@ -36,12 +36,18 @@ public final class TtConfig {
     /** Steps between cache refreshes after the first populate (0 = never refresh). */
     public long cacheRefreshSteps = 0;
     /**
-     * Multiplier on the sparse learning rate for TT cores (cached rows and uncompressed tables keep
-     * the plain rate). 1 is TT-Rec's plain rate (docs/tt-layout.md); TT cores learn slower than
-     * plain rows at one rate, and 10 matched the uncompressed model's AUC on 2M synthetic rows (see
-     * TtEmbeddingBag).
+     * A further multiplier on the TT cores' learning rate, on top of the rate {@link #optimizer}'s
+     * rule derives from each table's shape and initialisation (TtCoreRate); cached rows and
+     * uncompressed tables keep the plain rate. 1 is the measured default.
      */
     public double lrScale = 1;
+    /**
+     * The cores' update rule: "adagrad" (default), "rowwise-adagrad" or "sgd", at the rate
+     * TtCoreRate derives from the shape and initialisation; cached rows and uncompressed tables
+     * keep train.optimizer. "same" is the rule of runs made before this field existed (the cores
+     * follow train.optimizer at its plain rate); checkpoints without the field resume with it.
+     */
+    public String optimizer = "adagrad";
 
     /** An explicit TT shape for one table. */
     public static final class TableShape {
@@ -100,6 +106,7 @@ public final class TtConfig {
         if (!(lrScale > 0 && lrScale < Double.POSITIVE_INFINITY)) {
             throw new IllegalArgumentException("model.tt.lrScale must be positive and finite, got " + lrScale);
         }
+        coreOptimizerKind();
         try {
             org.ttrec.engine.tt.TtInit.parse(init);
         } catch (IllegalArgumentException e) {
@@ -108,6 +115,21 @@ public final class TtConfig {
         if (memoryBudgetBytes < 0) {
             throw new IllegalArgumentException("model.tt.memoryBudgetBytes must be >= 0, got " + memoryBudgetBytes);
         }
+    }
+
+    /**
+     * @return the cores' update rule, or null for "same" (train.optimizer's, at the plain rate)
+     * @throws IllegalArgumentException for an unknown name
+     */
+    public org.ttrec.engine.SparseOptimizer.Kind coreOptimizerKind() {
+        return switch (optimizer == null ? "" : optimizer) {
+            case "same" -> null;
+            case "sgd" -> org.ttrec.engine.SparseOptimizer.Kind.SGD;
+            case "adagrad" -> org.ttrec.engine.SparseOptimizer.Kind.ADAGRAD;
+            case "rowwise-adagrad" -> org.ttrec.engine.SparseOptimizer.Kind.ROWWISE_ADAGRAD;
+            default -> throw new IllegalArgumentException("model.tt.optimizer must be 'adagrad', 'rowwise-adagrad', 'sgd' or "
+                    + "'same', got '" + optimizer + "'");
+        };
     }
 
     /**

@@ -131,7 +131,7 @@ public final class DlrmModel implements AutoCloseable {
         this.tables = List.copyOf(tables);
         for (EmbeddingBagLayer t : this.tables) {
             if (t instanceof TtEmbeddingBag tt) {
-                tt.setCoreLearningRateScale(config.tt.lrScale);
+                tt.setCoreTraining(config.tt.coreOptimizerKind(), config.tt.lrScale);
             }
         }
         this.interaction = new Interaction(config.interaction.equals("cat") ? Interaction.Kind.CAT

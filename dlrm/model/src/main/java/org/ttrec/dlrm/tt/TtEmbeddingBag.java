@@ -52,6 +52,10 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
     private boolean lastSplit;
     /** Multiplier on the optimiser's learning rate for the cores (not for cached rows). */
     private float coreLrScale = 1f;
+    /** The initialisation the cores were created with (null for an inference table). */
+    private final TtInit init;
+    /** The update rule of the cores, or null for the optimiser passed to {@link #backward}. */
+    private SparseOptimizer.Kind coreKind;
 
     // hot-row cache: the last batch on the host (counted, then split between cores and cache)
     private final TtCacheConfig cacheConfig;
@@ -92,6 +96,7 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
         this.shape = shape;
         this.pooling = pooling;
         this.cacheConfig = cacheConfig;
+        this.init = init;
         float[][] host = init.create(shape, seed);
         this.table = newTable(backend, name, shape, host);
         this.plan = newPlan(table);
@@ -148,6 +153,7 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
         this.shape = shape;
         this.pooling = pooling;
         this.cacheConfig = TtCacheConfig.OFF;
+        this.init = null;
         this.table = newTable(backend, name, shape, cores);
         this.plan = newPlan(table);
         this.counts = null;
@@ -264,8 +270,8 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
      * Sets a multiplier on the learning rate of the optimiser passed to {@link #backward} for the
      * TT cores; cached rows (plain rows) keep the optimiser's own rate. A core slice's gradient
      * carries the product of the other cores' (small) entries, so at the rate of an uncompressed
-     * table the cores learn slowly: on 2M synthetic Kaggle-shaped rows, 10 recovered the
-     * uncompressed model's test AUC (0.7816 vs 0.7818; 0.7737 at 1).
+     * table the cores learn slowly ({@link TtCoreRate}; {@link #setCoreTraining} sets the rule's
+     * rate).
      *
      * @param scale a positive finite multiplier (1 = the optimiser's rate)
      * @throws IllegalArgumentException if scale is not positive and finite
@@ -278,9 +284,48 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
         coreLrScale = (float) scale;
     }
 
+    /**
+     * Sets the cores' update rule and rate from {@link TtCoreRate}: the multiplier on the model's
+     * rate is {@code lrScale * TtCoreRate.scale(kind, shape, init)}, from the initialisation the
+     * table was created with, not from its current cores, so a resumed run gets the same rate.
+     *
+     * A table made for inference is never trained and ignores this.
+     *
+     * @param kind    the cores' update rule (SGD, ADAGRAD or ROWWISE_ADAGRAD), or null for the
+     *                optimiser passed to backward at its own rate (runs made before the rule)
+     * @param lrScale a further positive multiplier (1: the rule's rate)
+     */
+    public void setCoreTraining(SparseOptimizer.Kind kind, double lrScale) {
+        if (init == null) {
+            return;
+        }
+        setCoreOptimizer(kind);
+        setCoreLearningRateScale(lrScale * TtCoreRate.scale(kind, shape, init));
+    }
+
     /** @return the multiplier on the learning rate of the cores (see {@link #setCoreLearningRateScale}) */
     public double coreLearningRateScale() {
         return coreLrScale;
+    }
+
+    /**
+     * Sets the update rule of the cores, independent of the optimiser passed to {@link #backward}
+     * (which keeps serving cached rows); its learning rate times {@link #coreLearningRateScale} is
+     * the cores' rate, its epsilon theirs.
+     *
+     * @param kind SGD, ADAGRAD or ROWWISE_ADAGRAD; null: the optimiser passed to backward
+     * @throws IllegalArgumentException for ACCUMULATE
+     */
+    public void setCoreOptimizer(SparseOptimizer.Kind kind) {
+        if (kind == SparseOptimizer.Kind.ACCUMULATE) {
+            throw new IllegalArgumentException(name + ": the cores' optimiser must update them, not ACCUMULATE");
+        }
+        coreKind = kind;
+    }
+
+    /** @return the cores' own update rule, or null when they follow the optimiser passed to backward */
+    public SparseOptimizer.Kind coreOptimizer() {
+        return coreKind;
     }
 
     /** @return whether the hot-row cache is populated */
@@ -332,8 +377,11 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
             throw new IllegalStateException(name + ": backward without a forward");
         }
         Checks.notNull(name + ": optimizer", opt);
-        SparseOptimizer coreOpt = coreLrScale == 1f ? opt
-                : new SparseOptimizer(opt.kind(), opt.lr() * coreLrScale, opt.eps());
+        // ACCUMULATE (a caller that applies the update itself) wins over the cores' own rule
+        SparseOptimizer.Kind kind = coreKind == null || opt.kind() == SparseOptimizer.Kind.ACCUMULATE
+                ? opt.kind() : coreKind;
+        SparseOptimizer coreOpt = coreLrScale == 1f && kind == opt.kind() ? opt
+                : new SparseOptimizer(kind, opt.lr() * coreLrScale, opt.eps());
         table.backward(plan, planPooling, gradOut, gradOff, ldGrad, coreOpt);
         if (lastSplit) {
             // the forward's split is still valid: the cached row set changes only below (or on load,

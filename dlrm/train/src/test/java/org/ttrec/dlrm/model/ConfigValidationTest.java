@@ -146,7 +146,11 @@ class ConfigValidationTest {
             int tt = 0;
             for (var t : model.tables()) {
                 if (t instanceof org.ttrec.dlrm.tt.TtEmbeddingBag l) {
-                    assertEquals(10.0, l.coreLearningRateScale(), t.name());
+                    // the default rule (Adagrad at lr x ADAGRAD_STEP x the initial std) times the scale
+                    double rule = org.ttrec.dlrm.tt.TtCoreRate.ADAGRAD_STEP
+                            * org.ttrec.engine.tt.TtInit.matchedStd(l.shape());
+                    assertEquals(10 * rule, l.coreLearningRateScale(), 1e-6 * rule, t.name());
+                    assertEquals(org.ttrec.engine.SparseOptimizer.Kind.ADAGRAD, l.coreOptimizer(), t.name());
                     tt++;
                 }
             }
