@@ -2,6 +2,7 @@ package org.ttrec.dlrm.cli;
 
 import org.ttrec.dlrm.io.AtomicFiles;
 import org.ttrec.dlrm.io.FloatIO;
+import org.ttrec.dlrm.io.TextTable;
 import org.ttrec.dlrm.train.SizeAucChart;
 
 import java.io.IOException;
@@ -192,22 +193,8 @@ final class SweepReport {
                     String.format(Locale.ROOT, "x%.2f", r.compression()), auc,
                     !r.tt() || Double.isNaN(d) ? "" : String.format(Locale.ROOT, "%+.4f", d)));
         }
-        int[] width = new int[cells.getFirst().size()];
-        for (List<String> line : cells) {
-            for (int i = 0; i < line.size(); i++) {
-                width[i] = Math.max(width[i], line.get(i).length());
-            }
-        }
-        StringBuilder sb = new StringBuilder();
-        for (List<String> line : cells) {
-            StringBuilder l = new StringBuilder();
-            for (int i = 0; i < line.size(); i++) {
-                // the model name left-aligned, numbers right-aligned so their digits line up
-                l.append(String.format(i == 0 ? "%-" + width[i] + "s" : "%" + width[i] + "s", line.get(i)));
-                l.append(i + 1 < line.size() ? "  " : "");
-            }
-            sb.append(l.toString().stripTrailing()).append('\n');
-        }
+        // the model name left-aligned, numbers right-aligned
+        StringBuilder sb = new StringBuilder(TextTable.align(cells, 1));
         sb.append(seeds > 1 ? "test AUC: mean [min-max] over " + seeds + " seeds; " : "")
                 .append("size: float32 parameters").append(seeds > 1 ? ", the largest of the seeds' models" : "")
                 .append("; vs uncompressed: the AUC minus the uncompressed model's\n");

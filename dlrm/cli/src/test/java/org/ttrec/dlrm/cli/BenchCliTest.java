@@ -95,14 +95,7 @@ class BenchCliTest {
             {"--backends", "cpu,nope"}, {"--threads", "1,0"}, {"--threads", "two"}, {"--workloads", "sgemm,gemv"},
             {"--seconds", "0"}, {"--windows", "0"}, {"--warmup", "-1"}, {"--device", "0:0", "--backends", "cpu"},
         };
-        for (Object[] c : cases) {
-            List<Object> args = new ArrayList<>(List.of("bench", "--out", dir.resolve("never")));
-            args.addAll(List.of(c));
-            Cli.Result r = Cli.run(args.toArray());
-            assertEquals(2, r.rc(), List.of(c) + ": " + r.all());
-            assertTrue(r.err().contains(c[0].toString()), List.of(c) + " should name the option: " + r.err());
-            assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
-        }
+        Cli.assertEachRejectedNamingTheOption(List.of("bench", "--out", dir.resolve("never")), cases);
         assertFalse(Files.exists(dir.resolve("never")), "nothing is written for bad options");
     }
 }

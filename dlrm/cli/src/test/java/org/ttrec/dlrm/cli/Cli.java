@@ -1,5 +1,9 @@
 package org.ttrec.dlrm.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
@@ -51,6 +55,21 @@ final class Cli {
             System.setErr(oldErr);
         }
         return new Result(rc, out.toString(StandardCharsets.UTF_8), err2.toString(StandardCharsets.UTF_8) + err);
+    }
+
+    /**
+     * Runs {@code prefix} followed by each case and asserts that it exits with 2, names the case's
+     * first element (the option) on stderr and prints no stack trace.
+     */
+    static void assertEachRejectedNamingTheOption(List<?> prefix, Object[][] cases) {
+        for (Object[] c : cases) {
+            List<Object> args = new ArrayList<>(prefix);
+            args.addAll(List.of(c));
+            Result r = run(args.toArray());
+            assertEquals(2, r.rc(), List.of(c) + ": " + r.all());
+            assertTrue(r.err().contains(c[0].toString()), List.of(c) + " should name the option: " + r.err());
+            assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+        }
     }
 
     static Result train(Path out, Object... more) {

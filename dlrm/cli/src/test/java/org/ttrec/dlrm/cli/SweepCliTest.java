@@ -128,14 +128,7 @@ class SweepCliTest {
             {"--cache-fractions", ""}, {"--seeds", "1,2,1"}, {"--seeds", ""}, {"--seed", "2", "--seeds", "1"},
             {"--tt-threshold", "5000000"},
         };
-        for (Object[] c : cases) {
-            List<Object> args = new ArrayList<>(List.of("sweep", SMALL, "--out", dir.resolve("never")));
-            args.addAll(List.of(c));
-            Cli.Result r = Cli.run(args.toArray());
-            assertEquals(2, r.rc(), List.of(c) + ": " + r.all());
-            assertTrue(r.err().contains(c[0].toString()), List.of(c) + " should name the option: " + r.err());
-            assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
-        }
+        Cli.assertEachRejectedNamingTheOption(List.of("sweep", SMALL, "--out", dir.resolve("never")), cases);
         assertFalse(Files.exists(dir.resolve("never")), "nothing is written for bad options");
 
         Cli.Result noOut = Cli.run("sweep", SMALL, "--ranks", "4");

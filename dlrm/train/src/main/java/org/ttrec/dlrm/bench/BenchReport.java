@@ -8,6 +8,7 @@ import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 import org.ttrec.dlrm.io.AtomicFiles;
+import org.ttrec.dlrm.io.TextTable;
 import org.ttrec.dlrm.train.Provenance;
 
 import java.io.IOException;
@@ -111,23 +112,8 @@ public final class BenchReport {
             }
             cells.add(line);
         }
-        int[] width = new int[header.size()];
-        for (List<String> line : cells) {
-            for (int i = 0; i < line.size(); i++) {
-                width[i] = Math.max(width[i], line.get(i).length());
-            }
-        }
-        StringBuilder sb = new StringBuilder();
-        for (List<String> line : cells) {
-            StringBuilder l = new StringBuilder();
-            for (int i = 0; i < line.size(); i++) {
-                String v = line.get(i);
-                // names left-aligned, numbers right-aligned so their digits line up
-                l.append(i < 2 ? String.format("%-" + width[i] + "s", v) : String.format("%" + width[i] + "s", v));
-                l.append(i + 1 < line.size() ? "  " : "");
-            }
-            sb.append(l.toString().stripTrailing()).append('\n');
-        }
+        // names (workload, unit) left-aligned, numbers right-aligned
+        StringBuilder sb = new StringBuilder(TextTable.align(cells, 2));
         sb.append("median [min-max] of the timed windows;");
         if (!ratioCols.isEmpty()) {
             sb.append(" ratio columns: median / the ").append(cols.get(0).label()).append(" median;");
