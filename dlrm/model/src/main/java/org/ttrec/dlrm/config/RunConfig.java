@@ -114,14 +114,13 @@ public final class RunConfig {
      * the field gets "same", that rule, so such a run resumes as it was trained rather than
      * switching to today's default halfway.
      *
-     * @param json the stored config
+     * @param json the stored config, as its checkpoint's header holds it
      * @return the config it holds
      * @throws IOException if it is not a config
      */
-    public static RunConfig fromStoredJson(String json) throws IOException {
-        RunConfig c = fromJson(json);
-        com.fasterxml.jackson.databind.JsonNode tt = mapper().readTree(json).path("model").path("tt");
-        if (!tt.has("optimizer")) {
+    public static RunConfig fromStoredJson(com.fasterxml.jackson.databind.JsonNode json) throws IOException {
+        RunConfig c = mapper().treeToValue(json, RunConfig.class);
+        if (!json.path("model").path("tt").has("optimizer")) {
             c.model.tt.optimizer = "same";
         }
         return c;

@@ -274,7 +274,7 @@ public final class CheckpointFile {
             if (h == null || !h.path("config").isObject() || !h.path("state").isObject()) {
                 throw new IOException("checkpoint " + file + ": the header has no config or state (corrupt file)");
             }
-            return new Header(RunConfig.fromStoredJson(h.get("config").toString()), h);
+            return new Header(RunConfig.fromStoredJson(h.get("config")), h);
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new IOException("checkpoint " + file + ": unreadable header: " + e.getOriginalMessage(), e);
         }

@@ -26,8 +26,8 @@ import org.ttrec.engine.tt.TtInit;
 public final class TtCoreRate {
     /**
      * Adagrad's rate of a core in units of lr * (its initial entry std): at the Kaggle rate 0.1 the
-     * first step moves an entry by a quarter of its initial std (measured best of 1.25, 2.5 and 5
-     * on three data sets, bench/quality/README.md).
+     * first step moves an entry by a quarter of its initial std (1.25 and 2.5 tied on three data
+     * sets, 5 was worse; bench/quality/README.md).
      */
     public static final double ADAGRAD_STEP = 2.5;
 

@@ -316,7 +316,7 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
      * @param kind SGD, ADAGRAD or ROWWISE_ADAGRAD; null: the optimiser passed to backward
      * @throws IllegalArgumentException for ACCUMULATE
      */
-    public void setCoreOptimizer(SparseOptimizer.Kind kind) {
+    private void setCoreOptimizer(SparseOptimizer.Kind kind) {
         if (kind == SparseOptimizer.Kind.ACCUMULATE) {
             throw new IllegalArgumentException(name + ": the cores' optimiser must update them, not ACCUMULATE");
         }

@@ -20,12 +20,12 @@ class StoredConfigTest {
         assertEquals(SparseOptimizer.Kind.ADAGRAD, fresh.model.tt.coreOptimizerKind());
         // a config written today round-trips with its rule
         fresh.model.tt.optimizer = "rowwise-adagrad";
-        assertEquals("rowwise-adagrad", RunConfig.fromStoredJson(fresh.toJson()).model.tt.optimizer);
+        assertEquals("rowwise-adagrad", RunConfig.fromStoredJson(new ObjectMapper().readTree(fresh.toJson())).model.tt.optimizer);
 
         // a checkpoint's config from before the field existed: the cores followed train.optimizer
         ObjectNode old = (ObjectNode) new ObjectMapper().readTree(Presets.get("kaggle").toJson());
         ((ObjectNode) old.path("model").path("tt")).remove("optimizer");
-        RunConfig resumed = RunConfig.fromStoredJson(old.toString());
+        RunConfig resumed = RunConfig.fromStoredJson(old);
         assertEquals("same", resumed.model.tt.optimizer);
         assertNull(resumed.model.tt.coreOptimizerKind());
         // fromJson alone (a user's file merged elsewhere, copies) keeps today's default
