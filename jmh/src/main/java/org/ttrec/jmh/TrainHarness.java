@@ -14,7 +14,9 @@ import java.lang.management.ThreadMXBean;
  * org.ttrec.jmh.TrainHarness [batch] [seconds per window] [rounds]}; {@code -DrowsCap=1000000},
  * {@code -Dthreads=1} (kernel threads; above 1, or with {@code -Dwall=true}, the windows are
  * wall time), {@code -Dkinds=dense,tt,tt-cache} (each optionally {@code kind@threads+tableThreads},
- * e.g. {@code tt@1+1}: tables on a backend of their own beside the MLP; any kind on more than one
+ * e.g. {@code tt@1+1}: tables on a backend of their own beside the MLP; a TT kind may name its cores'
+ * update rule, {@code tt/sgd} against {@code tt} times SGD cores against the default Adagrad ones
+ * in one JVM; any kind on more than one
  * thread makes every window wall time), {@code -DcacheFraction=0.01} (of "tt-cache", warmed up as in
  * {@link TrainWorkload}), {@code -Dsamples=2048} (distinct samples the steps cycle through). Besides
  * the ratio of bests it prints the median over rounds of each round's ratio, steadier when the

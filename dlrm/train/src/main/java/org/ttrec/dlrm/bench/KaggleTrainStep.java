@@ -47,7 +47,9 @@ public final class KaggleTrainStep implements AutoCloseable {
      * Builds the model on {@code be} and generates the batches (data generation is never timed).
      *
      * @param be            the backend the model lives on; the caller keeps owning it
-     * @param kind          "dense", "tt" or "tt-cache"
+     * @param kind          "dense", "tt" or "tt-cache"; a TT kind may name the cores' update rule after
+     *                      a slash ("tt/sgd", "tt-cache/rowwise-adagrad"; model.tt.optimizer), so
+     *                      rules can be timed against each other in one JVM
      * @param batch         samples per step
      * @param rowsCap       cap on every table's rows
      * @param cacheFraction hot-row cache fraction ("tt-cache" only)
@@ -61,6 +63,14 @@ public final class KaggleTrainStep implements AutoCloseable {
         this.be = be;
         RunConfig c = Presets.get("kaggle");
         c.model.maxIndRange = rowsCap;
+        int slash = kind.indexOf('/');
+        if (slash >= 0) {
+            c.model.tt.optimizer = kind.substring(slash + 1);
+            kind = kind.substring(0, slash);
+            if (kind.equals("dense")) {
+                throw new IllegalArgumentException("the dense kind has no TT cores to give an update rule");
+            }
+        }
         c.model.tt.threshold = switch (kind) {
             case "tt", "tt-cache" -> 100_000;
             case "dense" -> -1;
