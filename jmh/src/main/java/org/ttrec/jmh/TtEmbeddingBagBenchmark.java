@@ -23,10 +23,10 @@ import org.ttrec.engine.Pooling;
 import org.ttrec.engine.SparseOptimizer;
 import org.ttrec.engine.TtShape;
 import org.ttrec.engine.cpu.VectorTtKernels;
+import org.ttrec.engine.cpu.WorkerPool;
 import org.ttrec.engine.tt.TtInit;
 
 import java.util.SplittableRandom;
-import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -121,7 +121,7 @@ public class TtEmbeddingBagBenchmark {
         TtShape shape;
         float[][] cores;
         VectorTtKernels kernels;
-        ForkJoinPool pool;
+        WorkerPool pool;
         float[] out;
         float[] grad;
 
@@ -136,7 +136,7 @@ public class TtEmbeddingBagBenchmark {
             }
             shape = TtShape.uniformRank(N, P, q, Integer.parseInt(parts[2]));
             cores = TtInit.sampledGaussian().create(shape, 1);
-            pool = threads > 1 ? new ForkJoinPool(threads) : null;
+            pool = threads > 1 ? new WorkerPool(threads, "bench") : null;
             // as a TT table does: the cores change only through the backward, so the backward
             // may reuse its forward's products
             kernels = new VectorTtKernels(pool, threads, true);
@@ -151,7 +151,7 @@ public class TtEmbeddingBagBenchmark {
         @TearDown(Level.Trial)
         public void tearDown() {
             if (pool != null) {
-                pool.shutdown();
+                pool.close();
             }
         }
     }

@@ -33,7 +33,7 @@ public class TtPhaseHarness {
             float[][] cores = TtInit.sampledGaussian().create(shape, 1);
             int th = Integer.getInteger("threads", 1);
             // as a TT table does, unless -DnotOwned=true: the backward reuses its forward's products
-            VectorTtKernels kern = new VectorTtKernels(th > 1 ? new java.util.concurrent.ForkJoinPool(th - 1) : null, th,
+            VectorTtKernels kern = new VectorTtKernels(th > 1 ? new org.ttrec.engine.cpu.WorkerPool(th, "harness") : null, th,
                     !Boolean.getBoolean("notOwned"));
             float[] out = new float[BAGS*dim], grad = new float[BAGS*dim];
             SplittableRandom rnd = new SplittableRandom(7);

@@ -16,15 +16,13 @@ import org.ttrec.engine.TtTable;
 import org.ttrec.engine.scalar.ScalarBackend;
 
 import java.util.Arrays;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 
 /**
  * The Vector API backend ({@code cpu}): every operation vectorised with {@link FloatVector} of
  * {@link VectorWidth#FLOAT} (plain scalar loops when {@code ttrec.vector.bits=0}), large GEMMs,
- * batched GEMMs and EmbeddingBag split among a {@link ForkJoinPool} of {@link #threads()}
+ * batched GEMMs and EmbeddingBag split among a {@link WorkerPool} of {@link #threads()}
  * workers.
  *
  * <p>Work is always split statically (fixed contiguous ranges per task, independent of timing)
@@ -54,7 +52,7 @@ public class CpuBackend extends ScalarBackend {
     static final long PARALLEL_LOOKUPS = 1L << 14;
 
     private final int threads;
-    private final ForkJoinPool pool;
+    private final WorkerPool pool;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
     /** The TT-EmbeddingBag kernels of one-shot calls, sharing this backend's pool (tables have their own). */
     private final VectorTtKernels tt;
@@ -65,12 +63,12 @@ public class CpuBackend extends ScalarBackend {
     public CpuBackend(int threads) {
         Checks.nonNegative("cpu backend threads", threads);
         this.threads = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
-        this.pool = this.threads > 1 ? new ForkJoinPool(this.threads) : null;
+        this.pool = this.threads > 1 ? new WorkerPool(this.threads, "ttrec-cpu") : null;
         this.tt = new VectorTtKernels(pool, this.threads, false);
     }
 
     /** @return the worker pool, null when single-threaded (for the TT kernels) */
-    ForkJoinPool pool() {
+    WorkerPool pool() {
         return pool;
     }
 
@@ -99,41 +97,19 @@ public class CpuBackend extends ScalarBackend {
     @Override
     public void close() {
         if (pool != null) {
-            pool.shutdown();
+            pool.close();
         }
     }
 
-    /** Runs body(0..tasks-1), task 0 on the caller, the rest on the pool; rethrows the first failure. */
+    /** Runs body(0..tasks-1) on the caller and the pool's workers; rethrows the first failure. */
     private void parallel(int tasks, IntConsumer body) {
-        if (tasks <= 1 || pool == null) {
+        if (pool == null) {
             for (int t = 0; t < tasks; t++) {
                 body.accept(t);
             }
             return;
         }
-        ForkJoinTask<?>[] fs = new ForkJoinTask<?>[tasks - 1];
-        for (int t = 1; t < tasks; t++) {
-            final int task = t;
-            fs[t - 1] = pool.submit(() -> body.accept(task));
-        }
-        RuntimeException err = null;
-        try {
-            body.accept(0);
-        } catch (RuntimeException e) {
-            err = e;
-        }
-        for (ForkJoinTask<?> f : fs) {
-            try {
-                f.join();
-            } catch (RuntimeException e) {
-                if (err == null) {
-                    err = e;
-                }
-            }
-        }
-        if (err != null) {
-            throw err;
-        }
+        pool.run(tasks, body);
     }
 
     /** Start of part t of [0, n) split into parts contiguous ranges, aligned to {@code align}. */
@@ -782,7 +758,7 @@ public class CpuBackend extends ScalarBackend {
     }
 
     /**
-     * Tasks on this backend's pool, the first on the caller, before returning. Tables own their
+     * Tasks on this backend's pool and the caller, before returning. Tables own their
      * TT kernels and the other calls keep their scratch per thread, so calls on different tables
      * may overlap; each call splits its own work by a partition count that does not depend on
      * which thread runs it, so results are those of the tables run one after another. The

@@ -11,7 +11,6 @@ import org.ttrec.engine.TtShape;
 import org.ttrec.engine.table.BufferLookupPlan;
 import org.ttrec.engine.table.BufferTtTable;
 
-import java.util.concurrent.ForkJoinPool;
 
 /**
  * A TT table of the cpu backend with {@link VectorTtKernels} of its own: calls on different
@@ -29,7 +28,7 @@ final class CpuTtTable extends BufferTtTable {
     private BufferLookupPlan prepared;
     private long preparedVersion;
 
-    CpuTtTable(CpuBackend be, String name, TtShape shape, ForkJoinPool pool, int threads) {
+    CpuTtTable(CpuBackend be, String name, TtShape shape, WorkerPool pool, int threads) {
         super(be, name, shape);
         FloatBuf[] cores = coreBuffers();
         coreArrays = new float[cores.length][];

@@ -1,13 +1,11 @@
 package org.ttrec.engine.cpu;
 
-import java.util.concurrent.RecursiveAction;
-
 /**
  * One static partition of every phase of a call, with its own scratch: rows in the chain phases,
  * slices in the reduction, bags in pooling. Partition t of n takes [N t / n, N (t+1) / n) of
  * each phase's items.
  */
-final class TtPartition extends RecursiveAction {
+final class TtPartition {
     /** The phases of a call, in the order they run. */
     enum Phase {
         /** Backward: bag gradients into row gradients. */
@@ -54,11 +52,6 @@ final class TtPartition extends RecursiveAction {
         transposes.ensure();
         reduce.ensure();
         chain.ensure();
-    }
-
-    @Override
-    protected void compute() {
-        work();
     }
 
     /** Runs this partition's share of {@link #phase}. */

@@ -4,8 +4,6 @@ import org.ttrec.engine.Pooling;
 import org.ttrec.engine.SparseOptimizer;
 import org.ttrec.engine.TtShape;
 
-import java.util.concurrent.ForkJoinPool;
-
 /**
  * Fast TT-EmbeddingBag kernels on host arrays (docs/tt-layout.md), for the Vector API backend.
  *
@@ -35,7 +33,7 @@ public final class VectorTtKernels {
      */
     static final int MIN_ROWS_PER_THREAD = 256;
 
-    private final ForkJoinPool pool;
+    private final WorkerPool pool;
     private final int threads;
     private final TtBatchPlan plan;
     private final TtScratch scratch = new TtScratch();
@@ -60,7 +58,7 @@ public final class VectorTtKernels {
      *                            batch: the owner of the cores promises that they change only
      *                            through {@link #backward}, or calls {@link #coresChanged}
      */
-    public VectorTtKernels(ForkJoinPool pool, int threads, boolean keepForwardProducts) {
+    public VectorTtKernels(WorkerPool pool, int threads, boolean keepForwardProducts) {
         this(pool, threads, keepForwardProducts ? SavedProducts.BUDGET : 0, MIN_ROWS_PER_THREAD, TtPaths.Enabled.ALL);
     }
 
@@ -69,7 +67,7 @@ public final class VectorTtKernels {
      * distinct rows worth a partition of their own (tests use 1, so two threads split every
      * batch) and, for tests only, the variants that may run.
      */
-    VectorTtKernels(ForkJoinPool pool, int threads, long productBudget, int minRowsPerPart, TtPaths.Enabled enabled) {
+    VectorTtKernels(WorkerPool pool, int threads, long productBudget, int minRowsPerPart, TtPaths.Enabled enabled) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
@@ -235,17 +233,7 @@ public final class VectorTtKernels {
             partitions[0].work();
             return;
         }
-        for (int t = 1; t < parts; t++) {
-            partitions[t].reinitialize();
-        }
-        // the calling thread takes partition 0 so a pool of threads-1 workers suffices
-        for (int t = 1; t < parts; t++) {
-            pool.execute(partitions[t]);
-        }
-        partitions[0].work();
-        for (int t = 1; t < parts; t++) {
-            partitions[t].join();
-        }
+        pool.run(parts, t -> partitions[t].work());
     }
 
     // ---- for tests (the counts of the fields above, and of the partitions')

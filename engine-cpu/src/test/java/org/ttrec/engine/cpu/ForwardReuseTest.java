@@ -13,7 +13,6 @@ import org.ttrec.engine.tt.TtTestUtil;
 
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.ForkJoinPool;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,16 +24,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * reported changed, another batch was prepared, or a backward already stepped the cores.
  */
 class ForwardReuseTest {
-    private static ForkJoinPool pool;
+    private static WorkerPool pool;
 
     @BeforeAll
     static void start() {
-        pool = new ForkJoinPool(2);
+        pool = new WorkerPool(3, "test");
     }
 
     @AfterAll
     static void stop() {
-        pool.shutdown();
+        pool.close();
     }
 
     /** Kernels keeping up to budget bytes of products (0: none), splitting every batch over their threads. */
@@ -81,7 +80,7 @@ class ForwardReuseTest {
             for (TtShape s : shapes) {
                 assertEquals(4, trainBoth(s, threads, kernels(threads, 64L << 20), kernels(threads, 0), 30, 3, 4, 11),
                         s + " threads " + threads);
-                ForkJoinPool p = threads == 1 ? null : pool;
+                WorkerPool p = threads == 1 ? null : pool;
                 assertEquals(3, trainBoth(s, threads, new VectorTtKernels(p, threads, true),
                         new VectorTtKernels(p, threads, false), 25, 3, 3, 5), s + " threads " + threads + ", public");
             }

@@ -15,7 +15,6 @@ import org.ttrec.engine.tt.TtTestUtil;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.ForkJoinPool;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,18 +23,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** VectorTtKernels against the scalar reference on awkward shapes, at 1 and 2 threads. */
 class VectorTtKernelsTest {
-    private static ForkJoinPool pool;
+    private static WorkerPool pool;
     private final ScalarBackend ref = new ScalarBackend();
 
     @BeforeAll
     static void start() {
-        pool = new ForkJoinPool(2);
+        pool = new WorkerPool(3, "test");
         System.out.println("VectorTtKernelsTest: vector bits " + VectorWidth.BITS + (VectorWidth.SCALAR ? " (scalar paths)" : ""));
     }
 
     @AfterAll
     static void stop() {
-        pool.shutdown();
+        pool.close();
     }
 
     static List<TtShape> shapes() {
