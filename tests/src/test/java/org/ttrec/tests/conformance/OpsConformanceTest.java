@@ -50,9 +50,10 @@ class OpsConformanceTest {
 
     static int[] lengths() {
         int[] s = Subjects.sizes();
-        int[] r = java.util.Arrays.copyOf(s, s.length + 2);
+        int[] r = java.util.Arrays.copyOf(s, s.length + 3);
         r[s.length] = 1000;
         r[s.length + 1] = 4099;
+        r[s.length + 2] = 70_001; // over the cpu backend's threshold for splitting among threads
         return r;
     }
 
@@ -157,7 +158,8 @@ class OpsConformanceTest {
     void matrixOps(ComputeBackend be) {
         SplittableRandom r = new SplittableRandom(2);
         int[] sizes = Subjects.sizes();
-        for (int rows : new int[] {1, 3, 17}) {
+        // 601 rows: at the wider sizes, over the cpu backend's threshold for splitting among threads
+        for (int rows : new int[] {1, 3, 17, 601}) {
             for (int cols : sizes) {
                 int ld = cols + 3, off = 2;
                 float[] x = uniform(r, off + rows * ld, -2f, 2f);
