@@ -406,19 +406,27 @@ final class Sgemm {
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
                             int aBase = (ir / MR) * kc * MR;
+                            int cBase = cOff + (ic + ir) * ldc + jc + jr;
+                            // a whole tile of C = 1 * acc + 0 * C is the accumulators themselves
+                            // (x 1 is exact): stored straight into C, without the tile's round trip
+                            boolean direct = first && beta == 0f && alpha == 1f && mr == MR && nr == NR;
+                            float[] out = direct ? c : tile;
+                            int oBase = direct ? cBase : 0, ldo = direct ? ldc : NR;
                             // The kernel has no branch besides its loop: a branch C2 had not
                             // seen taken deoptimises it, and until C2 has recompiled it (C1
                             // cannot allocate its registers) it runs interpreted, 100x slower.
                             switch (KERNEL) {
-                                case 62 -> micro6x2(kc, pa, aBase, pb, bBase, tile);
-                                case 82 -> micro8x2(kc, pa, aBase, pb, bBase, tile);
-                                case 43 -> micro4x3(kc, pa, aBase, pb, bBase, tile);
-                                case 63 -> micro6x3(kc, pa, aBase, pb, bBase, tile);
-                                case 83 -> micro8x3(kc, pa, aBase, pb, bBase, tile);
-                                case 122 -> micro12x2(kc, pa, aBase, pb, bBase, tile);
-                                default -> micro14x2(kc, pa, aBase, pb, bBase, tile);
+                                case 62 -> micro6x2(kc, pa, aBase, pb, bBase, out, oBase, ldo);
+                                case 82 -> micro8x2(kc, pa, aBase, pb, bBase, out, oBase, ldo);
+                                case 43 -> micro4x3(kc, pa, aBase, pb, bBase, out, oBase, ldo);
+                                case 63 -> micro6x3(kc, pa, aBase, pb, bBase, out, oBase, ldo);
+                                case 83 -> micro8x3(kc, pa, aBase, pb, bBase, out, oBase, ldo);
+                                case 122 -> micro12x2(kc, pa, aBase, pb, bBase, out, oBase, ldo);
+                                default -> micro14x2(kc, pa, aBase, pb, bBase, out, oBase, ldo);
                             }
-                            storeTile(tile, mr, nr, alpha, beta, first, c, cOff + (ic + ir) * ldc + jc + jr, ldc);
+                            if (!direct) {
+                                storeTile(tile, mr, nr, alpha, beta, first, c, cBase, ldc);
+                            }
                         }
                     }
                 }
@@ -617,8 +625,8 @@ final class Sgemm {
     // Generated shapes, one method each: the accumulators must be locals of a single method, as a
     // helper taking vectors that C2 fails to inline would box them.
 
-    /** 6 rows x 2 vectors of C accumulated over kc steps of packed A and B, written to tile. */
-    static void micro6x2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile) {
+    /** 6 rows x 2 vectors of C accumulated over kc steps of packed A and B, written to out (row r at oBase + r ldo). */
+    static void micro6x2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] out, int oBase, int ldo) {
         FloatVector c00 = FloatVector.zero(F); FloatVector c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F); FloatVector c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F); FloatVector c21 = FloatVector.zero(F);
@@ -642,22 +650,22 @@ final class Sgemm {
             FloatVector a5 = FloatVector.broadcast(F, pa[ao + 5]);
             c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51);
         }
-        c00.intoArray(tile, 0 * L);
-        c01.intoArray(tile, 1 * L);
-        c10.intoArray(tile, 2 * L);
-        c11.intoArray(tile, 3 * L);
-        c20.intoArray(tile, 4 * L);
-        c21.intoArray(tile, 5 * L);
-        c30.intoArray(tile, 6 * L);
-        c31.intoArray(tile, 7 * L);
-        c40.intoArray(tile, 8 * L);
-        c41.intoArray(tile, 9 * L);
-        c50.intoArray(tile, 10 * L);
-        c51.intoArray(tile, 11 * L);
+        c00.intoArray(out, oBase + 0 * ldo + 0 * L);
+        c01.intoArray(out, oBase + 0 * ldo + 1 * L);
+        c10.intoArray(out, oBase + 1 * ldo + 0 * L);
+        c11.intoArray(out, oBase + 1 * ldo + 1 * L);
+        c20.intoArray(out, oBase + 2 * ldo + 0 * L);
+        c21.intoArray(out, oBase + 2 * ldo + 1 * L);
+        c30.intoArray(out, oBase + 3 * ldo + 0 * L);
+        c31.intoArray(out, oBase + 3 * ldo + 1 * L);
+        c40.intoArray(out, oBase + 4 * ldo + 0 * L);
+        c41.intoArray(out, oBase + 4 * ldo + 1 * L);
+        c50.intoArray(out, oBase + 5 * ldo + 0 * L);
+        c51.intoArray(out, oBase + 5 * ldo + 1 * L);
     }
 
-    /** 8 rows x 2 vectors of C accumulated over kc steps of packed A and B, written to tile. */
-    static void micro8x2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile) {
+    /** 8 rows x 2 vectors of C accumulated over kc steps of packed A and B, written to out (row r at oBase + r ldo). */
+    static void micro8x2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] out, int oBase, int ldo) {
         FloatVector c00 = FloatVector.zero(F); FloatVector c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F); FloatVector c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F); FloatVector c21 = FloatVector.zero(F);
@@ -687,26 +695,26 @@ final class Sgemm {
             FloatVector a7 = FloatVector.broadcast(F, pa[ao + 7]);
             c70 = a7.fma(b0, c70); c71 = a7.fma(b1, c71);
         }
-        c00.intoArray(tile, 0 * L);
-        c01.intoArray(tile, 1 * L);
-        c10.intoArray(tile, 2 * L);
-        c11.intoArray(tile, 3 * L);
-        c20.intoArray(tile, 4 * L);
-        c21.intoArray(tile, 5 * L);
-        c30.intoArray(tile, 6 * L);
-        c31.intoArray(tile, 7 * L);
-        c40.intoArray(tile, 8 * L);
-        c41.intoArray(tile, 9 * L);
-        c50.intoArray(tile, 10 * L);
-        c51.intoArray(tile, 11 * L);
-        c60.intoArray(tile, 12 * L);
-        c61.intoArray(tile, 13 * L);
-        c70.intoArray(tile, 14 * L);
-        c71.intoArray(tile, 15 * L);
+        c00.intoArray(out, oBase + 0 * ldo + 0 * L);
+        c01.intoArray(out, oBase + 0 * ldo + 1 * L);
+        c10.intoArray(out, oBase + 1 * ldo + 0 * L);
+        c11.intoArray(out, oBase + 1 * ldo + 1 * L);
+        c20.intoArray(out, oBase + 2 * ldo + 0 * L);
+        c21.intoArray(out, oBase + 2 * ldo + 1 * L);
+        c30.intoArray(out, oBase + 3 * ldo + 0 * L);
+        c31.intoArray(out, oBase + 3 * ldo + 1 * L);
+        c40.intoArray(out, oBase + 4 * ldo + 0 * L);
+        c41.intoArray(out, oBase + 4 * ldo + 1 * L);
+        c50.intoArray(out, oBase + 5 * ldo + 0 * L);
+        c51.intoArray(out, oBase + 5 * ldo + 1 * L);
+        c60.intoArray(out, oBase + 6 * ldo + 0 * L);
+        c61.intoArray(out, oBase + 6 * ldo + 1 * L);
+        c70.intoArray(out, oBase + 7 * ldo + 0 * L);
+        c71.intoArray(out, oBase + 7 * ldo + 1 * L);
     }
 
-    /** 4 rows x 3 vectors of C accumulated over kc steps of packed A and B, written to tile. */
-    static void micro4x3(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile) {
+    /** 4 rows x 3 vectors of C accumulated over kc steps of packed A and B, written to out (row r at oBase + r ldo). */
+    static void micro4x3(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] out, int oBase, int ldo) {
         FloatVector c00 = FloatVector.zero(F); FloatVector c01 = FloatVector.zero(F); FloatVector c02 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F); FloatVector c11 = FloatVector.zero(F); FloatVector c12 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F); FloatVector c21 = FloatVector.zero(F); FloatVector c22 = FloatVector.zero(F);
@@ -725,22 +733,22 @@ final class Sgemm {
             FloatVector a3 = FloatVector.broadcast(F, pa[ao + 3]);
             c30 = a3.fma(b0, c30); c31 = a3.fma(b1, c31); c32 = a3.fma(b2, c32);
         }
-        c00.intoArray(tile, 0 * L);
-        c01.intoArray(tile, 1 * L);
-        c02.intoArray(tile, 2 * L);
-        c10.intoArray(tile, 3 * L);
-        c11.intoArray(tile, 4 * L);
-        c12.intoArray(tile, 5 * L);
-        c20.intoArray(tile, 6 * L);
-        c21.intoArray(tile, 7 * L);
-        c22.intoArray(tile, 8 * L);
-        c30.intoArray(tile, 9 * L);
-        c31.intoArray(tile, 10 * L);
-        c32.intoArray(tile, 11 * L);
+        c00.intoArray(out, oBase + 0 * ldo + 0 * L);
+        c01.intoArray(out, oBase + 0 * ldo + 1 * L);
+        c02.intoArray(out, oBase + 0 * ldo + 2 * L);
+        c10.intoArray(out, oBase + 1 * ldo + 0 * L);
+        c11.intoArray(out, oBase + 1 * ldo + 1 * L);
+        c12.intoArray(out, oBase + 1 * ldo + 2 * L);
+        c20.intoArray(out, oBase + 2 * ldo + 0 * L);
+        c21.intoArray(out, oBase + 2 * ldo + 1 * L);
+        c22.intoArray(out, oBase + 2 * ldo + 2 * L);
+        c30.intoArray(out, oBase + 3 * ldo + 0 * L);
+        c31.intoArray(out, oBase + 3 * ldo + 1 * L);
+        c32.intoArray(out, oBase + 3 * ldo + 2 * L);
     }
 
-    /** 6 rows x 3 vectors of C accumulated over kc steps of packed A and B, written to tile. */
-    static void micro6x3(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile) {
+    /** 6 rows x 3 vectors of C accumulated over kc steps of packed A and B, written to out (row r at oBase + r ldo). */
+    static void micro6x3(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] out, int oBase, int ldo) {
         FloatVector c00 = FloatVector.zero(F); FloatVector c01 = FloatVector.zero(F); FloatVector c02 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F); FloatVector c11 = FloatVector.zero(F); FloatVector c12 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F); FloatVector c21 = FloatVector.zero(F); FloatVector c22 = FloatVector.zero(F);
@@ -765,28 +773,28 @@ final class Sgemm {
             FloatVector a5 = FloatVector.broadcast(F, pa[ao + 5]);
             c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51); c52 = a5.fma(b2, c52);
         }
-        c00.intoArray(tile, 0 * L);
-        c01.intoArray(tile, 1 * L);
-        c02.intoArray(tile, 2 * L);
-        c10.intoArray(tile, 3 * L);
-        c11.intoArray(tile, 4 * L);
-        c12.intoArray(tile, 5 * L);
-        c20.intoArray(tile, 6 * L);
-        c21.intoArray(tile, 7 * L);
-        c22.intoArray(tile, 8 * L);
-        c30.intoArray(tile, 9 * L);
-        c31.intoArray(tile, 10 * L);
-        c32.intoArray(tile, 11 * L);
-        c40.intoArray(tile, 12 * L);
-        c41.intoArray(tile, 13 * L);
-        c42.intoArray(tile, 14 * L);
-        c50.intoArray(tile, 15 * L);
-        c51.intoArray(tile, 16 * L);
-        c52.intoArray(tile, 17 * L);
+        c00.intoArray(out, oBase + 0 * ldo + 0 * L);
+        c01.intoArray(out, oBase + 0 * ldo + 1 * L);
+        c02.intoArray(out, oBase + 0 * ldo + 2 * L);
+        c10.intoArray(out, oBase + 1 * ldo + 0 * L);
+        c11.intoArray(out, oBase + 1 * ldo + 1 * L);
+        c12.intoArray(out, oBase + 1 * ldo + 2 * L);
+        c20.intoArray(out, oBase + 2 * ldo + 0 * L);
+        c21.intoArray(out, oBase + 2 * ldo + 1 * L);
+        c22.intoArray(out, oBase + 2 * ldo + 2 * L);
+        c30.intoArray(out, oBase + 3 * ldo + 0 * L);
+        c31.intoArray(out, oBase + 3 * ldo + 1 * L);
+        c32.intoArray(out, oBase + 3 * ldo + 2 * L);
+        c40.intoArray(out, oBase + 4 * ldo + 0 * L);
+        c41.intoArray(out, oBase + 4 * ldo + 1 * L);
+        c42.intoArray(out, oBase + 4 * ldo + 2 * L);
+        c50.intoArray(out, oBase + 5 * ldo + 0 * L);
+        c51.intoArray(out, oBase + 5 * ldo + 1 * L);
+        c52.intoArray(out, oBase + 5 * ldo + 2 * L);
     }
 
-    /** 8 rows x 3 vectors of C accumulated over kc steps of packed A and B, written to tile. */
-    static void micro8x3(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile) {
+    /** 8 rows x 3 vectors of C accumulated over kc steps of packed A and B, written to out (row r at oBase + r ldo). */
+    static void micro8x3(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] out, int oBase, int ldo) {
         FloatVector c00 = FloatVector.zero(F); FloatVector c01 = FloatVector.zero(F); FloatVector c02 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F); FloatVector c11 = FloatVector.zero(F); FloatVector c12 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F); FloatVector c21 = FloatVector.zero(F); FloatVector c22 = FloatVector.zero(F);
@@ -817,34 +825,34 @@ final class Sgemm {
             FloatVector a7 = FloatVector.broadcast(F, pa[ao + 7]);
             c70 = a7.fma(b0, c70); c71 = a7.fma(b1, c71); c72 = a7.fma(b2, c72);
         }
-        c00.intoArray(tile, 0 * L);
-        c01.intoArray(tile, 1 * L);
-        c02.intoArray(tile, 2 * L);
-        c10.intoArray(tile, 3 * L);
-        c11.intoArray(tile, 4 * L);
-        c12.intoArray(tile, 5 * L);
-        c20.intoArray(tile, 6 * L);
-        c21.intoArray(tile, 7 * L);
-        c22.intoArray(tile, 8 * L);
-        c30.intoArray(tile, 9 * L);
-        c31.intoArray(tile, 10 * L);
-        c32.intoArray(tile, 11 * L);
-        c40.intoArray(tile, 12 * L);
-        c41.intoArray(tile, 13 * L);
-        c42.intoArray(tile, 14 * L);
-        c50.intoArray(tile, 15 * L);
-        c51.intoArray(tile, 16 * L);
-        c52.intoArray(tile, 17 * L);
-        c60.intoArray(tile, 18 * L);
-        c61.intoArray(tile, 19 * L);
-        c62.intoArray(tile, 20 * L);
-        c70.intoArray(tile, 21 * L);
-        c71.intoArray(tile, 22 * L);
-        c72.intoArray(tile, 23 * L);
+        c00.intoArray(out, oBase + 0 * ldo + 0 * L);
+        c01.intoArray(out, oBase + 0 * ldo + 1 * L);
+        c02.intoArray(out, oBase + 0 * ldo + 2 * L);
+        c10.intoArray(out, oBase + 1 * ldo + 0 * L);
+        c11.intoArray(out, oBase + 1 * ldo + 1 * L);
+        c12.intoArray(out, oBase + 1 * ldo + 2 * L);
+        c20.intoArray(out, oBase + 2 * ldo + 0 * L);
+        c21.intoArray(out, oBase + 2 * ldo + 1 * L);
+        c22.intoArray(out, oBase + 2 * ldo + 2 * L);
+        c30.intoArray(out, oBase + 3 * ldo + 0 * L);
+        c31.intoArray(out, oBase + 3 * ldo + 1 * L);
+        c32.intoArray(out, oBase + 3 * ldo + 2 * L);
+        c40.intoArray(out, oBase + 4 * ldo + 0 * L);
+        c41.intoArray(out, oBase + 4 * ldo + 1 * L);
+        c42.intoArray(out, oBase + 4 * ldo + 2 * L);
+        c50.intoArray(out, oBase + 5 * ldo + 0 * L);
+        c51.intoArray(out, oBase + 5 * ldo + 1 * L);
+        c52.intoArray(out, oBase + 5 * ldo + 2 * L);
+        c60.intoArray(out, oBase + 6 * ldo + 0 * L);
+        c61.intoArray(out, oBase + 6 * ldo + 1 * L);
+        c62.intoArray(out, oBase + 6 * ldo + 2 * L);
+        c70.intoArray(out, oBase + 7 * ldo + 0 * L);
+        c71.intoArray(out, oBase + 7 * ldo + 1 * L);
+        c72.intoArray(out, oBase + 7 * ldo + 2 * L);
     }
 
-    /** 12 rows x 2 vectors of C accumulated over kc steps of packed A and B, written to tile. */
-    static void micro12x2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile) {
+    /** 12 rows x 2 vectors of C accumulated over kc steps of packed A and B, written to out (row r at oBase + r ldo). */
+    static void micro12x2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] out, int oBase, int ldo) {
         FloatVector c00 = FloatVector.zero(F); FloatVector c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F); FloatVector c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F); FloatVector c21 = FloatVector.zero(F);
@@ -886,34 +894,34 @@ final class Sgemm {
             FloatVector a11 = FloatVector.broadcast(F, pa[ao + 11]);
             c110 = a11.fma(b0, c110); c111 = a11.fma(b1, c111);
         }
-        c00.intoArray(tile, 0 * L);
-        c01.intoArray(tile, 1 * L);
-        c10.intoArray(tile, 2 * L);
-        c11.intoArray(tile, 3 * L);
-        c20.intoArray(tile, 4 * L);
-        c21.intoArray(tile, 5 * L);
-        c30.intoArray(tile, 6 * L);
-        c31.intoArray(tile, 7 * L);
-        c40.intoArray(tile, 8 * L);
-        c41.intoArray(tile, 9 * L);
-        c50.intoArray(tile, 10 * L);
-        c51.intoArray(tile, 11 * L);
-        c60.intoArray(tile, 12 * L);
-        c61.intoArray(tile, 13 * L);
-        c70.intoArray(tile, 14 * L);
-        c71.intoArray(tile, 15 * L);
-        c80.intoArray(tile, 16 * L);
-        c81.intoArray(tile, 17 * L);
-        c90.intoArray(tile, 18 * L);
-        c91.intoArray(tile, 19 * L);
-        c100.intoArray(tile, 20 * L);
-        c101.intoArray(tile, 21 * L);
-        c110.intoArray(tile, 22 * L);
-        c111.intoArray(tile, 23 * L);
+        c00.intoArray(out, oBase + 0 * ldo + 0 * L);
+        c01.intoArray(out, oBase + 0 * ldo + 1 * L);
+        c10.intoArray(out, oBase + 1 * ldo + 0 * L);
+        c11.intoArray(out, oBase + 1 * ldo + 1 * L);
+        c20.intoArray(out, oBase + 2 * ldo + 0 * L);
+        c21.intoArray(out, oBase + 2 * ldo + 1 * L);
+        c30.intoArray(out, oBase + 3 * ldo + 0 * L);
+        c31.intoArray(out, oBase + 3 * ldo + 1 * L);
+        c40.intoArray(out, oBase + 4 * ldo + 0 * L);
+        c41.intoArray(out, oBase + 4 * ldo + 1 * L);
+        c50.intoArray(out, oBase + 5 * ldo + 0 * L);
+        c51.intoArray(out, oBase + 5 * ldo + 1 * L);
+        c60.intoArray(out, oBase + 6 * ldo + 0 * L);
+        c61.intoArray(out, oBase + 6 * ldo + 1 * L);
+        c70.intoArray(out, oBase + 7 * ldo + 0 * L);
+        c71.intoArray(out, oBase + 7 * ldo + 1 * L);
+        c80.intoArray(out, oBase + 8 * ldo + 0 * L);
+        c81.intoArray(out, oBase + 8 * ldo + 1 * L);
+        c90.intoArray(out, oBase + 9 * ldo + 0 * L);
+        c91.intoArray(out, oBase + 9 * ldo + 1 * L);
+        c100.intoArray(out, oBase + 10 * ldo + 0 * L);
+        c101.intoArray(out, oBase + 10 * ldo + 1 * L);
+        c110.intoArray(out, oBase + 11 * ldo + 0 * L);
+        c111.intoArray(out, oBase + 11 * ldo + 1 * L);
     }
 
-    /** 14 rows x 2 vectors of C accumulated over kc steps of packed A and B, written to tile. */
-    static void micro14x2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile) {
+    /** 14 rows x 2 vectors of C accumulated over kc steps of packed A and B, written to out (row r at oBase + r ldo). */
+    static void micro14x2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] out, int oBase, int ldo) {
         FloatVector c00 = FloatVector.zero(F); FloatVector c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F); FloatVector c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F); FloatVector c21 = FloatVector.zero(F);
@@ -961,34 +969,34 @@ final class Sgemm {
             FloatVector a13 = FloatVector.broadcast(F, pa[ao + 13]);
             c130 = a13.fma(b0, c130); c131 = a13.fma(b1, c131);
         }
-        c00.intoArray(tile, 0 * L);
-        c01.intoArray(tile, 1 * L);
-        c10.intoArray(tile, 2 * L);
-        c11.intoArray(tile, 3 * L);
-        c20.intoArray(tile, 4 * L);
-        c21.intoArray(tile, 5 * L);
-        c30.intoArray(tile, 6 * L);
-        c31.intoArray(tile, 7 * L);
-        c40.intoArray(tile, 8 * L);
-        c41.intoArray(tile, 9 * L);
-        c50.intoArray(tile, 10 * L);
-        c51.intoArray(tile, 11 * L);
-        c60.intoArray(tile, 12 * L);
-        c61.intoArray(tile, 13 * L);
-        c70.intoArray(tile, 14 * L);
-        c71.intoArray(tile, 15 * L);
-        c80.intoArray(tile, 16 * L);
-        c81.intoArray(tile, 17 * L);
-        c90.intoArray(tile, 18 * L);
-        c91.intoArray(tile, 19 * L);
-        c100.intoArray(tile, 20 * L);
-        c101.intoArray(tile, 21 * L);
-        c110.intoArray(tile, 22 * L);
-        c111.intoArray(tile, 23 * L);
-        c120.intoArray(tile, 24 * L);
-        c121.intoArray(tile, 25 * L);
-        c130.intoArray(tile, 26 * L);
-        c131.intoArray(tile, 27 * L);
+        c00.intoArray(out, oBase + 0 * ldo + 0 * L);
+        c01.intoArray(out, oBase + 0 * ldo + 1 * L);
+        c10.intoArray(out, oBase + 1 * ldo + 0 * L);
+        c11.intoArray(out, oBase + 1 * ldo + 1 * L);
+        c20.intoArray(out, oBase + 2 * ldo + 0 * L);
+        c21.intoArray(out, oBase + 2 * ldo + 1 * L);
+        c30.intoArray(out, oBase + 3 * ldo + 0 * L);
+        c31.intoArray(out, oBase + 3 * ldo + 1 * L);
+        c40.intoArray(out, oBase + 4 * ldo + 0 * L);
+        c41.intoArray(out, oBase + 4 * ldo + 1 * L);
+        c50.intoArray(out, oBase + 5 * ldo + 0 * L);
+        c51.intoArray(out, oBase + 5 * ldo + 1 * L);
+        c60.intoArray(out, oBase + 6 * ldo + 0 * L);
+        c61.intoArray(out, oBase + 6 * ldo + 1 * L);
+        c70.intoArray(out, oBase + 7 * ldo + 0 * L);
+        c71.intoArray(out, oBase + 7 * ldo + 1 * L);
+        c80.intoArray(out, oBase + 8 * ldo + 0 * L);
+        c81.intoArray(out, oBase + 8 * ldo + 1 * L);
+        c90.intoArray(out, oBase + 9 * ldo + 0 * L);
+        c91.intoArray(out, oBase + 9 * ldo + 1 * L);
+        c100.intoArray(out, oBase + 10 * ldo + 0 * L);
+        c101.intoArray(out, oBase + 10 * ldo + 1 * L);
+        c110.intoArray(out, oBase + 11 * ldo + 0 * L);
+        c111.intoArray(out, oBase + 11 * ldo + 1 * L);
+        c120.intoArray(out, oBase + 12 * ldo + 0 * L);
+        c121.intoArray(out, oBase + 12 * ldo + 1 * L);
+        c130.intoArray(out, oBase + 13 * ldo + 0 * L);
+        c131.intoArray(out, oBase + 13 * ldo + 1 * L);
     }
 
 }
