@@ -15,6 +15,7 @@ import org.ttrec.engine.TtShape;
 import org.ttrec.engine.TtTable;
 import org.ttrec.engine.scalar.ScalarBackend;
 
+import java.lang.ref.Cleaner;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
@@ -58,8 +59,13 @@ public class CpuBackend extends ScalarBackend {
     /** Lookups x dim below which an EmbeddingBag call stays on the calling thread. */
     static final long PARALLEL_LOOKUPS = 1L << 14;
 
+    /** Closes the worker pool of a backend that became unreachable without close(). */
+    private static final Cleaner CLEANER = Cleaner.create();
+
     private final int threads;
     private final WorkerPool pool;
+    /** Closes the pool once, from close() or after this backend became unreachable; null without a pool. */
+    private final Cleaner.Cleanable poolCloser;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
     /** The TT-EmbeddingBag kernels of one-shot calls, sharing this backend's pool (tables have their own). */
     private final VectorTtKernels tt;
@@ -71,6 +77,9 @@ public class CpuBackend extends ScalarBackend {
         Checks.nonNegative("cpu backend threads", threads);
         this.threads = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
         this.pool = this.threads > 1 ? new WorkerPool(this.threads, "ttrec-cpu") : null;
+        // the action holds the pool only, not this backend (a ForkJoinPool let idle workers
+        // time out; these park until closed, so a backend dropped unclosed must not keep them)
+        this.poolCloser = pool == null ? null : CLEANER.register(this, pool::close);
         this.tt = new VectorTtKernels(pool, this.threads, false);
     }
 
@@ -103,8 +112,8 @@ public class CpuBackend extends ScalarBackend {
 
     @Override
     public void close() {
-        if (pool != null) {
-            pool.close();
+        if (poolCloser != null) {
+            poolCloser.clean();
         }
     }
 

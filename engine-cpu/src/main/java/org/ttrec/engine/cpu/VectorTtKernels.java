@@ -28,8 +28,11 @@ public final class VectorTtKernels {
      * Distinct rows a batch needs per thread before it is split over that thread: every phase of
      * a split call costs a fork and a join, and at 128 lookups two threads ran slower than one
      * (bench/README, third session: with 32 rows per thread, tt@2 / dense@2 fell from 0.821 and
-     * 0.797 to 0.755 and 0.739). The partition count depends on the distinct rows alone, so
-     * results stay bit-identical for the same inputs and thread count.
+     * 0.797 to 0.755 and 0.739). That was measured on a ForkJoinPool; {@link WorkerPool}'s
+     * spinning workers make a split cheaper, and a lower value may now pay for a table run
+     * alone (not re-measured; inside submitTables the tables already run side by side). The
+     * partition count depends on the distinct rows alone, so results stay bit-identical for the
+     * same inputs and thread count.
      */
     static final int MIN_ROWS_PER_THREAD = 256;
 

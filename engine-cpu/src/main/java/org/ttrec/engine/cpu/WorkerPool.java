@@ -34,13 +34,16 @@ public final class WorkerPool implements AutoCloseable {
     private static final class Region {
         final IntConsumer body;
         final int tasks;
+        /** The region's number (from 1), by which workers tell a new region from one they ran. */
+        final long seq;
         final AtomicInteger next = new AtomicInteger();
         final AtomicInteger done = new AtomicInteger();
         final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-        Region(IntConsumer body, int tasks) {
+        Region(IntConsumer body, int tasks, long seq) {
             this.body = body;
             this.tasks = tasks;
+            this.seq = seq;
         }
 
         /** Claims and runs tasks until none are left. */
@@ -59,8 +62,14 @@ public final class WorkerPool implements AutoCloseable {
 
     private final int threads;
     private final Worker[] workers;
-    /** The region being run, or the last one run. */
+    /**
+     * The region being run, or null between regions: nothing here keeps a finished region's
+     * body (and what it captured, such as the backend) reachable, so an unclosed backend can be
+     * collected and its cleaner can close this pool.
+     */
     private volatile Region current;
+    /** Number of the last region started (read and written only by the thread holding busy). */
+    private long lastSeq;
     private final AtomicBoolean busy = new AtomicBoolean();
     private volatile boolean closed;
 
@@ -98,7 +107,7 @@ public final class WorkerPool implements AutoCloseable {
             }
             return;
         }
-        Region r = new Region(body, tasks);
+        Region r = new Region(body, tasks, ++lastSeq);
         try {
             current = r;
             for (Worker w : workers) {
@@ -117,6 +126,7 @@ public final class WorkerPool implements AutoCloseable {
                 }
             }
         } finally {
+            current = null;
             busy.set(false);
         }
         Throwable e = r.failure.get();
@@ -147,28 +157,34 @@ public final class WorkerPool implements AutoCloseable {
 
         @Override
         public void run() {
-            Region seen = null;
+            long seen = 0;
             while (!closed) {
                 Region r = current;
-                if (r != seen) {
-                    seen = r;
+                if (r != null && r.seq != seen) {
+                    seen = r.seq;
                     r.work();
                     continue;
                 }
                 long until = System.nanoTime() + SPIN_NANOS;
-                while (current == seen && !closed && System.nanoTime() - until < 0) {
+                while (idle(seen) && System.nanoTime() - until < 0) {
                     Thread.onSpinWait();
                 }
-                if (current == seen && !closed) {
+                if (idle(seen)) {
                     parked = true;
                     // re-read after announcing: a caller that published before seeing parked
                     // set did not unpark, so this read must see its region
-                    if (current == seen && !closed) {
+                    if (idle(seen)) {
                         LockSupport.park(this);
                     }
                     parked = false;
                 }
             }
+        }
+
+        /** Whether there is no region this worker has not taken part in (and the pool is open). */
+        private boolean idle(long seen) {
+            Region r = current;
+            return !closed && (r == null || r.seq == seen);
         }
     }
 }

@@ -148,6 +148,36 @@ class WorkerPoolTest {
     }
 
     @Test
+    void anUnclosedBackendsWorkersEndOnceItIsCollected() throws InterruptedException {
+        int before = workerThreads("ttrec-cpu-").size();
+        useAndDropABackend();
+        assertEquals(before + 2, workerThreads("ttrec-cpu-").size(), "a 3-thread backend starts 2 workers");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (workerThreads("ttrec-cpu-").size() > before && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertEquals(before, workerThreads("ttrec-cpu-").size(),
+                "the workers of a backend dropped without close() still run: something keeps it reachable");
+    }
+
+    /**
+     * A 3-thread backend that runs split calls and is then dropped without close(): a GEMM, whose
+     * tasks use the backend's per-thread scratch (so they hold the backend), and an axpy.
+     */
+    private static void useAndDropABackend() {
+        CpuBackend be = new CpuBackend(3);
+        int n = 128;
+        float[] ones = new float[n * n];
+        java.util.Arrays.fill(ones, 1f);
+        org.ttrec.engine.FloatBuf a = be.upload(ones), b = be.upload(ones), c = be.upload(new float[n * n]);
+        be.gemm(false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);
+        assertEquals(n, c.toArray()[n * n - 1]);
+        be.axpy(n * n, 2f, a, 0, b, 0);
+        assertEquals(3f, b.toArray()[n * n - 1]);
+    }
+
+    @Test
     void refusesFewerThanTwoThreads() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new WorkerPool(1, "wp-one"));
         assertTrue(e.getMessage().contains("at least 2"), e.getMessage());
@@ -156,7 +186,7 @@ class WorkerPoolTest {
     private static Set<Thread> workerThreads(String prefix) {
         Set<Thread> found = ConcurrentHashMap.newKeySet();
         for (Thread t : Thread.getAllStackTraces().keySet()) {
-            if (t.getName().startsWith(prefix)) {
+            if (t.getName().startsWith(prefix) && t.isAlive()) {
                 found.add(t);
             }
         }
