@@ -42,7 +42,9 @@ public final class TrainConfig {
      * backward, the optimiser step and the next bottom MLP forward do; the bits are those of the
      * inline order (0: the tables run on the kernel threads, between the MLP's calls). On 2 cores,
      * threads = 1 with tableThreads = 1 against threads = 2 was faster at batch 128 in one session
-     * and slower in another, and slower at batch 2048 (bench/README.md).
+     * and slower in another, and slower at batch 2048 (bench/README.md); since the cpu backend's
+     * worker pool, threads = 2 is clearly faster at batch 128 too (tt 1+1 at 0.84 and 0.64 of
+     * tt at 2 threads, bench/README.md "Kernel threads").
      */
     public int tableThreads = 0;
     /**
