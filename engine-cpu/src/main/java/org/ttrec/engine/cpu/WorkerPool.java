@@ -165,6 +165,9 @@ public final class WorkerPool implements AutoCloseable {
                     r.work();
                     continue;
                 }
+                // not held while idle: an interpreted frame would keep the finished region, and
+                // the backend its body captured, reachable for as long as this worker parks
+                r = null;
                 long until = System.nanoTime() + SPIN_NANOS;
                 while (idle(seen) && System.nanoTime() - until < 0) {
                     Thread.onSpinWait();
