@@ -83,11 +83,6 @@ public class CpuBackend extends ScalarBackend {
         this.tt = new VectorTtKernels(pool, this.threads, false);
     }
 
-    /** @return the worker pool, null when single-threaded (for the TT kernels) */
-    WorkerPool pool() {
-        return pool;
-    }
-
     @Override
     public String name() {
         return "cpu";

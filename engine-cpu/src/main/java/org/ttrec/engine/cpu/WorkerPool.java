@@ -60,7 +60,6 @@ public final class WorkerPool implements AutoCloseable {
         }
     }
 
-    private final int threads;
     private final Worker[] workers;
     /**
      * The region being run, or null between regions: nothing here keeps a finished region's
@@ -81,7 +80,6 @@ public final class WorkerPool implements AutoCloseable {
         if (threads < 2) {
             throw new IllegalArgumentException("a worker pool needs at least 2 threads, got " + threads);
         }
-        this.threads = threads;
         workers = new Worker[threads - 1];
         for (int i = 0; i < workers.length; i++) {
             workers[i] = new Worker();
@@ -89,11 +87,6 @@ public final class WorkerPool implements AutoCloseable {
             workers[i].thread = t;
             t.start();
         }
-    }
-
-    /** @return threads of a region, the caller included */
-    public int threads() {
-        return threads;
     }
 
     /**
