@@ -251,7 +251,7 @@ final class SweepCommand implements Callable<Integer> {
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new IllegalArgumentException("--out " + out + " is a file, not a folder");
         }
-        List<String> present = list(out);
+        List<String> present = RunFolder.contents(out);
         if (present.isEmpty()) {
             return;
         }
@@ -266,22 +266,12 @@ final class SweepCommand implements Callable<Integer> {
                     + String.join(", ", foreign) + "); --overwrite replaces only a sweep's files, so choose another --out");
         }
         Set<String> ours = new HashSet<>(runs.stream().map(Run::name).toList());
-        for (String name : list(out.resolve("runs"))) {
+        for (String name : RunFolder.contents(out.resolve("runs"))) {
             RunFolder.check(out.resolve("runs").resolve(name), true);
             if (!ours.contains(name)) {
                 System.err.println("[sweep] note: " + out.resolve("runs").resolve(name) + " is an earlier sweep's run "
                         + "that this one does not repeat; it is kept, and sweep.csv will not list it");
             }
-        }
-    }
-
-    /** @return the names in a folder (none if it does not exist), temporaries of atomic writes left out */
-    private static List<String> list(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            return List.of();
-        }
-        try (var s = Files.list(dir)) {
-            return s.map(p -> p.getFileName().toString()).filter(n -> !AtomicFiles.isTemporary(n)).sorted().toList();
         }
     }
 

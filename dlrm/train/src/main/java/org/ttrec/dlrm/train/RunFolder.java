@@ -88,8 +88,13 @@ public final class RunFolder implements Trainer.Listener, AutoCloseable {
         }
     }
 
-    /** @return the visible entries of a folder (none if it does not exist), stale temporaries of dead writers removed */
-    private static List<String> contents(Path dir) throws IOException {
+    /**
+     * @param dir a folder
+     * @return the visible entries of a folder, sorted (none if it does not exist), stale
+     *         temporaries of dead writers removed and live ones left out
+     * @throws IOException if it cannot be listed
+     */
+    public static List<String> contents(Path dir) throws IOException {
         List<String> names = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
             return names;
