@@ -44,6 +44,23 @@ public interface Dataset extends AutoCloseable {
         return null;
     }
 
+    /**
+     * A view of this data set whose training split is the {@code part}-th of {@code parts}
+     * contiguous pieces of this one's (sizes differ by at most one row; piece 0 of 1 is the whole
+     * split), the other splits unchanged: the data of one replica in data-parallel training. The
+     * view reads through this data set, which stays open until the view is closed (closing the
+     * view closes it).
+     *
+     * @param part  which piece, 0 <= part < parts
+     * @param parts how many pieces, >= 1
+     * @return the view
+     * @throws UnsupportedOperationException if this data set cannot be cut (data generated on the fly)
+     */
+    default Dataset trainPart(int part, int parts) {
+        throw new UnsupportedOperationException(describe() + " cannot be cut into parts for data-parallel training; "
+                + "use shards (ttrec preprocess), raw text or in-memory synthetic data");
+    }
+
     /** @return one line saying where the data comes from */
     String describe();
 

@@ -79,6 +79,22 @@ class RowDataset implements Dataset {
         return description;
     }
 
+    @Override
+    public Dataset trainPart(int part, int parts) {
+        if (parts < 1 || part < 0 || part >= parts) {
+            throw new IllegalArgumentException("part " + part + " of " + parts + ": need 0 <= part < parts");
+        }
+        long[] r = ranges.get(Split.TRAIN);
+        long n = r[1] - r[0];
+        Map<Split, long[]> cut = new java.util.EnumMap<>(Split.class);
+        cut.putAll(ranges);
+        // piece i is [n*i/P, n*(i+1)/P): sizes differ by at most one row
+        cut.put(Split.TRAIN, new long[] {r[0] + n * part / parts,
+                r[0] + n * (part + 1) / parts});
+        return new RowDataset(store, dense, cardinalities, cut,
+                description + ", training rows part " + (part + 1) + " of " + parts).withDictionaries(dictionaries);
+    }
+
     RowStore store() {
         return store;
     }
@@ -171,6 +187,39 @@ class RowDataset implements Dataset {
             int local = perm[pos++];
             System.arraycopy(windowData, local * rowInts, dst, off, rowInts);
             return window[local];
+        }
+
+        /** Passes {@code rows} rows of the order, reading the store only for the window it stops in. */
+        void skip(RowStore store, long rows) throws IOException {
+            while (rows > 0) {
+                if (pos == windowLen) {
+                    if (nextBlock >= blockOrder.length) {
+                        return;
+                    }
+                    long len = windowRows(nextBlock);
+                    if (rows >= len) {
+                        // the whole next window: its shuffle depends only on its number, so skip it unread
+                        nextBlock = Math.min(blockOrder.length, nextBlock + WINDOW_BLOCKS);
+                        rows -= len;
+                        continue;
+                    }
+                    fill(store);
+                }
+                int k = (int) Math.min(rows, windowLen - pos);
+                pos += k;
+                rows -= k;
+            }
+        }
+
+        /** @return the rows of the window that starts at block {@code first} of the order */
+        private long windowRows(int first) {
+            int last = Math.min(blockOrder.length, first + WINDOW_BLOCKS);
+            long len = 0;
+            for (int b = first; b < last; b++) {
+                long from = (long) blockOrder[b] * blockRows;
+                len += Math.min(n, from + blockRows) - from;
+            }
+            return len;
         }
 
         private void fill(RowStore store) throws IOException {
@@ -306,6 +355,30 @@ class RowDataset implements Dataset {
             int[][] off = new int[tables][];
             java.util.Arrays.fill(off, identity);
             return new Batch(b, d, labels, idx, off);
+        }
+
+        /**
+         * Jumps: unshuffled, by moving the position; shuffled, by passing whole windows of the
+         * order unread and reading only the window it lands in.
+         */
+        @Override
+        public long skip(long batches) throws IOException {
+            if (batches < 0) {
+                throw new IllegalArgumentException("cannot skip " + batches + " batches");
+            }
+            long left = end - next;
+            long full = Math.min(batches, left / batchSize);
+            long rowsToSkip = full * batchSize;
+            long passed = full;
+            if (full < batches && left > rowsToSkip) {
+                rowsToSkip = left; // the last, partial batch
+                passed++;
+            }
+            if (order != null) {
+                order.skip(store, rowsToSkip);
+            }
+            next += rowsToSkip;
+            return passed;
         }
 
         @Override

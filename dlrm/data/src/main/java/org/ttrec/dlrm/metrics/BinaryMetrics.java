@@ -12,7 +12,9 @@ import java.util.Arrays;
  * positive outranks a random negative, ties counting one half (the Mann-Whitney statistic,
  * which equals the trapezoidal area under the ROC curve with tied scores as one step).
  */
-public final class BinaryMetrics {
+public final class BinaryMetrics implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+
     /** Probabilities are clamped to [EPS, 1 - EPS] for the log loss, as the training loss is. */
     public static final double EPS = 1e-7;
 
@@ -76,13 +78,46 @@ public final class BinaryMetrics {
         if (n >= Integer.MAX_VALUE - 16) {
             throw new IllegalStateException("more than " + n + " samples of one class: AUC needs a sampled evaluation");
         }
-        return (int) Math.min(Integer.MAX_VALUE - 16L, n * 2L);
+        return (int) Math.min(Integer.MAX_VALUE - 16L, Math.max(1024L, n * 2L)); // 0 after a trimmed copy
     }
 
     /** An int whose signed order is the float order (-0 and +0 map to the same key). */
     static int key(float s) {
         int bits = Float.floatToIntBits(s == 0f ? 0f : s);
         return bits ^ ((bits >> 31) & 0x7fffffff);
+    }
+
+    /**
+     * Adds everything another instance holds, as if its predictions had been added here after
+     * this one's: AUC and accuracy come out exactly as over all predictions in one instance (they
+     * count), the log loss up to the order of its sum. Distributed evaluation merges its parts'
+     * metrics so.
+     *
+     * @param other the other part's metrics (unchanged)
+     */
+    public void merge(BinaryMetrics other) {
+        if (np + (long) other.np > Integer.MAX_VALUE - 16 || nn + (long) other.nn > Integer.MAX_VALUE - 16) {
+            throw new IllegalStateException("more than 2^31 samples of one class: AUC needs a sampled evaluation");
+        }
+        if (pos.length < np + other.np) {
+            pos = Arrays.copyOf(pos, np + other.np);
+        }
+        System.arraycopy(other.pos, 0, pos, np, other.np);
+        np += other.np;
+        if (neg.length < nn + other.nn) {
+            neg = Arrays.copyOf(neg, nn + other.nn);
+        }
+        System.arraycopy(other.neg, 0, neg, nn, other.nn);
+        nn += other.nn;
+        correct += other.correct;
+        logLoss += other.logLoss;
+    }
+
+    /** Only the stored scores cross the wire, not the arrays' spare room. */
+    private void writeObject(java.io.ObjectOutputStream out) throws java.io.IOException {
+        pos = Arrays.copyOf(pos, np);
+        neg = Arrays.copyOf(neg, nn);
+        out.defaultWriteObject();
     }
 
     /** @return the number of samples added */

@@ -241,6 +241,33 @@ public final class DenseEmbeddingBag implements EmbeddingBagLayer {
         }
     }
 
+    @Override
+    public TrainableState trainableState() {
+        float[] w = new float[Math.multiplyExact(rows, dim)];
+        table.readRows(0, w, 0, rows);
+        float[] state = table.readState();
+        return new TrainableState(java.util.List.of(w), table.stateKind(),
+                state == null ? java.util.List.of() : java.util.List.of(state));
+    }
+
+    @Override
+    public void loadTrainableState(TrainableState s) {
+        if (s.weights().size() != 1 || s.weights().get(0).length != (long) rows * dim) {
+            throw new IllegalArgumentException(name + ": trainable state does not fit a " + rows + " x " + dim + " table");
+        }
+        float[] state = null;
+        if (!s.optimizerState().isEmpty()) {
+            long want = s.stateKind() == SparseOptimizer.Kind.ROWWISE_ADAGRAD ? rows : (long) rows * dim;
+            if (s.optimizerState().size() != 1 || s.optimizerState().get(0).length != want) {
+                throw new IllegalArgumentException(name + ": " + s.stateKind() + " state does not fit a " + rows + " x "
+                        + dim + " table (expected one array of " + want + " floats)");
+            }
+            state = s.optimizerState().get(0);
+        }
+        table.writeRows(0, s.weights().get(0), 0, rows);
+        table.writeState(s.stateKind(), state);
+    }
+
     /** Releases the table and the plan. */
     @Override
     public void close() {

@@ -97,6 +97,23 @@ public interface EmbeddingBagLayer extends AutoCloseable {
      */
     void load(DataInputStream in) throws IOException;
 
+    /**
+     * @return this layer's weights and optimiser state as host copies, for data-parallel
+     *         training, which averages them across replicas
+     * @throws UnsupportedOperationException if the layer holds state that cannot be averaged
+     *                                       across replicas (a TT table's hot-row cache)
+     */
+    TrainableState trainableState();
+
+    /**
+     * Installs weights and optimiser state read by {@link #trainableState()} from a layer of the
+     * same shape (another replica's, or an average of several).
+     *
+     * @param state the state
+     * @throws IllegalArgumentException if its arrays do not fit this layer (naming the layer and the array)
+     */
+    void loadTrainableState(TrainableState state);
+
     /** Releases the layer's tables and buffers on its backend; the layer must not be used afterwards. */
     @Override
     void close();

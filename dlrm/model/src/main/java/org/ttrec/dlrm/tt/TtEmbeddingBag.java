@@ -847,6 +847,69 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
         }
     }
 
+    @Override
+    public org.ttrec.dlrm.layers.TrainableState trainableState() {
+        if (counts != null) {
+            throw new UnsupportedOperationException(name + ": a TT table with a hot-row cache cannot be averaged across "
+                    + "replicas (each replica caches its own rows); train it without the cache (--tt-cache-fraction 0)");
+        }
+        int d = shape.cores();
+        java.util.List<float[]> cores = new java.util.ArrayList<>(d);
+        for (int k = 0; k < d; k++) {
+            cores.add(table.readCore(k));
+        }
+        java.util.List<float[]> states = new java.util.ArrayList<>(d);
+        SparseOptimizer.Kind kind = table.stateKind();
+        if (table.readState(0) != null) {
+            for (int k = 0; k < d; k++) {
+                states.add(table.readState(k));
+            }
+        }
+        return new org.ttrec.dlrm.layers.TrainableState(cores, kind, states);
+    }
+
+    @Override
+    public void loadTrainableState(org.ttrec.dlrm.layers.TrainableState s) {
+        if (counts != null) {
+            throw new UnsupportedOperationException(name + ": a TT table with a hot-row cache cannot take an averaged state");
+        }
+        int d = shape.cores();
+        if (s.weights().size() != d) {
+            throw new IllegalArgumentException(name + ": trainable state holds " + s.weights().size() + " cores, the table " + d);
+        }
+        for (int k = 0; k < d; k++) {
+            if (s.weights().get(k).length != shape.coreSize(k)) {
+                throw new IllegalArgumentException(name + ": core " + k + " has " + s.weights().get(k).length
+                        + " floats, the table's " + shape.coreSize(k));
+            }
+        }
+        float[][] states = null;
+        if (s.stateKind() == null || s.optimizerState().isEmpty()) {
+            if (!s.optimizerState().isEmpty()) {
+                throw new IllegalArgumentException(name + ": optimiser state without an optimiser");
+            }
+        } else {
+            if (s.optimizerState().size() != d) {
+                throw new IllegalArgumentException(name + ": " + s.optimizerState().size() + " optimiser states for " + d + " cores");
+            }
+            states = new float[d][];
+            for (int k = 0; k < d; k++) {
+                long want = s.stateKind() == SparseOptimizer.Kind.ROWWISE_ADAGRAD ? (long) shape.p(k) * shape.rank(k)
+                        : shape.coreSize(k);
+                if (s.optimizerState().get(k).length != want) {
+                    throw new IllegalArgumentException(name + ": optimiser state " + k + " has "
+                            + s.optimizerState().get(k).length + " floats, expected " + want);
+                }
+                states[k] = s.optimizerState().get(k);
+            }
+        }
+        for (int k = 0; k < d; k++) {
+            table.writeCore(k, s.weights().get(k));
+        }
+        table.writeStates(s.stateKind(), states);
+        haveBatch = false;
+    }
+
     private SparseOptimizer.Kind kindOf(int ordinal) throws IOException {
         if (ordinal == -1) {
             return null;

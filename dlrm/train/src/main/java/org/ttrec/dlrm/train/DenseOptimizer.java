@@ -75,6 +75,28 @@ public final class DenseOptimizer {
         }
     }
 
+    /** @return a host copy of the optimiser state (Adagrad's accumulators), or null when it keeps none (SGD) */
+    public float[] readState() {
+        return state == null ? null : state.toArray();
+    }
+
+    /**
+     * Replaces the optimiser state with one read by {@link #readState()} (another replica's, or
+     * an average of several).
+     *
+     * @param values the state, or null for an optimiser that keeps none
+     * @throws IllegalArgumentException if it does not fit this optimiser
+     */
+    public void writeState(float[] values) {
+        if ((values == null) != (state == null) || values != null && values.length != n) {
+            throw new IllegalArgumentException("optimiser state of " + (values == null ? "none" : values.length + " floats")
+                    + " does not fit " + kind + " over " + n + " parameters");
+        }
+        if (values != null) {
+            state.write(values);
+        }
+    }
+
     /** Writes the optimiser state. @param out stream @throws IOException on failure */
     public void save(DataOutputStream out) throws IOException {
         out.writeUTF(kind.name());

@@ -94,6 +94,7 @@ public final class Trainer {
     private Path lastCheckpointFile;
     private CheckpointStore store;
     private boolean runTest = true;
+    private boolean finalValidation = true;
     /** The loss window: the backend sum of the losses since the last log, and how many steps it holds. */
     private FloatBuf lossSum;
     private long lossCount;
@@ -182,6 +183,15 @@ public final class Trainer {
         this.runTest = run;
     }
 
+    /**
+     * @param run whether {@link #run()} ends with a validation when the last step was not one
+     *            (default true); a data-parallel replica, whose model is only a part of the
+     *            combined one, turns it off
+     */
+    public void setFinalValidation(boolean run) {
+        this.finalValidation = run;
+    }
+
     /** @return the current position */
     public TrainState state() {
         return state;
@@ -244,11 +254,7 @@ public final class Trainer {
             try (BatchStream s = data.batches(Split.TRAIN, tc.batchSize, true, epochSeed(epoch))) {
                 long inEpoch = 0;
                 if (epoch == state.epoch()) {
-                    for (; inEpoch < state.batchInEpoch(); inEpoch++) {
-                        if (s.next() == null) {
-                            break;
-                        }
-                    }
+                    inEpoch = s.skip(state.batchInEpoch());
                 }
                 for (Batch b = s.next(); b != null; b = s.next()) {
                     if (tc.maxSteps >= 0 && state.step() >= tc.maxSteps) {
@@ -309,7 +315,7 @@ public final class Trainer {
                     nanos > 0 ? samplesThisRun / (nanos * 1e-9) : 0);
             checkLoss(mean, lossCount);
         }
-        if (!evaluatedAtLastStep) {
+        if (!evaluatedAtLastStep && finalValidation) {
             val = Evaluator.evaluate(model, data, Split.VALIDATION, tc.testBatchSize);
             listener.onEval(state, Split.VALIDATION, val);
         }
