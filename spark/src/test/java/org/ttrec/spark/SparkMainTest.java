@@ -1,0 +1,54 @@
+package org.ttrec.spark;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The ttrec-spark command line in-process, local[2]. */
+class SparkMainTest {
+    private static int run(StringWriter err, String... args) {
+        CommandLine cl = SparkMain.commandLine();
+        cl.setErr(new PrintWriter(err, true));
+        return cl.execute(args);
+    }
+
+    @Test
+    void trainWritesARunFolderThatEvalReads(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("run");
+        StringWriter err = new StringWriter();
+        int code = run(err, "train", "--master", "local[2]", "--replicas", "2", "--steps-per-round", "20",
+                "--set", "data.trainSamples=4000", "--batch-size", "64", "--set", "train.testBatchSize=500", "--out", out.toString());
+        assertEquals(0, code, err.toString());
+        assertTrue(Files.isRegularFile(out.resolve("checkpoint.ttrec")), "a checkpoint");
+        assertTrue(Files.readString(out.resolve("metrics.jsonl")).contains("\"test\""), "test metrics logged");
+        assertEquals(0, run(err, "eval", "--master", "local[2]", "--checkpoint", out.toString(), "--tasks", "3"), err.toString());
+        // a second new run into the same folder is refused, a resume of a finished run has nothing to do
+        StringWriter refused = new StringWriter();
+        assertEquals(2, run(refused, "train", "--master", "local[2]", "--replicas", "2", "--out", out.toString(),
+                "--set", "data.trainSamples=4000"));
+        assertTrue(refused.toString().contains("not empty"), refused.toString());
+    }
+
+    @Test
+    void badOptionsEndWithOneLineAndExitCode2(@TempDir Path dir) {
+        StringWriter err = new StringWriter();
+        assertEquals(2, run(err, "train", "--master", "local[1]", "--combine-weights", "median", "--out", dir.toString()));
+        assertTrue(err.toString().contains("--combine-weights must be average or sum"), err.toString());
+        StringWriter err2 = new StringWriter();
+        assertEquals(2, run(err2, "train", "--master", "local[1]", "--steps-per-round", "0", "--out", dir.resolve("b").toString()));
+        assertTrue(err2.toString().contains("steps per round"), err2.toString());
+        StringWriter err3 = new StringWriter();
+        assertEquals(2, run(err3, "train", "--master", "local[1]", "--resume"));
+        assertTrue(err3.toString().contains("--resume needs --out"), err3.toString());
+        assertFalse(err3.toString().contains("\tat "), "no stack trace: " + err3);
+    }
+}
