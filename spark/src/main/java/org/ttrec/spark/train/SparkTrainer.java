@@ -111,11 +111,9 @@ public final class SparkTrainer {
             if (rows < parts) {
                 throw new IllegalArgumentException(parts + " replicas for " + rows + " training rows: every replica needs rows");
             }
-            d.trainPart(0, parts); // fails now, naming the data, if it cannot be cut
             for (int i = 0; i < parts; i++) {
-                long n = rows * (i + 1) / parts - rows * i / parts;
-                long perEpoch = (n + c.train.batchSize - 1) / c.train.batchSize;
-                planned[i] = c.train.maxSteps >= 0 ? Math.min(c.train.maxSteps, perEpoch * c.train.epochs) : perEpoch * c.train.epochs;
+                // views over d (closing one would close d): fails now, naming the data, if it cannot be cut
+                planned[i] = Trainer.plannedSteps(c, d.trainPart(i, parts));
             }
         }
         List<EmbeddingTableSpec> specs = TrainingSetup.plan(c, Runtime.getRuntime().maxMemory());
@@ -165,7 +163,7 @@ public final class SparkTrainer {
             prov.put("sparkVersion", sc.version());
             prov.put("sparkMaster", sc.master());
             try (RunFolder run = new RunFolder(runDir, resume ? RunFolder.Mode.CONTINUE : RunFolder.Mode.NEW,
-                    resume ? sumSteps(positions) : -1)) {
+                    resume ? positions[0].step() : -1)) {
                 run.writeConfig(c, prov, List.of(parts + " replicas x " + o.stepsPerRound() + " steps per round"));
                 CheckpointStore store = new CheckpointStore(runDir, 3);
                 LrSchedule lr = new LrSchedule(c.train.lr, c.train.lrWarmupSteps, c.train.lrDecayStartStep, c.train.lrDecaySteps);
@@ -305,9 +303,5 @@ public final class SparkTrainer {
             n += s.samples();
         }
         return n;
-    }
-
-    private static long sumSteps(TrainState[] positions) {
-        return positions[0].step();
     }
 }
