@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
  * {@code Label} is a header and skipped; a UTF-8 byte order mark at the start is skipped. Lines
  * end at {@code '\n'} only (a {@code '\r'} before it is left for {@link CriteoRowParser}, which
  * ignores it), and the text after the last {@code '\n'} is a last line if it is not empty.
+ * Serializable, so that a distributed reader can detect it once and ship it to its tasks.
  *
  * @param separator  field separator: {@code '\t'} or {@code ','}
  * @param hasId      whether rows start with an id column to ignore (Kaggle CSV)
@@ -20,10 +21,12 @@ import java.nio.charset.StandardCharsets;
  *                   after the byte order mark and the header line, if any
  * @param firstLine  1-based line number of the line at {@code dataStart}: 2 after a header, else 1
  */
-public record CriteoTextFormat(byte separator, boolean hasId, int dataStart, long firstLine) {
+public record CriteoTextFormat(byte separator, boolean hasId, int dataStart, long firstLine)
+        implements java.io.Serializable {
     /**
-     * A line longer than this is not Criteo text (real rows are a few hundred bytes): readers stop
-     * with {@link #noLineBreak} instead of buffering an unbounded line, whatever the bad-row policy.
+     * A line of this many bytes or more (not counting its line break) is not Criteo text (real
+     * rows are a few hundred bytes): readers stop with {@link #noLineBreak} instead of buffering an
+     * unbounded line, whatever the bad-row policy.
      */
     public static final int MAX_LINE = 16 << 20;
 
