@@ -33,7 +33,7 @@ final class DictionaryCache {
             return l.dictionaries();
         }
         Path p = new Path(path);
-        FileSystem fs = HadoopFiles.fileSystem(p, conf.get());
+        FileSystem fs = FileSystems.of(p, conf.get());
         long size = fs.getFileStatus(p).getLen();
         Dictionaries d;
         try (InputStream in = new BufferedInputStream(fs.open(p), 1 << 16)) {

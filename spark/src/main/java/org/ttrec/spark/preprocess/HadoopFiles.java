@@ -1,13 +1,9 @@
 package org.ttrec.spark.preprocess;
 
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.ChecksumFileSystem;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RawLocalFileSystem;
-import org.apache.hadoop.util.ReflectionUtils;
 import org.ttrec.dlrm.data.CriteoTextFormat;
 import org.ttrec.dlrm.io.AtomicFiles;
 
@@ -15,10 +11,7 @@ import java.io.BufferedInputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.net.URI;
 import java.util.Arrays;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -36,65 +29,6 @@ final class HadoopFiles {
     static final String TEMP_MARK = ".tmp-spark-";
 
     private HadoopFiles() {}
-
-    /**
-     * @param p    a path
-     * @param conf Hadoop settings
-     * @return the file system of {@code p}, without Hadoop's client-side checksum layer: on local
-     *         paths that layer writes a {@code .NAME.crc} file next to every file, and an output
-     *         folder must hold exactly what {@code ttrec preprocess} writes (the shard, dictionary
-     *         and metadata formats carry their own CRC32C)
-     * @throws IOException if the file system cannot be reached
-     */
-    static FileSystem fileSystem(Path p, Configuration conf) throws IOException {
-        FileSystem fs;
-        try {
-            fs = p.getFileSystem(conf);
-        } catch (UnsupportedOperationException e) {
-            fs = direct(p, conf);
-        }
-        return fs instanceof ChecksumFileSystem c ? c.getRawFileSystem() : fs;
-    }
-
-    private static final ConcurrentHashMap<String, FileSystem> DIRECT = new ConcurrentHashMap<>();
-
-    /**
-     * A file system made without Hadoop's cache. The cache is keyed by the current Hadoop user,
-     * which Hadoop 3.4 looks up with {@code Subject.getSubject}; Java 23 and later throw
-     * UnsupportedOperationException there, so on those versions {@code FileSystem.get} fails for
-     * every path. File systems that need no user (the local one) work when made directly; they
-     * are kept per scheme and authority for the life of the JVM, as Hadoop's cache would.
-     */
-    private static FileSystem direct(Path p, Configuration conf) throws IOException {
-        URI uri = p.toUri();
-        if (uri.getScheme() == null) {
-            uri = FileSystem.getDefaultUri(conf);
-        }
-        String scheme = uri.getScheme();
-        URI root = URI.create(scheme + "://" + (uri.getAuthority() == null ? "" : uri.getAuthority()) + "/");
-        try {
-            return DIRECT.computeIfAbsent(root.toString(), k -> {
-                try {
-                    Class<? extends FileSystem> c = conf.getClass("fs." + scheme + ".impl", null, FileSystem.class);
-                    if (c == null && "file".equals(scheme)) {
-                        // not through Hadoop's service loader, which logs a stack trace for each
-                        // file system it cannot make without a user (most of them, here)
-                        c = RawLocalFileSystem.class;
-                    }
-                    if (c == null) {
-                        c = FileSystem.getFileSystemClass(scheme, conf);
-                    }
-                    FileSystem fs = ReflectionUtils.newInstance(c, conf);
-                    fs.initialize(root, conf);
-                    return fs;
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
-    }
 
     /**
      * @param fs   its file system
@@ -208,7 +142,8 @@ final class HadoopFiles {
      * @return the hidden temporary sibling to write before renaming
      */
     static Path temporary(Path target, String run, String attempt) {
-        return new Path(target.getParent(), "." + target.getName() + TEMP_MARK + run + (attempt.isEmpty() ? "" : "-" + attempt));
+        String suffix = attempt.isEmpty() ? "" : "-" + attempt;
+        return new Path(target.getParent(), "." + target.getName() + TEMP_MARK + run + suffix);
     }
 
     /**
@@ -235,8 +170,9 @@ final class HadoopFiles {
      * @throws IOException if writing fails (the file is then removed)
      */
     static Path write(FileSystem fs, Path file, AtomicFiles.Body body) throws IOException {
+        FSDataOutputStream created = fs.create(file, false, 1 << 16); // fails, touching nothing, if the file exists
         try {
-            try (FSDataOutputStream out = fs.create(file, false, 1 << 16)) {
+            try (FSDataOutputStream out = created) {
                 body.write(out);
                 out.hsync(); // on disk before the rename makes it visible under its final name
             }

@@ -50,7 +50,7 @@ final class LineChunkReader implements Closeable {
      */
     LineChunkReader(TextSplit split, Configuration conf, int chunkBytes) throws IOException {
         Path p = new Path(split.name);
-        FileSystem fs = HadoopFiles.fileSystem(p, conf);
+        FileSystem fs = FileSystems.of(p, conf);
         this.name = split.name;
         this.compressed = split.compressed;
         this.chunkBytes = Math.max(1, chunkBytes);

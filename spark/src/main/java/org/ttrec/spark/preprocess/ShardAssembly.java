@@ -73,7 +73,7 @@ final class ShardAssembly {
             Path target = new Path(outDir, ShardFormat.shardName(k));
             // the attempt id keeps a retried or speculative attempt off a file another one still writes
             Path tmp = HadoopFiles.temporary(target, run, String.valueOf(TaskContext.get().taskAttemptId()));
-            FileSystem fs = HadoopFiles.fileSystem(tmp, conf.get());
+            FileSystem fs = FileSystems.of(tmp, conf.get());
             ShardSum sum = sums[k];
             HadoopFiles.write(fs, tmp, out -> {
                 out.write(ShardFormat.header(sum.rows, CriteoRowParser.DENSE, cardinalities, sum.crc));

@@ -112,14 +112,14 @@ public final class SparkPreprocessor {
         for (int f = 0; f < files; f++) {
             // all inputs are checked before any work, as the single-machine preprocessor does
             Path p = new Path(names[f]);
-            FileSystem fs = HadoopFiles.fileSystem(p, conf);
+            FileSystem fs = FileSystems.of(p, conf);
             totalBytes += HadoopFiles.inputFile(fs, p, names[f]).getLen();
         }
         int[] partitions = new int[files];
         List<Tuple2<TextSplit, Seq<String>>> splits = new ArrayList<>();
         for (int f = 0; f < files; f++) {
             Path p = new Path(names[f]);
-            FileSystem fs = HadoopFiles.fileSystem(p, conf);
+            FileSystem fs = FileSystems.of(p, conf);
             byte[] head = HadoopFiles.firstLine(fs, p, names[f]);
             formats[f] = CriteoTextFormat.detect(head, head.length);
             for (TextSplit s : TextSplit.of(f, names[f], fs, fs.getFileStatus(p), HadoopFiles.isGzip(fs, p),
@@ -152,7 +152,10 @@ public final class SparkPreprocessor {
             if (tally.skipped.total() > 0) {
                 LOG.warning(tally.skipped.toString());
             }
-            dicts = spark("building dictionaries", () -> DictionaryBuild.build(scans, maxIndRange, o.minCount()));
+            try (Progress bar = o.progress().start("spark: dictionaries", totalBytes)) {
+                dicts = spark("building dictionaries", () -> DictionaryBuild.build(scans, maxIndRange, o.minCount()));
+                bar.update(totalBytes, tally.total);
+            }
         } finally {
             scans.unpersist(false);
         }
@@ -163,7 +166,7 @@ public final class SparkPreprocessor {
     private static DatasetMetadata write(JavaRDD<TextSplit> text, InputPlan plan, Tally tally, Dictionaries dicts,
                                          String outDir, HadoopConf hconf, PreprocessOptions o) throws IOException {
         Path out = new Path(outDir);
-        FileSystem fs = HadoopFiles.fileSystem(out, hconf.get());
+        FileSystem fs = FileSystems.of(out, hconf.get());
         boolean created = !fs.exists(out);
         fs.mkdirs(out);
         String run = UUID.randomUUID().toString().replace("-", "");
@@ -190,15 +193,18 @@ public final class SparkPreprocessor {
             List<String> temporaries;
             ShardAssembly.ShardSum[] sums;
             long payload = tally.total * ShardFormat.rowBytes(CriteoRowParser.DENSE, card.length);
-            try (Progress bar = o.progress().start("spark: shards", payload)) {
+            try (Progress bar = o.progress().start("spark: map rows", payload)) {
                 sums = spark("mapping rows", () -> ShardAssembly.checksums(sorted, rowsPerShard))
                         .toArray(new ShardAssembly.ShardSum[0]);
-                for (int k = 0; k < shards; k++) {
-                    long expected = Math.min(rowsPerShard, tally.total - k * rowsPerShard);
-                    if (sums[k].shard != k || sums[k].rows != expected) {
-                        throw new IllegalStateException("shard " + k + " has " + sums[k].rows + " rows, expected " + expected);
-                    }
+                bar.update(payload, tally.total);
+            }
+            for (int k = 0; k < shards; k++) {
+                long expected = Math.min(rowsPerShard, tally.total - k * rowsPerShard);
+                if (sums[k].shard != k || sums[k].rows != expected) {
+                    throw new IllegalStateException("shard " + k + " has " + sums[k].rows + " rows, expected " + expected);
                 }
+            }
+            try (Progress bar = o.progress().start("spark: write shards", payload)) {
                 ShardAssembly.ShardSum[] checked = sums;
                 temporaries = spark("writing shards",
                         () -> ShardAssembly.write(sorted, outDir, run, hconf, card, checked, rowsPerShard));

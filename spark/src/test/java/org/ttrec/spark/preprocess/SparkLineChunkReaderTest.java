@@ -110,7 +110,7 @@ class SparkLineChunkReaderTest {
         try (OutputStream o = new GZIPOutputStream(Files.newOutputStream(gz))) {
             o.write(b);
         }
-        var fs = HadoopFiles.fileSystem(new org.apache.hadoop.fs.Path(gz.toString()), CONF);
+        var fs = FileSystems.of(new org.apache.hadoop.fs.Path(gz.toString()), CONF);
         var status = fs.getFileStatus(new org.apache.hadoop.fs.Path(gz.toString()));
         List<TextSplit> splits = TextSplit.of(0, gz.toString(), fs, status, true, 8);
         assertEquals(1, splits.size());
@@ -121,7 +121,7 @@ class SparkLineChunkReaderTest {
     void splitsCoverTheFileInOrder() throws IOException {
         Path f = tmp.resolve("f");
         var p = new org.apache.hadoop.fs.Path(f.toString());
-        var fs = HadoopFiles.fileSystem(p, CONF);
+        var fs = FileSystems.of(p, CONF);
         for (int len : new int[] {0, 1, 2, 99, 100, 24172}) {
             Files.write(f, new byte[len]);
             for (int min : new int[] {1, 2, 7, 1000}) {

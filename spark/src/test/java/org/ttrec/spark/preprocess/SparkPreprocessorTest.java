@@ -61,7 +61,7 @@ class SparkPreprocessorTest {
     /** @return how many partitions the preprocessor reads {@code file} in */
     private static int partitions(Path file, int minPartitions) throws IOException {
         org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(file.toString());
-        FileSystem fs = HadoopFiles.fileSystem(p, sc.hadoopConfiguration());
+        FileSystem fs = FileSystems.of(p, sc.hadoopConfiguration());
         return TextSplit.of(0, file.toString(), fs, fs.getFileStatus(p), HadoopFiles.isGzip(fs, p), minPartitions).size();
     }
 
