@@ -38,10 +38,12 @@ import java.util.logging.Logger;
  * same inputs and options, whatever the number of partitions or executors.
  *
  * <p>Inputs and output are Hadoop paths (HDFS, object stores, or local paths such as
- * {@code /tmp/x}, resolved against the default file system as Hadoop resolves them). Each input
- * is cut into byte ranges ({@link TextSplit}, read as whole lines by {@link LineChunkReader}; a
- * gzip file is one range); its format (separator, id column, header, byte order mark) is detected on the driver
- * from its first line, by the same code as the single-machine reader.
+ * {@code /tmp/x}, resolved against the default file system as Hadoop resolves them; on Java 23
+ * and later, Hadoop 3.4 can reach only file systems that need no Hadoop user, such as the local
+ * one, see {@code FileSystems}). Each input is cut into byte ranges ({@code TextSplit}, read as
+ * whole lines by {@code LineChunkReader}; a gzip file is one range); its format (separator, id
+ * column, header, byte order mark) is detected on the driver from its first line, by the same code
+ * as the single-machine reader ({@link CriteoTextFormat}).
  *
  * <ol>
  *   <li>First pass, one job: per partition, count lines, good and skipped rows, note the first bad
@@ -49,11 +51,11 @@ import java.util.logging.Logger;
  *       throw the same {@link CriteoFormatException} for the first bad row in file order, with the
  *       same line number and byte offset), and list each feature's distinct values in local first
  *       appearance order with counts.</li>
- *   <li>Dictionaries, one job ({@link DictionaryBuild}): the earliest appearance over partitions in
+ *   <li>Dictionaries, one job ({@code DictionaryBuild}): the earliest appearance over partitions in
  *       input order is the single-machine first appearance.</li>
  *   <li>Second pass: re-read the text, map values to final indices, and cut the rows into runs
  *       keyed by global row number that never cross a shard boundary; partition them by shard,
- *       sort, and write one shard per task ({@link ShardAssembly}).</li>
+ *       sort, and write one shard per task ({@code ShardAssembly}).</li>
  * </ol>
  *
  * <p>Every file is written under a hidden temporary name and renamed when all shards are complete;
