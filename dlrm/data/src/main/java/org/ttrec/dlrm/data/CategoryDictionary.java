@@ -94,6 +94,25 @@ public final class CategoryDictionary {
     }
 
     /**
+     * Like {@link #add(int)}, counting {@code times} occurrences at once (saturating at 2^31-1 as
+     * single adds do): for merging counts made elsewhere.
+     *
+     * @param raw   the raw value (after any modulo)
+     * @param times occurrences, >= 1
+     * @return its index
+     */
+    public int add(int raw, int times) {
+        if (times < 1) {
+            throw new IllegalArgumentException("occurrences must be >= 1, got " + times);
+        }
+        int idx = add(raw);
+        if (counts != null) {
+            counts[idx] = (int) Math.min(Integer.MAX_VALUE, counts[idx] + (times - 1L));
+        }
+        return idx;
+    }
+
+    /**
      * @param raw a raw value
      * @return its index, or -1 if it was never added
      */

@@ -14,6 +14,7 @@ public final class CriteoFormatException extends IOException {
     private final long byteOffset;
     private final int field;
     private final String value;
+    private final String detail;
     private final BadRowReason reason;
 
     /**
@@ -34,6 +35,7 @@ public final class CriteoFormatException extends IOException {
         this.byteOffset = byteOffset;
         this.field = field;
         this.value = value;
+        this.detail = detail;
     }
 
     private static String format(BadRowReason reason, String file, long line, long byteOffset, int field,
@@ -120,5 +122,10 @@ public final class CriteoFormatException extends IOException {
     /** @return the offending value, or null */
     public String value() {
         return value;
+    }
+
+    /** @return the extra explanation, or null (with the other parts it rebuilds the same message) */
+    public String detail() {
+        return detail;
     }
 }

@@ -20,14 +20,13 @@ import java.util.zip.GZIPInputStream;
  * <p>The file is read in chunks of whole lines (cut at the last newline); with {@code threads > 1}
  * chunks are parsed concurrently, and blocks are handed out strictly in file order, so the output
  * does not depend on the thread count. Memory is bounded by {@code 2 * threads} chunks, whatever
- * the file size. The format is detected from the first line: tabs mean raw TSV; commas mean CSV,
- * with a leading id column if the line has 41 fields; a first line whose first column is named
- * {@code Id} or {@code Label} is a header and skipped.
+ * the file size. The format is detected from the first line ({@link CriteoTextFormat}): tabs mean
+ * raw TSV; commas mean CSV, with a leading id column if the line has 41 fields; a first line whose
+ * first column is named {@code Id} or {@code Label} is a header and skipped.
  */
 public final class CriteoTextReader implements AutoCloseable {
     /** Bytes read per chunk. */
     static final int DEFAULT_CHUNK = 4 << 20;
-    private static final int MAX_LINE = 16 << 20;
 
     private final String name;
     private final CountingStream counting;
@@ -99,7 +98,7 @@ public final class CriteoTextReader implements AutoCloseable {
         int m1 = b.read();
         b.reset();
         try {
-            this.in = (m0 == 0x1f && m1 == 0x8b) ? new GZIPInputStream(b, 1 << 16) : b;
+            this.in = CriteoTextFormat.isGzip(m0, m1) ? new GZIPInputStream(b, 1 << 16) : b;
         } catch (IOException e) {
             b.close();
             throw new IOException(name + ": not a readable gzip file: " + e.getMessage(), e);
@@ -192,10 +191,8 @@ public final class CriteoTextReader implements AutoCloseable {
             if (cut > 0) {
                 break;
             }
-            if (buf.length >= MAX_LINE) {
-                throw new CriteoFormatException(BadRowReason.FIELD_COUNT, name, -1, uncompressedPos,
-                        -1, CriteoFormatException.printable(buf, 0, 40),
-                        "no line break within " + (MAX_LINE >> 20) + " MiB (binary file?)");
+            if (buf.length >= CriteoTextFormat.MAX_LINE) {
+                throw CriteoTextFormat.noLineBreak(name, uncompressedPos, buf, 0);
             }
             buf = java.util.Arrays.copyOf(buf, buf.length * 2);
         }
@@ -231,64 +228,16 @@ public final class CriteoTextReader implements AutoCloseable {
     }
 
     /**
-     * Looks at the first line; returns where data starts (after a UTF-8 byte order mark and a
-     * header, if any).
+     * Reads the format from the first line ({@link CriteoTextFormat#detect}); returns where data
+     * starts (after a UTF-8 byte order mark and a header, if any).
      */
     private int detectFormat(byte[] buf, int len) {
         formatKnown = true;
-        // editors on Windows start UTF-8 files with EF BB BF; it is not part of the first field
-        int bom = len >= 3 && (buf[0] & 0xff) == 0xEF && (buf[1] & 0xff) == 0xBB && (buf[2] & 0xff) == 0xBF ? 3 : 0;
-        int eol = bom;
-        while (eol < len && buf[eol] != '\n') {
-            eol++;
-        }
-        int tabs = 0;
-        int commas = 0;
-        for (int i = bom; i < eol; i++) {
-            if (buf[i] == '\t') {
-                tabs++;
-            } else if (buf[i] == ',') {
-                commas++;
-            }
-        }
-        if (tabs == 0 && commas > 0) {
-            sep = ',';
-            hasId = commas == CriteoRowParser.FIELDS; // 41 columns: Id,Label,I1..,C26
-        }
-        if (eol > bom) {
-            // A header names its first column (Kaggle CSV: "Id,Label,I1,..."); a corrupt first data
-            // row must not be mistaken for one and silently dropped.
-            int fe = bom;
-            while (fe < eol && buf[fe] != sep) {
-                fe++;
-            }
-            String first = new String(buf, bom, fe - bom, java.nio.charset.StandardCharsets.ISO_8859_1).trim();
-            boolean header = first.equalsIgnoreCase("id") || first.equalsIgnoreCase("label");
-            if (header) {
-                nextLine = 2;
-                return Math.min(len, eol + 1);
-            }
-        }
-        return bom;
-    }
-
-    private static final java.lang.invoke.VarHandle LONGS =
-            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
-
-    /** @return the index of the first '\n' in buf[from, to), or to; eight bytes per step (SWAR). */
-    static int findNewline(byte[] buf, int from, int to) {
-        int i = from;
-        for (; i + 8 <= to; i += 8) {
-            long x = (long) LONGS.get(buf, i) ^ 0x0A0A0A0A0A0A0A0AL;
-            long z = (x - 0x0101010101010101L) & ~x & 0x8080808080808080L;
-            if (z != 0) {
-                return i + (Long.numberOfTrailingZeros(z) >>> 3);
-            }
-        }
-        while (i < to && buf[i] != '\n') {
-            i++;
-        }
-        return i;
+        CriteoTextFormat f = CriteoTextFormat.detect(buf, len);
+        sep = f.separator();
+        hasId = f.hasId();
+        nextLine = f.firstLine();
+        return f.dataStart();
     }
 
     private RowBlock parseChunk(byte[] buf, int from, int to, long firstByte) {
@@ -297,7 +246,7 @@ public final class CriteoTextReader implements AutoCloseable {
         int lines = 0;
         int p = from;
         while (p < to) {
-            int e = findNewline(buf, p, to);
+            int e = CriteoTextFormat.findNewline(buf, p, to);
             if (lines == ends.length) {
                 ends = java.util.Arrays.copyOf(ends, lines * 2);
             }

@@ -48,14 +48,64 @@ public record DatasetMetadata(String format, int version, long rows, int denseFe
             .enable(SerializationFeature.INDENT_OUTPUT)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
+    /**
+     * The metadata of a preprocessed folder, as every preprocessor (single machine or distributed)
+     * states it, so that the same input gives the same {@code metadata.json}.
+     *
+     * @param sources       the input files as the user named them, in order
+     * @param fileRows      good rows of each input file
+     * @param skipped       rows skipped as malformed
+     * @param cardinalities final table sizes
+     * @param shards        shard files in row order, with their rows
+     * @param o             the options used (split rule, modulo, threshold)
+     * @return the metadata
+     */
+    public static DatasetMetadata of(List<String> sources, long[] fileRows, BadRowCounts skipped, int[] cardinalities,
+                                     List<Entry> shards, PreprocessOptions o) {
+        if (sources.size() != fileRows.length) {
+            throw new IllegalArgumentException(sources.size() + " sources but rows of " + fileRows.length + " files");
+        }
+        List<Entry> src = new java.util.ArrayList<>();
+        long total = 0;
+        for (int i = 0; i < fileRows.length; i++) {
+            src.add(new Entry(sources.get(i), fileRows[i]));
+            total += fileRows[i];
+        }
+        Map<String, long[]> splits = new java.util.LinkedHashMap<>();
+        for (var e : o.splitRule().ranges(fileRows).entrySet()) {
+            splits.put(splitKey(e.getKey()), e.getValue());
+        }
+        Map<String, Long> skips = new java.util.LinkedHashMap<>();
+        for (BadRowReason r : BadRowReason.values()) {
+            if (skipped.get(r) > 0) {
+                skips.put(r.name().toLowerCase(java.util.Locale.ROOT), skipped.get(r));
+            }
+        }
+        SplitRule used = o.splitRule() == SplitRule.AUTO
+                ? (fileRows.length > 1 ? SplitRule.TERABYTE : SplitRule.KAGGLE) : o.splitRule();
+        return new DatasetMetadata(FORMAT, ShardFormat.VERSION, total, CriteoRowParser.DENSE, CriteoRowParser.SPARSE,
+                cardinalities, shards, splits, src, o.maxIndRange(), o.minCount(),
+                used.name().toLowerCase(java.util.Locale.ROOT), skips);
+    }
+
     /** Writes atomically. */
     public void write(Path file) throws IOException {
-        AtomicFiles.write(file, out -> JSON.writeValue(new java.io.FilterOutputStream(out) {
+        AtomicFiles.write(file, this::writeTo);
+    }
+
+    /**
+     * Writes the JSON to a stream, for targets that are not a local path (a Hadoop file system).
+     *
+     * @param out where to write (flushed, not closed)
+     * @throws IOException if writing fails
+     */
+    public void writeTo(java.io.OutputStream out) throws IOException {
+        JSON.writeValue(new java.io.FilterOutputStream(out) {
             @Override
             public void close() throws IOException {
-                flush(); // the caller closes the real stream after the rename bookkeeping
+                flush(); // the caller closes the real stream (after the rename bookkeeping, for files)
             }
-        }, this));
+        }, this);
     }
 
     /**

@@ -57,6 +57,47 @@ public final class Dictionaries {
         this.minCount = minCount;
     }
 
+    /**
+     * Builds finished dictionaries from values already counted elsewhere, e.g. by a distributed
+     * job that merged per-partition first appearances: the result (file, cardinalities, lookups)
+     * is the same as adding the rows one by one in file order and calling {@link #finish()}.
+     *
+     * @param maxIndRange the modulo the values were taken with, 0 for none
+     * @param minCount    the frequency threshold, 1 for none
+     * @param values      per feature, the distinct values (after the modulo) in order of first
+     *                    appearance; with {@code minCount > 1} values seen fewer than
+     *                    {@code minCount} times may be left out, as they share bucket 0 anyway
+     * @param counts      per feature, how often each value was seen (saturated at 2^31-1), same
+     *                    shape as {@code values}; ignored when {@code minCount} is 1
+     * @return finished dictionaries
+     * @throws IllegalArgumentException if the arrays do not match or a value is listed twice
+     */
+    public static Dictionaries fromFirstAppearance(int maxIndRange, int minCount, int[][] values, int[][] counts) {
+        if (values.length != counts.length) {
+            throw new IllegalArgumentException("dictionaries: values of " + values.length + " features, counts of "
+                    + counts.length);
+        }
+        Dictionaries d = new Dictionaries(values.length, maxIndRange, minCount);
+        for (int t = 0; t < values.length; t++) {
+            if (values[t].length != counts[t].length) {
+                throw new IllegalArgumentException("feature " + t + ": " + values[t].length + " values, "
+                        + counts[t].length + " counts");
+            }
+            CategoryDictionary dict = d.dicts[t];
+            for (int i = 0; i < values[t].length; i++) {
+                if (counts[t][i] < 1) {
+                    throw new IllegalArgumentException("feature " + t + ", value " + i + ": count " + counts[t][i]);
+                }
+                if (dict.add(values[t][i], counts[t][i]) != i) {
+                    throw new IllegalArgumentException("feature " + t + ": value " + Integer.toHexString(values[t][i])
+                            + " listed twice");
+                }
+            }
+        }
+        d.finish();
+        return d;
+    }
+
     /** @return number of features */
     public int features() {
         return dicts.length;
@@ -231,30 +272,39 @@ public final class Dictionaries {
      * @throws IOException if writing fails
      */
     public void write(Path file) throws IOException {
-        AtomicFiles.write(file, out -> {
-            LeWriter w = new LeWriter(out);
-            w.bytes(MAGIC);
-            w.i32(1);
-            w.i32(dicts.length);
-            w.i32(maxIndRange);
-            w.i32(minCount);
-            for (int t = 0; t < dicts.length; t++) {
-                CategoryDictionary d = dicts[t];
-                w.i32(cardinalities[t]);
-                w.i32(finalLookup[t].size());
-                w.i32(rareBucket[t] ? 1 : 0);
-                for (int i = 0; i < d.size(); i++) {
-                    if (remaps[t] == null || remaps[t][i] > 0) {
-                        w.i32(d.rawValue(i));
-                        w.i32(d.count(i));
-                    }
+        AtomicFiles.write(file, this::writeTo);
+    }
+
+    /**
+     * Writes the finished dictionaries in the {@code dictionaries.ttrd} format to a stream, for
+     * targets that are not a local path (a Hadoop file system, a section of a larger file).
+     *
+     * @param out where to write (not closed)
+     * @throws IOException if writing fails
+     */
+    public void writeTo(OutputStream out) throws IOException {
+        LeWriter w = new LeWriter(out);
+        w.bytes(MAGIC);
+        w.i32(1);
+        w.i32(dicts.length);
+        w.i32(maxIndRange);
+        w.i32(minCount);
+        for (int t = 0; t < dicts.length; t++) {
+            CategoryDictionary d = dicts[t];
+            w.i32(cardinalities[t]);
+            w.i32(finalLookup[t].size());
+            w.i32(rareBucket[t] ? 1 : 0);
+            for (int i = 0; i < d.size(); i++) {
+                if (remaps[t] == null || remaps[t][i] > 0) {
+                    w.i32(d.rawValue(i));
+                    w.i32(d.count(i));
                 }
             }
-            w.flush();
-            int crc = (int) w.crc.getValue();
-            w.i32(crc);
-            w.flush();
-        });
+        }
+        w.flush();
+        int crc = (int) w.crc.getValue();
+        w.i32(crc);
+        w.flush();
     }
 
     /**

@@ -8,9 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.logging.Logger;
@@ -129,7 +127,7 @@ public final class Preprocessor {
             Ingested in;
             try {
                 in = ingest(inputs, o, sink);
-                checkNotEmpty(inputs, in, o.splitRule());
+                checkNotEmpty(names(inputs), in.fileRows(), in.skipped(), o.splitRule());
             } catch (IOException | RuntimeException e) {
                 for (ShardWriter w : shards) {
                     w.close();
@@ -169,27 +167,7 @@ public final class Preprocessor {
                 shardEntries.add(new DatasetMetadata.Entry(w.target().getFileName().toString(), w.rows()));
             }
             dicts.write(outDir.resolve(ShardFormat.DICTIONARIES));
-            List<DatasetMetadata.Entry> sources = new ArrayList<>();
-            long total = 0;
-            for (int i = 0; i < inputs.size(); i++) {
-                sources.add(new DatasetMetadata.Entry(inputs.get(i).toString(), in.fileRows()[i]));
-                total += in.fileRows()[i];
-            }
-            Map<String, long[]> splits = new LinkedHashMap<>();
-            for (var e : o.splitRule().ranges(in.fileRows()).entrySet()) {
-                splits.put(DatasetMetadata.splitKey(e.getKey()), e.getValue());
-            }
-            Map<String, Long> skipped = new LinkedHashMap<>();
-            for (BadRowReason r : BadRowReason.values()) {
-                if (in.skipped().get(r) > 0) {
-                    skipped.put(r.name().toLowerCase(java.util.Locale.ROOT), in.skipped().get(r));
-                }
-            }
-            SplitRule used = o.splitRule() == SplitRule.AUTO
-                    ? (inputs.size() > 1 ? SplitRule.TERABYTE : SplitRule.KAGGLE) : o.splitRule();
-            DatasetMetadata meta = new DatasetMetadata(DatasetMetadata.FORMAT, ShardFormat.VERSION, total,
-                    CriteoRowParser.DENSE, CriteoRowParser.SPARSE, card, shardEntries, splits, sources,
-                    o.maxIndRange(), o.minCount(), used.name().toLowerCase(java.util.Locale.ROOT), skipped);
+            DatasetMetadata meta = DatasetMetadata.of(names(inputs), in.fileRows(), in.skipped(), card, shardEntries, o);
             meta.write(outDir.resolve(ShardFormat.METADATA));
             return meta;
         } finally {
@@ -199,21 +177,32 @@ public final class Preprocessor {
         }
     }
 
+    private static List<String> names(List<Path> inputs) {
+        return inputs.stream().map(Path::toString).toList();
+    }
+
     /**
      * A data set without rows, or without training or test rows, is an error, not an empty
-     * success: nothing could be trained or evaluated on it.
+     * success: nothing could be trained or evaluated on it. Shared with the distributed
+     * preprocessor, so that both refuse the same inputs with the same message.
+     *
+     * @param inputs   the input files as named by the user, in order
+     * @param fileRows good rows per input file
+     * @param skipped  rows skipped as malformed
+     * @param rule     the split rule
+     * @throws IllegalArgumentException if there are no rows, or no training or test rows
      */
-    static void checkNotEmpty(List<Path> inputs, Ingested in, SplitRule rule) {
+    public static void checkNotEmpty(List<String> inputs, long[] fileRows, BadRowCounts skipped, SplitRule rule) {
         long total = 0;
-        for (long r : in.fileRows()) {
+        for (long r : fileRows) {
             total += r;
         }
-        String names = inputs.size() == 1 ? inputs.get(0).toString() : inputs.size() + " files (" + inputs.get(0) + ", ...)";
+        String names = inputs.size() == 1 ? inputs.get(0) : inputs.size() + " files (" + inputs.get(0) + ", ...)";
         if (total == 0) {
             throw new IllegalArgumentException(names + " holds no rows (0 rows: an empty file, or only a header line"
-                    + (in.skipped().total() > 0 ? "; skipped as malformed: " + in.skipped() : "") + ")");
+                    + (skipped.total() > 0 ? "; skipped as malformed: " + skipped : "") + ")");
         }
-        var ranges = rule.ranges(in.fileRows());
+        var ranges = rule.ranges(fileRows);
         for (Split s : new Split[] {Split.TRAIN, Split.TEST}) {
             long[] r = ranges.get(s);
             if (r == null || r[1] <= r[0]) {

@@ -50,6 +50,29 @@ public final class ShardFormat {
         return (used + 63) & ~63;
     }
 
+    /**
+     * Encodes a shard header: everything before the payload, zero padding included.
+     *
+     * @param rows          row count N
+     * @param dense         dense features D
+     * @param cardinalities table sizes (S of them)
+     * @param payloadCrc    CRC32C of the payload (all N rows)
+     * @return the {@link #headerBytes(int)} bytes of the header, its own CRC32C included
+     */
+    public static byte[] header(long rows, int dense, int[] cardinalities, int payloadCrc) {
+        int sparse = cardinalities.length;
+        java.nio.ByteBuffer h = java.nio.ByteBuffer.allocate(headerBytes(sparse)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        h.put(MAGIC).putInt(VERSION).putInt(headerBytes(sparse)).putLong(rows).putInt(dense).putInt(sparse);
+        for (int c : cardinalities) {
+            h.putInt(c);
+        }
+        h.putInt(payloadCrc);
+        java.util.zip.CRC32C hc = new java.util.zip.CRC32C();
+        hc.update(h.array(), 0, h.position());
+        h.putInt((int) hc.getValue());
+        return h.array();
+    }
+
     /** @return bytes per row R */
     public static int rowBytes(int dense, int sparse) {
         return 4 * (1 + dense + sparse);

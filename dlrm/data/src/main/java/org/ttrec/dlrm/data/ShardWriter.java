@@ -119,17 +119,7 @@ public final class ShardWriter implements AutoCloseable {
             throw new IllegalArgumentException("shard: " + cardinalities.length + " cardinalities for " + sparse + " tables");
         }
         seal();
-        ByteBuffer h = ByteBuffer.allocate(headerBytes).order(ByteOrder.LITTLE_ENDIAN);
-        h.put(ShardFormat.MAGIC).putInt(ShardFormat.VERSION).putInt(headerBytes).putLong(rows)
-                .putInt(dense).putInt(sparse);
-        for (int c : cardinalities) {
-            h.putInt(c);
-        }
-        h.putInt((int) crc.getValue());
-        CRC32C hc = new CRC32C();
-        hc.update(h.array(), 0, h.position());
-        h.putInt((int) hc.getValue());
-        h.position(0);
+        ByteBuffer h = ByteBuffer.wrap(ShardFormat.header(rows, dense, cardinalities, (int) crc.getValue()));
         try (FileChannel hc2 = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
             long pos = 0;
             while (h.hasRemaining()) {
