@@ -16,7 +16,8 @@ import java.io.IOException;
 @Command(name = "ttrec-spark", mixinStandardHelpOptions = true,
         description = "Scale-out on Apache Spark: distributed Criteo preprocessing, data-parallel training, "
                 + "distributed evaluation.",
-        subcommands = {SparkTrainCommand.class, SparkEvalCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {SparkPreprocessCommand.class, SparkTrainCommand.class, SparkEvalCommand.class,
+                CommandLine.HelpCommand.class})
 public final class SparkMain implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

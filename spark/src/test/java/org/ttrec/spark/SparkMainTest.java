@@ -39,6 +39,29 @@ class SparkMainTest {
     }
 
     @Test
+    void preprocessWritesWhatTtrecPreprocessWrites(@TempDir Path dir) throws Exception {
+        Path in = dir.resolve("sample.tsv");
+        try (var s = SparkMainTest.class.getResourceAsStream("/criteo/criteo_kaggle_raw_sample_100.tsv")) {
+            Files.copy(s, in);
+        }
+        StringWriter err = new StringWriter();
+        assertEquals(0, run(err, "preprocess", "--master", "local[2]", "--partitions", "3", "--rows-per-shard", "40",
+                "-o", dir.resolve("spark").toString(), in.toString()), err.toString());
+        org.ttrec.dlrm.data.Preprocessor.run(java.util.List.of(in), dir.resolve("one"),
+                org.ttrec.dlrm.data.PreprocessOptions.defaults().withRowsPerShard(40));
+        try (var files = Files.list(dir.resolve("one"))) {
+            for (Path f : files.toList()) {
+                assertTrue(java.util.Arrays.equals(Files.readAllBytes(f), Files.readAllBytes(dir.resolve("spark").resolve(f.getFileName()))),
+                        f.getFileName() + " differs");
+            }
+        }
+        StringWriter bad = new StringWriter();
+        assertEquals(2, run(bad, "preprocess", "--master", "local[1]", "--on-bad-row", "maybe", "-o",
+                dir.resolve("x").toString(), in.toString()));
+        assertTrue(bad.toString().contains("--on-bad-row must be fail or skip"), bad.toString());
+    }
+
+    @Test
     void badOptionsEndWithOneLineAndExitCode2(@TempDir Path dir) {
         StringWriter err = new StringWriter();
         assertEquals(2, run(err, "train", "--master", "local[1]", "--combine-weights", "median", "--out", dir.toString()));
