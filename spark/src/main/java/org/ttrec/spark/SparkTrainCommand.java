@@ -62,6 +62,9 @@ public final class SparkTrainCommand implements Callable<Integer> {
     @Option(names = "--replica-threads", defaultValue = "1", description = "kernel threads per replica; give each "
             + "task as many cores (spark.task.cpus) (default: ${DEFAULT-VALUE})")
     int replicaThreads;
+    @Option(names = "--batch-per-replica", description = "--batch-size is each replica's batch (the global "
+            + "batch is replicas times larger); default: --batch-size is the global batch, shared by the replicas")
+    boolean batchPerReplica;
     @Option(names = "--combine-weights", description = "average or sum (of the replicas' changes) (default: average)")
     String combineWeights;
     @Option(names = "--combine-state", description = "average or sum, for the optimiser state (default: average)")
@@ -128,13 +131,15 @@ public final class SparkTrainCommand implements Callable<Integer> {
         Path dir = out != null ? out : Path.of("runs", "spark-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
         // checked before a Spark context starts; the replica count may come from the context
-        new SparkTrainOptions(replicas == null ? 1 : replicas, stepsPerRound, replicaThreads, evalTasks, w, s, failOnce);
+        new SparkTrainOptions(replicas == null ? 1 : replicas, stepsPerRound, replicaThreads, evalTasks, !batchPerReplica,
+                w, s, failOnce);
         if (!resume) {
             org.ttrec.dlrm.train.RunFolder.check(dir, false);
         }
         try (JavaSparkContext sc = SparkMain.context("ttrec-spark train", master)) {
             int r = replicas != null ? replicas : sc.defaultParallelism();
-            SparkTrainOptions o = new SparkTrainOptions(r, stepsPerRound, replicaThreads, evalTasks, w, s, failOnce);
+            SparkTrainOptions o = new SparkTrainOptions(r, stepsPerRound, replicaThreads, evalTasks, !batchPerReplica, w, s,
+                    failOnce);
             System.out.printf(Locale.ROOT, "[spark] %s on %s: %d replicas x %d steps per round, %d thread(s) each, "
                     + "weights %s, optimiser state %s; run folder %s%n", c.data.source, sc.master(), r, stepsPerRound,
                     replicaThreads, w.cliName(), s.cliName(), dir);

@@ -10,13 +10,16 @@ import java.io.Serializable;
  * @param stepsPerRound  K: steps every replica takes between two combines (1 = average after every step)
  * @param replicaThreads kernel threads of each replica's cpu backend (bits depend on it, as on one machine)
  * @param evalTasks      Spark tasks of a distributed evaluation (0: as many as replicas)
+ * @param splitBatch     whether {@code train.batchSize} is the global batch, each replica taking
+ *                       {@code batchSize / replicas} samples per step (so an epoch has as many
+ *                       steps as on one machine), or each replica's own
  * @param weights        how the replicas' weights are combined
  * @param state          how their optimiser states are combined
  * @param failOnce       test hook, "round:replica": that replica's first attempt in that round fails
  *                       after training, as a lost task would; null for none
  */
-public record SparkTrainOptions(int replicas, int stepsPerRound, int replicaThreads, int evalTasks, Combine weights,
-                                Combine state, String failOnce) implements Serializable {
+public record SparkTrainOptions(int replicas, int stepsPerRound, int replicaThreads, int evalTasks, boolean splitBatch,
+                                Combine weights, Combine state, String failOnce) implements Serializable {
     /**
      * The defaults of {@code ttrec-spark train} for everything but the replica count and K.
      *
@@ -25,7 +28,7 @@ public record SparkTrainOptions(int replicas, int stepsPerRound, int replicaThre
      * @return the options
      */
     public static SparkTrainOptions of(int replicas, int stepsPerRound) {
-        return new SparkTrainOptions(replicas, stepsPerRound, 1, 0, DEFAULT_WEIGHTS, DEFAULT_STATE, null);
+        return new SparkTrainOptions(replicas, stepsPerRound, 1, 0, true, DEFAULT_WEIGHTS, DEFAULT_STATE, null);
     }
 
     /** The default weight combine (bench/README.md, "Spark": measured against the others). */
@@ -35,12 +38,17 @@ public record SparkTrainOptions(int replicas, int stepsPerRound, int replicaThre
 
     /** @return a copy with the given test hook */
     public SparkTrainOptions withFailOnce(String hook) {
-        return new SparkTrainOptions(replicas, stepsPerRound, replicaThreads, evalTasks, weights, state, hook);
+        return new SparkTrainOptions(replicas, stepsPerRound, replicaThreads, evalTasks, splitBatch, weights, state, hook);
     }
 
     /** @return a copy with the given combines */
     public SparkTrainOptions withCombine(Combine w, Combine s) {
-        return new SparkTrainOptions(replicas, stepsPerRound, replicaThreads, evalTasks, w, s, failOnce);
+        return new SparkTrainOptions(replicas, stepsPerRound, replicaThreads, evalTasks, splitBatch, w, s, failOnce);
+    }
+
+    /** @return a copy in which the batch size is each replica's ({@code false}) or the global one */
+    public SparkTrainOptions withSplitBatch(boolean split) {
+        return new SparkTrainOptions(replicas, stepsPerRound, replicaThreads, evalTasks, split, weights, state, failOnce);
     }
 
     /** Validates. */

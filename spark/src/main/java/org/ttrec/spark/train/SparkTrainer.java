@@ -40,6 +40,11 @@ import java.util.Locale;
  * training {@code K} steps on its own contiguous part of the training split with the usual
  * trainer, then combined, and the next round starts every replica from the combined model.
  *
+ * <p><b>Batches.</b> By default {@code train.batchSize} is the global batch: each replica takes
+ * its share per step, so an epoch has as many steps as on one machine, and with plain SGD, one
+ * step per round and averaging, a round is one machine's step on the same batch (up to float
+ * rounding). The checkpoints hold the replicas' configuration (their batch size).
+ *
  * <p><b>Combining.</b> Parameters and optimiser states are averaged (each replica weighted by the
  * samples it trained on that round): the MLPs, the dense tables, the TT cores and all Adagrad
  * accumulators alike. That is local SGD (model averaging); with {@code K = 1} and plain SGD it is
@@ -103,6 +108,19 @@ public final class SparkTrainer {
         RunConfig c = config.copy();
         c.train.progress = false;
         int parts = o.replicas();
+        int globalBatch = c.train.batchSize;
+        if (o.splitBatch()) {
+            if (globalBatch < parts) {
+                throw new IllegalArgumentException("batch size " + globalBatch + " cannot be shared by " + parts
+                        + " replicas: give at least one sample per replica (or a batch per replica)");
+            }
+            // each replica's share; the configuration replicas, checkpoints and positions use
+            c.train.batchSize = globalBatch / parts;
+            if (globalBatch % parts != 0) {
+                log.printf(Locale.ROOT, "[spark] batch %d over %d replicas: %d each, %d in all%n", globalBatch, parts,
+                        c.train.batchSize, c.train.batchSize * parts);
+            }
+        }
         long[] planned = new long[parts];
         try (Dataset d = TrainingSetup.openDataset(c)) {
             TrainingSetup.adopt(c, d);
@@ -290,6 +308,7 @@ public final class SparkTrainer {
         sp.put("replicas", o.replicas());
         sp.put("stepsPerRound", o.stepsPerRound());
         sp.put("replicaThreads", o.replicaThreads());
+        sp.put("batchPerReplica", o.splitBatch() ? "shared" : "own");
         ArrayNode a = sp.putArray("positions");
         for (TrainState s : positions) {
             a.add(RunConfig.mapper().valueToTree(s));

@@ -114,7 +114,7 @@ class SparkTrainerTest {
         for (int k : new int[] {1, 7}) {
             // both combines reduce to the one replica's state, exactly
             Combine how = k == 1 ? Combine.SUM : Combine.AVERAGE;
-            SparkTrainer.Result r = SparkTrainer.run(sc, c, new SparkTrainOptions(1, k, 1, 2, how, how, null),
+            SparkTrainer.Result r = SparkTrainer.run(sc, c, new SparkTrainOptions(1, k, 1, 2, true, how, how, null),
                     dir.resolve("k" + k), false, QUIET);
             assertEquals((24 + k - 1) / k, r.rounds().size(), "rounds at K=" + k);
             assertEquals(24, r.positions()[0].step());
@@ -139,7 +139,12 @@ class SparkTrainerTest {
         System.out.printf("single machine: test %s%n2 replicas, K=50: test %s (%.0f samples/s over %d rounds)%n",
                 one.test(), r.test(), r.samplesPerSec(), r.rounds().size());
         assertTrue(one.test().auc() > 0.7, "the single-machine run learns: " + one.test());
-        assertEquals(one.test().auc(), r.test().auc(), 0.003, "test AUC of 2 replicas against one machine");
+        // the global batch of 64 is shared, 32 per replica: each replica takes one machine's number of steps
+        assertEquals(2 * ((150_000 + 63) / 64), r.positions()[0].step(), 2);
+        // reaches it: at most 0.003 below (on this short run, two replicas' averaging may even come out ahead),
+        // and never far off either way
+        assertTrue(r.test().auc() >= one.test().auc() - 0.003, "2 replicas " + r.test() + " against one machine " + one.test());
+        assertEquals(one.test().auc(), r.test().auc(), 0.01, "test AUC of 2 replicas against one machine");
         assertFalse(java.util.Arrays.equals(one.state().arrays().get(0), r.state().arrays().get(0)),
                 "two replicas are not the single-machine run");
     }
