@@ -43,17 +43,8 @@ public final class SparkPreprocessCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        BadRowPolicy policy = switch (onBadRow.toLowerCase(Locale.ROOT)) {
-            case "fail" -> BadRowPolicy.FAIL;
-            case "skip" -> BadRowPolicy.SKIP;
-            default -> throw new IllegalArgumentException("--on-bad-row must be fail or skip, got '" + onBadRow + "'");
-        };
-        SplitRule rule = switch (split.toLowerCase(Locale.ROOT)) {
-            case "kaggle" -> SplitRule.KAGGLE;
-            case "terabyte" -> SplitRule.TERABYTE;
-            case "auto" -> SplitRule.AUTO;
-            default -> throw new IllegalArgumentException("--split must be kaggle, terabyte or auto, got '" + split + "'");
-        };
+        BadRowPolicy policy = BadRowPolicy.parse(onBadRow);
+        SplitRule rule = SplitRule.parse(split);
         if (partitions != null && partitions < 1) {
             throw new IllegalArgumentException("--partitions must be >= 1, got " + partitions);
         }

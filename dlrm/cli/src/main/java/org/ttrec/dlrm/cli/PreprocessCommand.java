@@ -54,8 +54,8 @@ final class PreprocessCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-        PreprocessOptions o = new PreprocessOptions(t, parsePolicy(onBadRow), minCount, maxIndRange, rowsPerShard,
-                parseSplit(split), ConsoleProgress.factory(!noProgress));
+        PreprocessOptions o = new PreprocessOptions(t, BadRowPolicy.parse(onBadRow), minCount, maxIndRange, rowsPerShard,
+                SplitRule.parse(split), ConsoleProgress.factory(!noProgress));
         long t0 = System.nanoTime();
         DatasetMetadata m = Preprocessor.run(inputs, output, o);
         double s = (System.nanoTime() - t0) / 1e9;
@@ -73,22 +73,5 @@ final class PreprocessCommand implements Callable<Integer> {
             System.out.println("  skipped rows by reason: " + m.skipped());
         }
         return 0;
-    }
-
-    static BadRowPolicy parsePolicy(String s) {
-        return switch (s.toLowerCase(java.util.Locale.ROOT)) {
-            case "fail" -> BadRowPolicy.FAIL;
-            case "skip" -> BadRowPolicy.SKIP;
-            default -> throw new IllegalArgumentException("--on-bad-row must be fail or skip, got '" + s + "'");
-        };
-    }
-
-    static SplitRule parseSplit(String s) {
-        return switch (s.toLowerCase(java.util.Locale.ROOT)) {
-            case "kaggle" -> SplitRule.KAGGLE;
-            case "terabyte" -> SplitRule.TERABYTE;
-            case "auto" -> SplitRule.AUTO;
-            default -> throw new IllegalArgumentException("--split must be kaggle, terabyte or auto, got '" + s + "'");
-        };
     }
 }

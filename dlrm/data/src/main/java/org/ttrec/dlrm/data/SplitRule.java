@@ -51,4 +51,18 @@ public enum SplitRule {
         m.put(Split.VALIDATION, new long[] {testEnd, n});
         return m;
     }
+
+    /**
+     * @param name "kaggle", "terabyte" or "auto", any case (the commands' {@code --split})
+     * @return the rule
+     * @throws IllegalArgumentException naming the option and its values
+     */
+    public static SplitRule parse(String name) {
+        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+            case "kaggle" -> KAGGLE;
+            case "terabyte" -> TERABYTE;
+            case "auto" -> AUTO;
+            default -> throw new IllegalArgumentException("--split must be kaggle, terabyte or auto, got '" + name + "'");
+        };
+    }
 }
