@@ -21,9 +21,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * carry their own CRC32C). And where Hadoop's cache of file systems cannot be used, file systems
  * are made directly: the cache is keyed by the current Hadoop user, which Hadoop 3.4 looks up with
  * {@code Subject.getSubject}, and Java 23 and later throw UnsupportedOperationException there, so
- * on those versions {@code FileSystem.get} fails for every path. File systems that need no user
- * (the local one) work when made directly; they are kept per scheme and authority for the life of
- * the JVM, as Hadoop's cache would keep them.
+ * on those versions {@code FileSystem.get} fails for every path (Hadoop 3.5, which this module
+ * brings, no longer asks that way; a cluster whose Spark still ships 3.4 does). File systems that
+ * need no user (the local one) work when made directly; they are kept per scheme and authority
+ * for the life of the JVM, as Hadoop's cache would keep them.
  */
 final class FileSystems {
     private static final ConcurrentHashMap<String, FileSystem> DIRECT = new ConcurrentHashMap<>();

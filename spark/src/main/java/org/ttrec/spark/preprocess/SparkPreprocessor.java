@@ -38,9 +38,9 @@ import java.util.logging.Logger;
  * same inputs and options, whatever the number of partitions or executors.
  *
  * <p>Inputs and output are Hadoop paths (HDFS, object stores, or local paths such as
- * {@code /tmp/x}, resolved against the default file system as Hadoop resolves them; on Java 23
- * and later, Hadoop 3.4 can reach only file systems that need no Hadoop user, such as the local
- * one, see {@code FileSystems}). Each input is cut into byte ranges ({@code TextSplit}, read as
+ * {@code /tmp/x}, resolved against the default file system as Hadoop resolves them), through
+ * Hadoop's client 3.5; with the 3.4 client that Spark 4.1 ships, Java 23 and later reach only file
+ * systems that need no Hadoop user, such as the local one (see {@code FileSystems}). Each input is cut into byte ranges ({@code TextSplit}, read as
  * whole lines by {@code LineChunkReader}; a gzip file is one range); its format (separator, id
  * column, header, byte order mark) is detected on the driver from its first line, by the same code
  * as the single-machine reader ({@link CriteoTextFormat}).

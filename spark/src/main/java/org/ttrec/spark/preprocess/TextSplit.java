@@ -15,8 +15,9 @@ import java.util.List;
  * belong to it ({@link LineChunkReader}); a compressed file is one split read from start to end.
  * The driver cuts the files itself, as Hadoop's {@code FileInputFormat} would (ranges of about
  * {@code length / minPartitions}, at most a file-system block, the last up to 10% longer), rather
- * than through Spark's {@code hadoopRDD}, which needs the current Hadoop user: Hadoop 3.4 looks
- * that up through {@code Subject.getSubject}, which Java 23 and later no longer support.
+ * than through Spark's {@code hadoopRDD}: lines end at {@code '\n'} only and gzip is known by its
+ * magic bytes, as in the single-machine reader, and it needs no Hadoop user, which the Hadoop 3.4
+ * client that Spark 4.1 ships cannot find on Java 23 and later ({@code Subject.getSubject}).
  */
 final class TextSplit implements Serializable {
     @Serial
