@@ -71,6 +71,9 @@ final class ReplicaTraining implements PairFlatMapFunction<Integer, Integer, Pie
             boolean done = to.epoch() >= c.train.epochs || c.train.maxSteps >= 0 && to.step() >= c.train.maxSteps;
             TaskContext task = TaskContext.get();
             if (o.failsOnce(in.round(), i) && task != null && task.attemptNumber() == 0) {
+                if (o.failureHaltsExecutor() && !"driver".equals(org.apache.spark.SparkEnv.get().executorId())) {
+                    Runtime.getRuntime().halt(57); // a lost executor: no shutdown hooks, no goodbye to the driver
+                }
                 throw new IllegalStateException("test hook: replica " + i + " fails its first attempt in round " + in.round());
             }
             ModelState state = steps > 0 && diverged == null ? ModelState.capture(m.model, m.opt) : null;

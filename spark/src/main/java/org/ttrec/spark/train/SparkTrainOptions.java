@@ -16,7 +16,9 @@ import java.io.Serializable;
  * @param weights        how the replicas' weights are combined
  * @param state          how their optimiser states are combined
  * @param failOnce       test hook, "round:replica": that replica's first attempt in that round fails
- *                       after training, as a lost task would; null for none
+ *                       after training, as a lost task would; "round:replica:exit": its executor's
+ *                       JVM halts there instead, as a lost executor would (not on the driver, so
+ *                       not in local mode); null for none
  */
 public record SparkTrainOptions(int replicas, int stepsPerRound, int replicaThreads, int evalTasks, boolean splitBatch,
                                 Combine weights, Combine state, String failOnce) implements Serializable {
@@ -68,8 +70,8 @@ public record SparkTrainOptions(int replicas, int stepsPerRound, int replicaThre
         if (weights == null || state == null) {
             throw new IllegalArgumentException("how to combine weights and optimiser state must be given");
         }
-        if (failOnce != null && !failOnce.matches("\\d+:\\d+")) {
-            throw new IllegalArgumentException("failOnce must be 'round:replica', got '" + failOnce + "'");
+        if (failOnce != null && !failOnce.matches("\\d+:\\d+(:exit)?")) {
+            throw new IllegalArgumentException("failOnce must be 'round:replica' or 'round:replica:exit', got '" + failOnce + "'");
         }
     }
 
@@ -80,6 +82,12 @@ public record SparkTrainOptions(int replicas, int stepsPerRound, int replicaThre
 
     /** @return whether the test hook fails the given replica's first attempt in the given round */
     boolean failsOnce(long round, int replica) {
-        return failOnce != null && failOnce.equals(round + ":" + replica);
+        return failOnce != null && failOnce.startsWith(round + ":" + replica)
+                && failOnce.substring((round + ":" + replica).length()).matches("(:exit)?");
+    }
+
+    /** @return whether the test hook halts the executor rather than failing the task */
+    boolean failureHaltsExecutor() {
+        return failOnce != null && failOnce.endsWith(":exit");
     }
 }
