@@ -168,7 +168,10 @@ public final class SparkTrainer {
                 JsonNode sp = h.header().path("spark");
                 if (!sp.isObject() || sp.path("replicas").asInt() != parts || sp.path("stepsPerRound").asLong() != o.stepsPerRound()) {
                     throw new IllegalArgumentException("checkpoint " + latest + " is not of a Spark run with " + parts
-                            + " replicas and " + o.stepsPerRound() + " steps per round (its spark section: " + sp + ")");
+                            + " replicas and " + o.stepsPerRound() + " steps per round (" + (sp.isObject()
+                            ? "it has " + sp.path("replicas").asInt() + " replicas and " + sp.path("stepsPerRound").asLong()
+                            + " steps per round; resume with those" : "it has no spark section: a single-machine run's, "
+                            + "which ttrec train --resume continues") + ")");
                 }
                 round = sp.path("round").asLong() + 1;
                 for (int i = 0; i < parts; i++) {
