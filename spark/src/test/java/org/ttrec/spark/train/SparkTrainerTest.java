@@ -172,6 +172,9 @@ class SparkTrainerTest {
         RunConfig half = c.copy();
         half.train.maxSteps = 10;
         SparkTrainer.run(sc, half, o, dir.resolve("resumed"), false, QUIET);
+        IllegalArgumentException other = assertThrows(IllegalArgumentException.class,
+                () -> SparkTrainer.run(sc, c, SparkTrainOptions.of(2, 7), dir.resolve("resumed"), true, QUIET));
+        assertTrue(other.getMessage().contains("it has 2 replicas and 5 steps per round"), other.getMessage());
         SparkTrainer.Result rest = SparkTrainer.run(sc, c, o, dir.resolve("resumed"), true, QUIET);
         assertEquals(2, rest.rounds().size(), "rounds 3 and 4 only");
         assertSameState(whole.state(), rest.state(), "resumed after round 2");
