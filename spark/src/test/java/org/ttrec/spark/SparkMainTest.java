@@ -62,6 +62,15 @@ class SparkMainTest {
     }
 
     @Test
+    void aDivergingReplicaEndsTheJobWithExitCode3(@TempDir Path dir) {
+        StringWriter err = new StringWriter();
+        assertEquals(3, run(err, "train", "--master", "local[2]", "--replicas", "2", "--steps-per-round", "20",
+                "--lr", "1000000", "--set", "data.trainSamples=4000", "--out", dir.resolve("div").toString()));
+        assertTrue(err.toString().contains("training diverged: replica"), err.toString());
+        assertFalse(Files.exists(dir.resolve("div").resolve("checkpoint.ttrec")), "no checkpoint of a diverged model");
+    }
+
+    @Test
     void badOptionsEndWithOneLineAndExitCode2(@TempDir Path dir) {
         StringWriter err = new StringWriter();
         assertEquals(2, run(err, "train", "--master", "local[1]", "--combine-weights", "median", "--out", dir.toString()));
