@@ -43,7 +43,8 @@ public final class SparkEvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path file = CheckpointStore.resolve(checkpoint);
-        RunConfig c = Checkpoint.readHeader(file).config();
+        Checkpoint.Header header = Checkpoint.readHeader(file);
+        RunConfig c = header.config();
         if (data != null) {
             c.data.source = data;
         }
@@ -54,9 +55,9 @@ public final class SparkEvalCommand implements Callable<Integer> {
             TrainingSetup.checkSplits(d, Split.VALIDATION, Split.TEST);
         }
         List<EmbeddingTableSpec> specs = TrainingSetup.plan(c, Runtime.getRuntime().maxMemory());
+        TrainingSetup.checkResumable(file, header, c, specs);
         try (ComputeBackend be = Backends.create("cpu", 1); DlrmModel m = TrainingSetup.build(be, c, specs)) {
             DenseOptimizer opt = Trainer.optimizerFor(c, m);
-            TrainingSetup.checkResumable(file, Checkpoint.readHeader(file), c, specs);
             Checkpoint.restore(file, m, opt);
             state = ModelState.capture(m, opt);
         }

@@ -41,16 +41,7 @@ public final class ModelState implements Serializable {
      */
     public record Layout(String[] tableKinds, int[] tableWeights, int[] tableStates, int[] lengths,
                          boolean[] accumulators, int[] owners, int[] positions, boolean denseState)
-            implements Serializable {
-        /** @return how many floats the state holds */
-        public long floats() {
-            long n = 0;
-            for (int l : lengths) {
-                n += l;
-            }
-            return n;
-        }
-    }
+            implements Serializable {}
 
     private final float[] dense;
     private final float[] denseState;

@@ -12,9 +12,8 @@ import java.io.Serializable;
  * @param samples  samples it trained on this round: its weight in the average
  * @param lossSum  the sum of its steps' training losses this round
  * @param position its training position after the round
- * @param done     whether it has trained all its epochs (or the step limit)
  * @param layout   the layout of its state (null if it took no step)
  * @param diverged why its training diverged, or null
  */
-record ReplicaOutcome(int replica, long steps, long samples, double lossSum, TrainState position, boolean done,
+record ReplicaOutcome(int replica, long steps, long samples, double lossSum, TrainState position,
                       ModelState.Layout layout, String diverged) implements Serializable {}

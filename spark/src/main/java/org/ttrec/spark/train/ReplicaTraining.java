@@ -35,6 +35,7 @@ final class ReplicaTraining implements PairFlatMapFunction<Integer, Integer, Pie
         SparkTrainOptions o = in.options();
         int i = replica;
         TrainState from = in.positions()[i];
+        // the run's step limit, from the broadcast: a kept replica's own config holds last round's
         RunConfig c = RunConfig.fromJson(in.configJson());
         long limit = (in.round() + 1) * o.stepsPerRound();
         if (c.train.maxSteps >= 0) {
@@ -68,7 +69,6 @@ final class ReplicaTraining implements PairFlatMapFunction<Integer, Integer, Pie
             }
             TrainState to = t.state();
             long steps = to.step() - from.step();
-            boolean done = to.epoch() >= c.train.epochs || c.train.maxSteps >= 0 && to.step() >= c.train.maxSteps;
             TaskContext task = TaskContext.get();
             if (o.failsOnce(in.round(), i) && task != null && task.attemptNumber() == 0) {
                 if (o.failureHaltsExecutor() && !"driver".equals(org.apache.spark.SparkEnv.get().executorId())) {
@@ -79,7 +79,7 @@ final class ReplicaTraining implements PairFlatMapFunction<Integer, Integer, Pie
             ModelState state = steps > 0 && diverged == null ? ModelState.capture(m.model, m.opt) : null;
             long samples = to.samples() - from.samples();
             ModelState.Layout layout = state == null ? null : state.layout();
-            out.add(new Tuple2<>(Chunks.OUTCOMES, Piece.outcome(new ReplicaOutcome(i, steps, samples, loss.sum, to, done,
+            out.add(new Tuple2<>(Chunks.OUTCOMES, Piece.outcome(new ReplicaOutcome(i, steps, samples, loss.sum, to,
                     layout, diverged))));
             if (state != null) {
                 List<float[]> arrays = state.arrays();

@@ -221,7 +221,7 @@ public final class SparkTrainer {
                         got.sort(java.util.Comparator.comparingInt(Tuple2::_1));
                         List<ReplicaOutcome> outcomes = got.get(0)._2().outcomes();
                         ReplicaOutcome first = null;
-                        long steps = 0, samples = 0;
+                        long steps = 0, samples = 0, replicaSteps = 0;
                         double loss = 0;
                         for (ReplicaOutcome r : outcomes) {
                             if (r.diverged() != null) {
@@ -232,12 +232,9 @@ public final class SparkTrainer {
                                 first = r;
                             }
                             steps = Math.max(steps, r.steps());
+                            replicaSteps += r.steps();
                             samples += r.samples();
                             loss += r.lossSum();
-                        }
-                        long replicaSteps = 0;
-                        for (ReplicaOutcome r : outcomes) {
-                            replicaSteps += r.steps();
                         }
                         if (first == null) {
                             break; // every replica was done

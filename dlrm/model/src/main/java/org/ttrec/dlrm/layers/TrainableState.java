@@ -25,16 +25,4 @@ public record TrainableState(List<float[]> weights, SparseOptimizer.Kind stateKi
             throw new IllegalArgumentException("optimiser state without an optimiser kind");
         }
     }
-
-    /** @return how many floats the arrays hold together */
-    public long floats() {
-        long n = 0;
-        for (float[] w : weights) {
-            n += w.length;
-        }
-        for (float[] s : optimizerState) {
-            n += s.length;
-        }
-        return n;
-    }
 }
