@@ -354,7 +354,7 @@ public class ScalarBackend implements ComputeBackend {
 
     /** Checks a column list against the source width. */
     protected static void checkColumns(int count, IntBuf cols, int srcCols, String what) {
-        Checks.region(what + " cols", cols, 0, count);
+        Checks.region(what, " cols", cols, 0, count);
         int[] cs = i(cols, "cols");
         for (int j = 0; j < count; j++) {
             if (cs[j] < 0 || cs[j] >= srcCols) {
@@ -371,11 +371,11 @@ public class ScalarBackend implements ComputeBackend {
     protected static void checkColumnCopy(String what, int rows, int count, IntBuf cols,
                                           FloatBuf src, int srcOff, int srcCols, int srcLd,
                                           FloatBuf dst, int dstOff, int dstCols, int dstLd) {
-        Checks.nonNegative(what + " rows", rows);
-        Checks.nonNegative(what + " count", count);
+        Checks.nonNegative(what, " rows", rows);
+        Checks.nonNegative(what, " count", count);
         checkColumns(count, cols, what.startsWith("gather") ? srcLd : dstLd, what);
-        Checks.matrix(what + " src", src, srcOff, rows, srcCols, srcLd);
-        Checks.matrix(what + " dst", dst, dstOff, rows, dstCols, dstLd);
+        Checks.matrix(what, " src", src, srcOff, rows, srcCols, srcLd);
+        Checks.matrix(what, " dst", dst, dstOff, rows, dstCols, dstLd);
     }
 
     @Override
@@ -464,14 +464,14 @@ public class ScalarBackend implements ComputeBackend {
      */
     protected static void checkBags(String what, int rows, IntBuf indices, IntBuf offsets, int bags,
                                     FloatBuf perSampleWeights) {
-        Checks.notNull(what + " indices", indices);
-        Checks.notNull(what + " offsets", offsets);
+        Checks.notNull(what, " indices", indices);
+        Checks.notNull(what, " offsets", offsets);
         int[] idx = i(indices, "indices");
         int[] off = i(offsets, "offsets");
         Checks.csr(what, off, bags, idx.length);
         Checks.indices(what, idx, off[0], off[bags], rows);
         if (perSampleWeights != null) {
-            Checks.region(what + " per-sample weights", perSampleWeights, 0, off[bags]);
+            Checks.region(what, " per-sample weights", perSampleWeights, 0, off[bags]);
         }
     }
 
@@ -490,7 +490,7 @@ public class ScalarBackend implements ComputeBackend {
             Checks.embeddingState(rows, dim, state, opt);
         }
         checkBags("embeddingBag", rows, indices, offsets, bags, perSampleWeights);
-        Checks.matrix("embeddingBag " + matName, mat, matOff, bags, dim, ld);
+        Checks.matrix("embeddingBag ", matName, mat, matOff, bags, dim, ld);
     }
 
     /** The factor lookup j of a bag [start, end) contributes with. */
@@ -618,7 +618,7 @@ public class ScalarBackend implements ComputeBackend {
         Checks.ttCores(shape, cores, states, opt);
         Checks.notNull("pooling", pooling);
         checkBags("TT-EmbeddingBag", shape.rows(), indices, offsets, bags, perSampleWeights);
-        Checks.matrix("TT-EmbeddingBag " + matName, mat, matOff, bags, shape.dim(), ld);
+        Checks.matrix("TT-EmbeddingBag ", matName, mat, matOff, bags, shape.dim(), ld);
     }
 
     @Override

@@ -100,7 +100,7 @@ public class BufferDenseTable implements DenseTable {
     public void backward(LookupPlan plan, Pooling pooling, FloatBuf gradOut, int gradOff, int ldGrad,
                          SparseOptimizer opt) {
         open();
-        Checks.notNull(name + ": optimizer", opt);
+        Checks.notNull(name, ": optimizer", opt);
         BufferLookupPlan p = BufferLookupPlan.of(this, plan);
         ensureState(opt.kind());
         be.embeddingBagBackward(rows, dim, table, state, p.indices(), p.offsets(), p.bags(), p.weights(), pooling,
@@ -150,8 +150,10 @@ public class BufferDenseTable implements DenseTable {
     public void writeRows(int firstRow, float[] src, int srcOff, int rowCount) {
         open();
         checkRows(firstRow, rowCount);
-        Checks.notNull(name + ": rows", src);
-        Checks.region(name + ": source rows", src.length, srcOff, (long) rowCount * dim);
+        Checks.notNull(name, ": rows", src);
+        if (srcOff < 0 || srcOff + (long) rowCount * dim > src.length) { // (the name is built for a message only)
+            Checks.region(name + ": source rows", src.length, srcOff, (long) rowCount * dim);
+        }
         table.write(firstRow * dim, src, srcOff, rowCount * dim);
     }
 
@@ -159,8 +161,10 @@ public class BufferDenseTable implements DenseTable {
     public void readRows(int firstRow, float[] dst, int dstOff, int rowCount) {
         open();
         checkRows(firstRow, rowCount);
-        Checks.notNull(name + ": destination", dst);
-        Checks.region(name + ": destination rows", dst.length, dstOff, (long) rowCount * dim);
+        Checks.notNull(name, ": destination", dst);
+        if (dstOff < 0 || dstOff + (long) rowCount * dim > dst.length) {
+            Checks.region(name + ": destination rows", dst.length, dstOff, (long) rowCount * dim);
+        }
         table.read(firstRow * dim, dst, dstOff, rowCount * dim);
     }
 
@@ -175,7 +179,7 @@ public class BufferDenseTable implements DenseTable {
     public void writeState(SparseOptimizer.Kind kind, float[] values) {
         open();
         if (kind != null && kind != SparseOptimizer.Kind.SGD) {
-            Checks.notNull(name + ": optimizer state", values);
+            Checks.notNull(name, ": optimizer state", values);
             if (values.length != stateSize(kind)) {
                 throw new IllegalArgumentException(name + ": " + kind + " state needs " + stateSize(kind)
                         + " floats, got " + values.length);
@@ -199,7 +203,7 @@ public class BufferDenseTable implements DenseTable {
     @Override
     public float[] materialize(int[] rowIds) {
         open();
-        Checks.notNull(name + ": rowIds", rowIds);
+        Checks.notNull(name, ": rowIds", rowIds);
         Checks.indices(name, rowIds, 0, rowIds.length, rows);
         float[] out = new float[Math.multiplyExact(rowIds.length, dim)];
         for (int i = 0; i < rowIds.length; i++) {

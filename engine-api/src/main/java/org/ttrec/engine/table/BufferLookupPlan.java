@@ -63,8 +63,8 @@ public class BufferLookupPlan implements LookupPlan {
     @Override
     public void reserve(int lookups, int bags) {
         open();
-        Checks.nonNegative(table.name() + ": lookups to reserve", lookups);
-        Checks.nonNegative(table.name() + ": bags to reserve", bags);
+        Checks.nonNegative(table.name(), ": lookups to reserve", lookups);
+        Checks.nonNegative(table.name(), ": bags to reserve", bags);
         if (indices.length() < lookups) {
             indices.close();
             indices = be.allocInts(grow(indices.length(), lookups));
@@ -97,7 +97,7 @@ public class BufferLookupPlan implements LookupPlan {
      * @throws IllegalArgumentException if the plan is another table's or was never set
      */
     public static BufferLookupPlan of(EmbeddingTable t, LookupPlan plan) {
-        Checks.notNull(t.name() + ": lookup plan", plan);
+        Checks.notNull(t.name(), ": lookup plan", plan);
         if (!(plan instanceof BufferLookupPlan p) || p.table != t) {
             throw new IllegalArgumentException(t.name() + ": the lookup plan belongs to another table");
         }

@@ -32,7 +32,7 @@ public class BufferTtTable implements TtTable {
      */
     public BufferTtTable(ComputeBackend be, String name, TtShape shape) {
         Checks.notNull("table name", name);
-        Checks.notNull(name + ": TT shape", shape);
+        Checks.notNull(name, ": TT shape", shape);
         this.be = be;
         this.name = name;
         this.shape = shape;
@@ -100,7 +100,7 @@ public class BufferTtTable implements TtTable {
     public void backward(LookupPlan plan, Pooling pooling, FloatBuf gradOut, int gradOff, int ldGrad,
                          SparseOptimizer opt) {
         open();
-        Checks.notNull(name + ": optimizer", opt);
+        Checks.notNull(name, ": optimizer", opt);
         BufferLookupPlan p = BufferLookupPlan.of(this, plan);
         ensureStates(opt.kind());
         be.ttEmbeddingBagBackward(shape, cores, states, p.indices(), p.offsets(), p.bags(), p.weights(), pooling,
@@ -145,7 +145,7 @@ public class BufferTtTable implements TtTable {
     @Override
     public void writeCore(int k, float[] values) {
         open();
-        Checks.notNull(name + ": core values", values);
+        Checks.notNull(name, ": core values", values);
         checkCore(k);
         if (values.length != shape.coreSize(k)) {
             throw new IllegalArgumentException(name + ": core " + k + " needs " + shape.coreSize(k) + " floats, got "
@@ -168,7 +168,7 @@ public class BufferTtTable implements TtTable {
     public void writeStates(SparseOptimizer.Kind kind, float[][] values) {
         open();
         if (kind != null && kind != SparseOptimizer.Kind.SGD) {
-            Checks.notNull(name + ": optimizer states", values);
+            Checks.notNull(name, ": optimizer states", values);
             if (values.length != cores.length) {
                 throw new IllegalArgumentException(name + ": " + cores.length + " state arrays expected, got "
                         + values.length);

@@ -14,7 +14,7 @@ final class Materialize {
     }
 
     static float[] rows(EmbeddingTable t, int[] rowIds) {
-        Checks.notNull(t.name() + ": rowIds", rowIds);
+        Checks.notNull(t.name(), ": rowIds", rowIds);
         Checks.indices(t.name(), rowIds, 0, rowIds.length, t.rows());
         int dim = t.dim();
         float[] result = new float[Math.multiplyExact(rowIds.length, dim)];

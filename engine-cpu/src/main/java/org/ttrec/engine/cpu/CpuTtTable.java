@@ -44,7 +44,9 @@ final class CpuTtTable extends BufferTtTable {
         open();
         BufferLookupPlan p = BufferLookupPlan.of(this, plan);
         Checks.notNull("pooling", pooling);
-        Checks.matrix(name() + ": " + matName, mat, off, p.bags(), dim(), ld);
+        if (!Checks.fits(mat, off, p.bags(), dim(), ld)) {
+            Checks.matrix(name() + ": " + matName, mat, off, p.bags(), dim(), ld);
+        }
         if (p != prepared || p.version() != preparedVersion) {
             kernels.prepare(shape(), HeapIntBuf.array(p.indices(), "indices"), HeapIntBuf.array(p.offsets(), "offsets"),
                     p.bags());
@@ -63,7 +65,7 @@ final class CpuTtTable extends BufferTtTable {
     @Override
     public void backward(LookupPlan plan, Pooling pooling, FloatBuf gradOut, int gradOff, int ldGrad,
                          SparseOptimizer opt) {
-        Checks.notNull(name() + ": optimizer", opt);
+        Checks.notNull(name(), ": optimizer", opt);
         BufferLookupPlan p = prepare(plan, pooling, "gradOut", gradOut, gradOff, ldGrad);
         ensureStates(opt.kind());
         FloatBuf[] st = stateBuffers();

@@ -577,9 +577,9 @@ public final class TornadoBackend implements ComputeBackend {
     /** The reference's checks of gatherColumns/scatterAddColumns, on the host copy of the list. */
     private void checkColumnCopy(String what, int rows, int count, IntBuf cols, FloatBuf src, int srcOff, int srcCols,
                                  int srcLd, FloatBuf dst, int dstOff, int dstCols, int dstLd) {
-        Checks.nonNegative(what + " rows", rows);
-        Checks.nonNegative(what + " count", count);
-        Checks.region(what + " cols", cols, 0, count);
+        Checks.nonNegative(what, " rows", rows);
+        Checks.nonNegative(what, " count", count);
+        Checks.region(what, " cols", cols, 0, count);
         int range = what.startsWith("gather") ? srcLd : dstLd;
         int[] cs = ib(cols, "cols").host();
         for (int j = 0; j < count; j++) {
@@ -588,8 +588,8 @@ public final class TornadoBackend implements ComputeBackend {
                         + " is out of range [0, " + range + ")");
             }
         }
-        Checks.matrix(what + " src", src, srcOff, rows, srcCols, srcLd);
-        Checks.matrix(what + " dst", dst, dstOff, rows, dstCols, dstLd);
+        Checks.matrix(what, " src", src, srcOff, rows, srcCols, srcLd);
+        Checks.matrix(what, " dst", dst, dstOff, rows, dstCols, dstLd);
     }
 
     @Override
@@ -652,18 +652,18 @@ public final class TornadoBackend implements ComputeBackend {
             Checks.embeddingState(rows, dim, state, opt);
         }
         checkBags("embeddingBag", rows, indices, offsets, bags, weights);
-        Checks.matrix("embeddingBag " + matName, mat, matOff, bags, dim, ld);
+        Checks.matrix("embeddingBag ", matName, mat, matOff, bags, dim, ld);
     }
 
     private void checkBags(String what, int rows, IntBuf indices, IntBuf offsets, int bags, FloatBuf weights) {
-        Checks.notNull(what + " indices", indices);
-        Checks.notNull(what + " offsets", offsets);
+        Checks.notNull(what, " indices", indices);
+        Checks.notNull(what, " offsets", offsets);
         int[] idx = ib(indices, "indices").host();
         int[] off = ib(offsets, "offsets").host();
         Checks.csr(what, off, bags, idx.length);
         Checks.indices(what, idx, off[0], off[bags], rows);
         if (weights != null) {
-            Checks.region(what + " per-sample weights", weights, 0, off[bags]);
+            Checks.region(what, " per-sample weights", weights, 0, off[bags]);
         }
     }
 
@@ -673,7 +673,7 @@ public final class TornadoBackend implements ComputeBackend {
         Checks.ttCores(shape, cores, states, opt);
         Checks.notNull("pooling", pooling);
         checkBags("TT-EmbeddingBag", shape.rows(), indices, offsets, bags, weights);
-        Checks.matrix("TT-EmbeddingBag " + matName, mat, matOff, bags, shape.dim(), ld);
+        Checks.matrix("TT-EmbeddingBag ", matName, mat, matOff, bags, shape.dim(), ld);
         TableOps.checkShape("TT-EmbeddingBag", shape);
     }
 

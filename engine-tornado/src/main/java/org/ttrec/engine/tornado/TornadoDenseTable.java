@@ -41,7 +41,7 @@ final class TornadoDenseTable extends BufferDenseTable {
     public void backward(LookupPlan plan, Pooling pooling, FloatBuf gradOut, int gradOff, int ldGrad,
                          SparseOptimizer opt) {
         open();
-        Checks.notNull(name() + ": optimizer", opt);
+        Checks.notNull(name(), ": optimizer", opt);
         TornadoLookupPlan p = TornadoLookupPlan.of(this, plan);
         Checks.notNull("pooling", pooling);
         Checks.matrix("embeddingBag gradOut", gradOut, gradOff, p.bags(), dim(), ldGrad);

@@ -48,8 +48,8 @@ final class TornadoLookupPlan implements LookupPlan {
     @Override
     public void reserve(int lookups, int bags) {
         open();
-        Checks.nonNegative(table.name() + ": lookups to reserve", lookups);
-        Checks.nonNegative(table.name() + ": bags to reserve", bags);
+        Checks.nonNegative(table.name(), ": lookups to reserve", lookups);
+        Checks.nonNegative(table.name(), ": bags to reserve", bags);
         host.reserve(lookups, bags);
         if (lists == null || lists.length() < host.data.length) {
             if (lists != null) {
@@ -92,7 +92,7 @@ final class TornadoLookupPlan implements LookupPlan {
      * @throws IllegalArgumentException if it is another table's
      */
     static TornadoLookupPlan of(EmbeddingTable t, LookupPlan plan) {
-        Checks.notNull(t.name() + ": lookup plan", plan);
+        Checks.notNull(t.name(), ": lookup plan", plan);
         if (!(plan instanceof TornadoLookupPlan p) || p.table != t) {
             throw new IllegalArgumentException(t.name() + ": the lookup plan belongs to another table");
         }

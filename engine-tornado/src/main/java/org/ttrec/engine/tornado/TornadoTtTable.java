@@ -23,7 +23,7 @@ final class TornadoTtTable extends BufferTtTable {
 
     TornadoTtTable(TornadoBackend be, String name, TtShape shape) {
         Checks.notNull("table name", name);
-        Checks.notNull(name + ": TT shape", shape);
+        Checks.notNull(name, ": TT shape", shape);
         TableOps.checkShape(name, shape); // before any core is allocated
         super(be, name, shape);
         this.tornado = be;
@@ -59,7 +59,7 @@ final class TornadoTtTable extends BufferTtTable {
     public void backward(LookupPlan plan, Pooling pooling, FloatBuf gradOut, int gradOff, int ldGrad,
                          SparseOptimizer opt) {
         open();
-        Checks.notNull(name() + ": optimizer", opt);
+        Checks.notNull(name(), ": optimizer", opt);
         TornadoLookupPlan p = TornadoLookupPlan.of(this, plan);
         Checks.notNull("pooling", pooling);
         Checks.matrix("TT-EmbeddingBag gradOut", gradOut, gradOff, p.bags(), shape().dim(), ldGrad);
@@ -74,7 +74,7 @@ final class TornadoTtTable extends BufferTtTable {
     @Override
     public float[] materialize(int[] rowIds) {
         open();
-        Checks.notNull(name() + ": rowIds", rowIds);
+        Checks.notNull(name(), ": rowIds", rowIds);
         TtShape shape = shape();
         Checks.indices(name(), rowIds, 0, rowIds.length, shape.rows());
         FloatBuf[] cores = coreBuffers();

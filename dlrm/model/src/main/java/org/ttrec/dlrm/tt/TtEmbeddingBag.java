@@ -86,11 +86,11 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
     public TtEmbeddingBag(String name, ComputeBackend backend, TtShape shape, Pooling pooling, TtInit init, long seed,
                           TtCacheConfig cacheConfig) {
         Checks.notNull("table name", name);
-        Checks.notNull(name + ": backend", backend);
-        Checks.notNull(name + ": TT shape", shape);
-        Checks.notNull(name + ": pooling", pooling);
-        Checks.notNull(name + ": TT init", init);
-        Checks.notNull(name + ": cache config", cacheConfig);
+        Checks.notNull(name, ": backend", backend);
+        Checks.notNull(name, ": TT shape", shape);
+        Checks.notNull(name, ": pooling", pooling);
+        Checks.notNull(name, ": TT init", init);
+        Checks.notNull(name, ": cache config", cacheConfig);
         this.name = name;
         this.backend = backend;
         this.shape = shape;
@@ -136,9 +136,9 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
 
     private TtEmbeddingBag(String name, ComputeBackend backend, TtShape shape, Pooling pooling, float[][] cores) {
         Checks.notNull("table name", name);
-        Checks.notNull(name + ": backend", backend);
-        Checks.notNull(name + ": TT shape", shape);
-        Checks.notNull(name + ": pooling", pooling);
+        Checks.notNull(name, ": backend", backend);
+        Checks.notNull(name, ": TT shape", shape);
+        Checks.notNull(name, ": pooling", pooling);
         if (cores.length != shape.cores()) {
             throw new IllegalArgumentException(name + ": " + cores.length + " cores given, the shape has " + shape.cores());
         }
@@ -376,7 +376,7 @@ public final class TtEmbeddingBag implements EmbeddingBagLayer {
         if (!haveBatch) {
             throw new IllegalStateException(name + ": backward without a forward");
         }
-        Checks.notNull(name + ": optimizer", opt);
+        Checks.notNull(name, ": optimizer", opt);
         // ACCUMULATE (a caller that applies the update itself) wins over the cores' own rule
         SparseOptimizer.Kind kind = coreKind == null || opt.kind() == SparseOptimizer.Kind.ACCUMULATE
                 ? opt.kind() : coreKind;
