@@ -67,7 +67,8 @@ final class Sgemm {
 
     /** Per-thread scratch sizes. */
     static int packASize() {
-        return MC * KC;
+        // L floats past the last panel: packA's full-vector stores of MR < L floats run over by L - MR
+        return MC * KC + L;
     }
 
     static int packBSize() {
@@ -442,7 +443,16 @@ final class Sgemm {
         for (int jp = 0; jp < nc; jp += NR) {
             int w = Math.min(NR, nc - jp);
             int base = (jp / NR) * kc * NR;
-            if (!tB) {
+            if (!tB && w == NR && !VectorWidth.SCALAR) {
+                // whole rows of the panel as vectors: System.arraycopy's call and alignment
+                // handling cost more than the copy itself at NR = 32 floats (JFR: most of packB)
+                for (int p = 0; p < kc; p++) {
+                    int src = off + p * ldb + jp, dst = base + p * NR;
+                    for (int v = 0; v < NV; v++) {
+                        FloatVector.fromArray(F, b, src + v * L).intoArray(pb, dst + v * L);
+                    }
+                }
+            } else if (!tB) {
                 for (int p = 0; p < kc; p++) {
                     int src = off + p * ldb + jp, dst = base + p * NR;
                     System.arraycopy(b, src, pb, dst, w);
@@ -457,7 +467,7 @@ final class Sgemm {
                     p0 = kc & ~15;
                     for (int j = 0; j < NR; j += 16) {
                         for (int p = 0; p < p0; p += 16) {
-                            transpose16(b, off + (jp + j) * ldb + p, ldb, pb, base + p * NR + j, NR);
+                            transpose16(b, off + (jp + j) * ldb + p, ldb, 16, pb, base + p * NR + j, NR);
                         }
                     }
                 }
@@ -478,27 +488,40 @@ final class Sgemm {
 
     /** Whether packB transposes 16 x 16 blocks in registers (16-lane vectors only). */
     static final boolean TRANSPOSE16 = VectorWidth.SIXTEEN && NR % 16 == 0;
+    /**
+     * Whether packA moves whole vectors: 16-lane vectors and panels of 12 to 16 rows (the
+     * AVX-512 kernels), so a transposed block or one k step's rows fit one vector.
+     */
+    static final boolean PACK_A_VECTORS = VectorWidth.SIXTEEN && MR >= 12 && MR <= 16;
     private static final VectorMask<Float> T8 = VectorWidth.BIT8, T4 = VectorWidth.BIT4, T2 = VectorWidth.BIT2,
             T1 = VectorWidth.BIT1;
     private static final VectorShuffle<Float> X8 = VectorWidth.XOR8, X4 = VectorWidth.XOR4, X2 = VectorWidth.XOR2,
             X1 = VectorWidth.XOR1;
 
     /**
-     * dst[q * ldd + r] = src[r * lds + q] for r, q < 16: a 16 x 16 block transposed in registers.
-     * Each of four stages (s = 8, 4, 2, 1) swaps the off-diagonal s x s sub-blocks of every
-     * 2s x 2s block: rows i and i + s (bit s of i clear) exchange the lanes where their bit s
-     * differs, using one lane swap (i -> i ^ s) and one blend each. Packing a transposed B
-     * (the forward of a Linear layer, W^T) otherwise costs a scalar load and store per entry.
+     * dst[q * ldd + r] = src[r * lds + q] for r, q < 16, where rows r >= {@code rows} (12..16)
+     * of src read as zeros: a 16 x 16 block transposed in registers. Each of four stages (s = 8, 4, 2, 1)
+     * swaps the off-diagonal s x s sub-blocks of every 2s x 2s block: rows i and i + s (bit s of i
+     * clear) exchange the lanes where their bit s differs, using one lane swap (i -> i ^ s) and
+     * one blend each. Packing a transposed B (the forward of a Linear layer, W^T) or a row-major
+     * A otherwise costs a scalar load and store per entry.
+     *
+     * <p>Every output row is stored as a whole vector in increasing q, so with {@code ldd < 16}
+     * (A panels of MR = 12 rows) each store runs over into the next row's first lanes, which the
+     * next store then overwrites; the last one writes 16 - ldd floats past row 15.
      */
-    static void transpose16(float[] src, int so, int lds, float[] dst, int dOff, int ldd) {
+    static void transpose16(float[] src, int so, int lds, int rows, float[] dst, int dOff, int ldd) {
+        FloatVector z = FloatVector.zero(F);
         FloatVector v0 = FloatVector.fromArray(F, src, so), v1 = FloatVector.fromArray(F, src, so + lds);
         FloatVector v2 = FloatVector.fromArray(F, src, so + 2 * lds), v3 = FloatVector.fromArray(F, src, so + 3 * lds);
         FloatVector v4 = FloatVector.fromArray(F, src, so + 4 * lds), v5 = FloatVector.fromArray(F, src, so + 5 * lds);
         FloatVector v6 = FloatVector.fromArray(F, src, so + 6 * lds), v7 = FloatVector.fromArray(F, src, so + 7 * lds);
         FloatVector v8 = FloatVector.fromArray(F, src, so + 8 * lds), v9 = FloatVector.fromArray(F, src, so + 9 * lds);
         FloatVector v10 = FloatVector.fromArray(F, src, so + 10 * lds), v11 = FloatVector.fromArray(F, src, so + 11 * lds);
-        FloatVector v12 = FloatVector.fromArray(F, src, so + 12 * lds), v13 = FloatVector.fromArray(F, src, so + 13 * lds);
-        FloatVector v14 = FloatVector.fromArray(F, src, so + 14 * lds), v15 = FloatVector.fromArray(F, src, so + 15 * lds);
+        FloatVector v12 = rows > 12 ? FloatVector.fromArray(F, src, so + 12 * lds) : z;
+        FloatVector v13 = rows > 13 ? FloatVector.fromArray(F, src, so + 13 * lds) : z;
+        FloatVector v14 = rows > 14 ? FloatVector.fromArray(F, src, so + 14 * lds) : z;
+        FloatVector v15 = rows > 15 ? FloatVector.fromArray(F, src, so + 15 * lds) : z;
         FloatVector t;
         // s = 8: rows (i, i + 8)
         t = v0; v0 = t.blend(v8.rearrange(X8), T8); v8 = t.rearrange(X8).blend(v8, T8);
@@ -563,10 +586,30 @@ final class Sgemm {
             int h = Math.min(MR, mc - ip);
             int base = (ip / MR) * kc * MR;
             if (!tA) {
+                int p0 = 0;
+                if (PACK_A_VECTORS && h == MR) {
+                    // 16 k steps of the panel's MR rows at a time, transposed in registers (rows
+                    // MR..15 zero); stores in increasing p, each running 16 - MR floats into the next
+                    p0 = kc & ~15;
+                    for (int p = 0; p < p0; p += 16) {
+                        transpose16(a, off + ip * lda + p, lda, MR, pa, base + p * MR, MR);
+                    }
+                }
                 for (int r = 0; r < h; r++) {
                     int src = off + (ip + r) * lda;
-                    for (int p = 0; p < kc; p++) {
+                    for (int p = p0; p < kc; p++) {
                         pa[base + p * MR + r] = a[src + p];
+                    }
+                }
+            } else if (PACK_A_VECTORS && h == MR) {
+                // a whole vector per k step, MR of its L floats kept: the next step's store
+                // overwrites the rest (a System.arraycopy of 12 floats costs several times more)
+                for (int p = 0; p < kc; p++) {
+                    int src = off + p * lda + ip;
+                    if (src + L <= a.length) {
+                        FloatVector.fromArray(F, a, src).intoArray(pa, base + p * MR);
+                    } else {
+                        System.arraycopy(a, src, pa, base + p * MR, h);
                     }
                 }
             } else {

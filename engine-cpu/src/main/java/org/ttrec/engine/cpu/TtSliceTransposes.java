@@ -112,7 +112,7 @@ final class TtSliceTransposes {
             // (JFR: these transposes were a sixth of the backward's chain at 2048 lookups)
             for (int a = 0; a < rank; a += 16) {
                 for (int c = 0; c < cols; c += 16) {
-                    Sgemm.transpose16(g, from + a * cols + c, cols, to, at + c * rank + a, rank);
+                    Sgemm.transpose16(g, from + a * cols + c, cols, 16, to, at + c * rank + a, rank);
                 }
             }
         } else if (!SCALAR && rank >= L) {
