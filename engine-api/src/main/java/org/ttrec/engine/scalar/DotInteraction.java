@@ -33,7 +33,7 @@ public final class DotInteraction {
     /** {@link ComputeBackend#dotInteractionForward}, composed of {@code be}'s calls. */
     public synchronized void forward(int rows, int f, int dim, boolean selfInteraction, FloatBuf bottom, int bottomOff,
                               FloatBuf t, int tOff, FloatBuf r, int rOff) {
-        int width = check(rows, f, dim, selfInteraction, "bottom", bottom, bottomOff, t, tOff, "r", r, rOff);
+        int width = checkForward(rows, f, dim, selfInteraction, bottom, bottomOff, t, tOff, r, rOff);
         int fd = f * dim, ff = f * f;
         prepare(rows, f, dim, selfInteraction);
         be.copy2d(rows, dim, bottom, bottomOff, dim, t, tOff, fd);
@@ -46,8 +46,7 @@ public final class DotInteraction {
     /** {@link ComputeBackend#dotInteractionBackward}, composed of {@code be}'s calls. */
     public synchronized void backward(int rows, int f, int dim, boolean selfInteraction, FloatBuf t, int tOff,
                                FloatBuf dr, int drOff, FloatBuf dt, int dtOff, FloatBuf dBottom, int dBottomOff) {
-        int width = check(rows, f, dim, selfInteraction, "dBottom", dBottom, dBottomOff, t, tOff, "dR", dr, drOff);
-        Checks.matrix("dotInteraction dT", dt, dtOff, rows, f * dim, f * dim);
+        int width = checkBackward(rows, f, dim, selfInteraction, t, tOff, dr, drOff, dt, dtOff, dBottom, dBottomOff);
         int fd = f * dim, ff = f * f;
         prepare(rows, f, dim, selfInteraction);
         FloatBuf dz = z;
@@ -61,15 +60,39 @@ public final class DotInteraction {
         be.scatterAddColumns(rows, dim, firstCols, dt, dtOff, fd, dBottom, dBottomOff, dim);
     }
 
+    /**
+     * The checks of {@link ComputeBackend#dotInteractionForward}'s arguments, for backends with a
+     * kernel of their own.
+     *
+     * @return the width of an output row
+     */
+    public static int checkForward(int rows, int f, int dim, boolean self, FloatBuf bottom, int bottomOff,
+                                   FloatBuf t, int tOff, FloatBuf r, int rOff) {
+        return check(rows, f, dim, self, "bottom", bottom, bottomOff, t, tOff, "r", r, rOff);
+    }
+
+    /**
+     * The checks of {@link ComputeBackend#dotInteractionBackward}'s arguments, for backends with a
+     * kernel of their own.
+     *
+     * @return the width of an output row
+     */
+    public static int checkBackward(int rows, int f, int dim, boolean self, FloatBuf t, int tOff,
+                                    FloatBuf dr, int drOff, FloatBuf dt, int dtOff, FloatBuf dBottom, int dBottomOff) {
+        int width = check(rows, f, dim, self, "dBottom", dBottom, dBottomOff, t, tOff, "dR", dr, drOff);
+        Checks.matrix("dotInteraction dT", dt, dtOff, rows, f * dim, f * dim);
+        return width;
+    }
+
     private static int check(int rows, int f, int dim, boolean self, String vecName, FloatBuf vec, int vecOff,
                              FloatBuf t, int tOff, String outName, FloatBuf out, int outOff) {
         Checks.nonNegative("dotInteraction rows", rows);
         Checks.positive("dotInteraction vectors", f);
         Checks.positive("dotInteraction dim", dim);
         int width = ComputeBackend.dotInteractionWidth(f, dim, self);
-        Checks.matrix("dotInteraction " + vecName, vec, vecOff, rows, dim, dim);
+        Checks.matrix("dotInteraction ", vecName, vec, vecOff, rows, dim, dim);
         Checks.matrix("dotInteraction T", t, tOff, rows, f * dim, f * dim);
-        Checks.matrix("dotInteraction " + outName, out, outOff, rows, width, width);
+        Checks.matrix("dotInteraction ", outName, out, outOff, rows, width, width);
         return width;
     }
 

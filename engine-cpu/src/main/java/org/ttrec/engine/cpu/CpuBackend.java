@@ -5,7 +5,6 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.ttrec.engine.Checks;
-import org.ttrec.engine.ComputeBackend;
 import org.ttrec.engine.FloatBuf;
 import org.ttrec.engine.IntBuf;
 import org.ttrec.engine.Pooling;
@@ -13,6 +12,7 @@ import org.ttrec.engine.SparseOptimizer;
 import org.ttrec.engine.Pending;
 import org.ttrec.engine.TtShape;
 import org.ttrec.engine.TtTable;
+import org.ttrec.engine.scalar.DotInteraction;
 import org.ttrec.engine.scalar.ScalarBackend;
 
 import java.lang.ref.Cleaner;
@@ -216,25 +216,36 @@ public class CpuBackend extends ScalarBackend {
 
     /**
      * The interaction's forward by {@link DotInteractionKernel} (only the pairs kept, no F x F
-     * product); the backward stays the reference's composition of batched GEMMs, which is GEMM
-     * work in full anyway.
+     * product).
      */
     @Override
     public void dotInteractionForward(int rows, int vectors, int dim, boolean self, FloatBuf bottom, int bottomOff,
                                       FloatBuf t, int tOff, FloatBuf r, int rOff) {
-        Checks.nonNegative("dotInteraction rows", rows);
-        Checks.positive("dotInteraction vectors", vectors);
-        Checks.positive("dotInteraction dim", dim);
-        int width = ComputeBackend.dotInteractionWidth(vectors, dim, self);
-        Checks.matrix("dotInteraction bottom", bottom, bottomOff, rows, dim, dim);
-        Checks.matrix("dotInteraction T", t, tOff, rows, vectors * dim, vectors * dim);
-        Checks.matrix("dotInteraction r", r, rOff, rows, width, width);
+        int width = DotInteraction.checkForward(rows, vectors, dim, self, bottom, bottomOff, t, tOff, r, rOff);
         float[] bb = f(bottom, "bottom"), tt = f(t, "T"), rr = f(r, "r");
         long work = (long) rows * vectors * vectors * dim;
         int tasks = pool == null || work < PARALLEL_FLOPS ? 1 : Math.min(threads, rows);
         parallel(tasks, task -> DotInteractionKernel.forward(split(rows, tasks, task, 1), split(rows, tasks, task + 1, 1),
                 vectors, dim, self, bb, bottomOff, tt, tOff, rr, rOff, width,
                 scratch.get().row(DotInteractionKernel.scratchFloats(vectors, dim))));
+    }
+
+    /**
+     * The interaction's backward by {@link DotInteractionKernel}: each sample's F x F gradient in
+     * an L1-sized scratch instead of the reference's zeroed B x F x F matrix and column scatters;
+     * the reference's operations in its order, so the same bits.
+     */
+    @Override
+    public void dotInteractionBackward(int rows, int vectors, int dim, boolean self, FloatBuf t, int tOff,
+                                       FloatBuf dr, int drOff, FloatBuf dt, int dtOff, FloatBuf dBottom, int dBottomOff) {
+        int width = DotInteraction.checkBackward(rows, vectors, dim, self, t, tOff, dr, drOff, dt, dtOff,
+                dBottom, dBottomOff);
+        float[] tt = f(t, "T"), rr = f(dr, "dR"), dtt = f(dt, "dT"), db = f(dBottom, "dBottom");
+        long work = (long) rows * vectors * vectors * dim;
+        int tasks = pool == null || work < PARALLEL_FLOPS ? 1 : Math.min(threads, rows);
+        parallel(tasks, task -> DotInteractionKernel.backward(split(rows, tasks, task, 1), split(rows, tasks, task + 1, 1),
+                vectors, dim, self, tt, tOff, rr, drOff, width, dtt, dtOff, db, dBottomOff,
+                scratch.get().row(DotInteractionKernel.backwardScratchFloats(vectors))));
     }
 
     @Override
