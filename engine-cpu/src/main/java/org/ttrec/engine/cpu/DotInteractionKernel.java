@@ -4,6 +4,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.util.Arrays;
+
 /**
  * DLRM's dot interaction forward computed straight from T, pair by pair: only the entries the
  * output keeps (the lower triangle, F(F-1)/2 of F^2: 351 of 729 at Kaggle's F = 27), with no F x F
@@ -99,7 +101,7 @@ final class DotInteractionKernel {
     static void backward(int lo, int hi, int f, int dim, boolean self, float[] t, int tOff, float[] dr, int drOff,
                          int width, float[] dt, int dtOff, float[] dBottom, int dbOff, float[] g) {
         int fd = f * dim;
-        java.util.Arrays.fill(g, f * f, (f + 3) * f, 0f);
+        Arrays.fill(g, f * f, (f + 3) * f, 0f); // the zero rows that pad the last four-row block
         for (int s = lo; s < hi; s++) {
             int ts = tOff + s * fd, ds = dtOff + s * fd, rs = drOff + s * width;
             gradient(f, self, dr, rs + dim, g);

@@ -13,26 +13,30 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class SgemmPackTest {
 
     @Test
-    void packedTransposedBHoldsOpBInPanelOrder() {
+    void packedBHoldsOpBInPanelOrder() {
         System.out.println("SgemmPackTest: NR " + Sgemm.NR + ", register transposes " + Sgemm.TRANSPOSE16);
         SplittableRandom rnd = new SplittableRandom(3);
-        for (int kc : new int[] {1, 15, 16, 17, 33, 64, 256}) {
-            for (int nc : new int[] {1, 31, 32, 33, 64, 70}) {
-                int ldb = kc + 3, off = 5;
-                float[] b = new float[off + nc * ldb + 1];
-                for (int i = 0; i < b.length; i++) {
-                    b[i] = (float) rnd.nextDouble(-1, 1);
-                }
-                int panels = (nc + Sgemm.NR - 1) / Sgemm.NR;
-                float[] pb = new float[panels * kc * Sgemm.NR];
-                java.util.Arrays.fill(pb, Float.NaN);
-                Sgemm.packB(true, kc, nc, b, off, ldb, pb);
-                for (int j = 0; j < panels * Sgemm.NR; j++) {
-                    for (int p = 0; p < kc; p++) {
-                        // op(B)[p][j] = B[j][p]; columns past nc are zero padding
-                        float want = j < nc ? b[off + j * ldb + p] : 0f;
-                        float got = pb[(j / Sgemm.NR) * kc * Sgemm.NR + p * Sgemm.NR + j % Sgemm.NR];
-                        assertEquals(want, got, "kc=" + kc + " nc=" + nc + " at p=" + p + " j=" + j);
+        for (boolean tB : new boolean[] {true, false}) {
+            for (int kc : new int[] {1, 15, 16, 17, 33, 64, 256}) {
+                for (int nc : new int[] {1, 31, 32, 33, 64, 70}) {
+                    // op(B) is kc x nc: stored nc x ldb (transposed) or kc x ldb, ending right at
+                    // the array's end so that a read past op(B) would throw
+                    int ldb = (tB ? kc : nc) + 3, off = 5;
+                    float[] b = new float[off + (tB ? nc : kc) * ldb - 3];
+                    for (int i = 0; i < b.length; i++) {
+                        b[i] = (float) rnd.nextDouble(-1, 1);
+                    }
+                    int panels = (nc + Sgemm.NR - 1) / Sgemm.NR;
+                    float[] pb = new float[panels * kc * Sgemm.NR];
+                    java.util.Arrays.fill(pb, Float.NaN);
+                    Sgemm.packB(tB, kc, nc, b, off, ldb, pb);
+                    for (int j = 0; j < panels * Sgemm.NR; j++) {
+                        for (int p = 0; p < kc; p++) {
+                            // columns past nc are zero padding
+                            float want = j >= nc ? 0f : tB ? b[off + j * ldb + p] : b[off + p * ldb + j];
+                            float got = pb[(j / Sgemm.NR) * kc * Sgemm.NR + p * Sgemm.NR + j % Sgemm.NR];
+                            assertEquals(want, got, (tB ? "tB " : "") + "kc=" + kc + " nc=" + nc + " at p=" + p + " j=" + j);
+                        }
                     }
                 }
             }
@@ -64,31 +68,6 @@ class SgemmPackTest {
                             float got = pa[(i / Sgemm.MR) * kc * Sgemm.MR + p * Sgemm.MR + i % Sgemm.MR];
                             assertEquals(want, got, "tA=" + tA + " kc=" + kc + " mc=" + mc + " at i=" + i + " p=" + p);
                         }
-                    }
-                }
-            }
-        }
-    }
-
-    @Test
-    void packedBHoldsOpBInPanelOrder() {
-        SplittableRandom rnd = new SplittableRandom(4);
-        for (int kc : new int[] {1, 17, 64}) {
-            for (int nc : new int[] {1, 31, 32, 33, 64, 70}) {
-                int ldb = nc + 3, off = 5;
-                float[] b = new float[off + kc * ldb - 3];
-                for (int i = 0; i < b.length; i++) {
-                    b[i] = (float) rnd.nextDouble(-1, 1);
-                }
-                int panels = (nc + Sgemm.NR - 1) / Sgemm.NR;
-                float[] pb = new float[panels * kc * Sgemm.NR];
-                java.util.Arrays.fill(pb, Float.NaN);
-                Sgemm.packB(false, kc, nc, b, off, ldb, pb);
-                for (int j = 0; j < panels * Sgemm.NR; j++) {
-                    for (int p = 0; p < kc; p++) {
-                        float want = j < nc ? b[off + p * ldb + j] : 0f;
-                        float got = pb[(j / Sgemm.NR) * kc * Sgemm.NR + p * Sgemm.NR + j % Sgemm.NR];
-                        assertEquals(want, got, "kc=" + kc + " nc=" + nc + " at p=" + p + " j=" + j);
                     }
                 }
             }
