@@ -75,18 +75,23 @@ public final class Checks {
         }
     }
 
+    /** {@link #region(String, int, int, long)} for the name {@code prefix + what}. */
+    public static void region(String prefix, String what, int length, int off, long n) {
+        if (n < 0 || off < 0 || (n > 0 && off + n > length)) {
+            region(prefix + what, length, off, n);
+        }
+    }
+
     /** {@link #region(String, FloatBuf, int, long)} for the name {@code prefix + what}. */
     public static void region(String prefix, String what, FloatBuf b, int off, long n) {
-        if (b == null || n < 0 || off < 0 || (n > 0 && off + n > b.length())) {
-            region(prefix + what, b, off, n);
-        }
+        notNull(prefix, what, b);
+        region(prefix, what, b.length(), off, n);
     }
 
     /** {@link #region(String, IntBuf, int, long)} for the name {@code prefix + what}. */
     public static void region(String prefix, String what, IntBuf b, int off, long n) {
-        if (b == null || n < 0 || off < 0 || (n > 0 && off + n > b.length())) {
-            region(prefix + what, b, off, n);
-        }
+        notNull(prefix, what, b);
+        region(prefix, what, b.length(), off, n);
     }
 
     /** {@link #matrix(String, FloatBuf, int, int, int, int)} for the name {@code prefix + what}. */

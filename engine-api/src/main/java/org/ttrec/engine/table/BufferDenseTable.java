@@ -151,9 +151,7 @@ public class BufferDenseTable implements DenseTable {
         open();
         checkRows(firstRow, rowCount);
         Checks.notNull(name, ": rows", src);
-        if (srcOff < 0 || srcOff + (long) rowCount * dim > src.length) { // (the name is built for a message only)
-            Checks.region(name + ": source rows", src.length, srcOff, (long) rowCount * dim);
-        }
+        Checks.region(name, ": source rows", src.length, srcOff, (long) rowCount * dim);
         table.write(firstRow * dim, src, srcOff, rowCount * dim);
     }
 
@@ -162,9 +160,7 @@ public class BufferDenseTable implements DenseTable {
         open();
         checkRows(firstRow, rowCount);
         Checks.notNull(name, ": destination", dst);
-        if (dstOff < 0 || dstOff + (long) rowCount * dim > dst.length) {
-            Checks.region(name + ": destination rows", dst.length, dstOff, (long) rowCount * dim);
-        }
+        Checks.region(name, ": destination rows", dst.length, dstOff, (long) rowCount * dim);
         table.read(firstRow * dim, dst, dstOff, rowCount * dim);
     }
 

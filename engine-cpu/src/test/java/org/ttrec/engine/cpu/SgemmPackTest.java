@@ -22,10 +22,7 @@ class SgemmPackTest {
                     // op(B) is kc x nc: stored nc x ldb (transposed) or kc x ldb, ending right at
                     // the array's end so that a read past op(B) would throw
                     int ldb = (tB ? kc : nc) + 3, off = 5;
-                    float[] b = new float[off + (tB ? nc : kc) * ldb - 3];
-                    for (int i = 0; i < b.length; i++) {
-                        b[i] = (float) rnd.nextDouble(-1, 1);
-                    }
+                    float[] b = random(rnd, off + (tB ? nc : kc) * ldb - 3);
                     int panels = (nc + Sgemm.NR - 1) / Sgemm.NR;
                     float[] pb = new float[panels * kc * Sgemm.NR];
                     java.util.Arrays.fill(pb, Float.NaN);
@@ -53,10 +50,7 @@ class SgemmPackTest {
                     // op(A) is mc x kc: stored mc x lda (rows) or kc x lda (transposed), ending
                     // right at the array's end so a read past op(A) would throw
                     int lda = (tA ? mc : kc) + 3, off = 5;
-                    float[] a = new float[off + (tA ? kc : mc) * lda - 3];
-                    for (int i = 0; i < a.length; i++) {
-                        a[i] = (float) rnd.nextDouble(-1, 1);
-                    }
+                    float[] a = random(rnd, off + (tA ? kc : mc) * lda - 3);
                     int panels = (mc + Sgemm.MR - 1) / Sgemm.MR;
                     float[] pa = new float[panels * kc * Sgemm.MR + Sgemm.L];
                     java.util.Arrays.fill(pa, Float.NaN);
@@ -91,5 +85,13 @@ class SgemmPackTest {
                 assertEquals(src[7 + r * 19 + q], dst[3 + q * 21 + r], "r=" + r + " q=" + q);
             }
         }
+    }
+
+    private static float[] random(SplittableRandom rnd, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) rnd.nextDouble(-1, 1);
+        }
+        return x;
     }
 }
